@@ -1,0 +1,103 @@
+"""The avn-kb command line: parse options, call one library function, map the result to an exit
+code. Exit codes: 0 clean, 1 findings at error level (or warnings with --strict), 2 usage or
+unreadable input, 3 an internal error (a bug: please report it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from avn_kb import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns an unexpected exception into one line and exit 3, unless --debug asks for the trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("avn-kb: interrupted", err=True)
+            sys.exit(130)
+        except Exception as err:  # noqa: BLE001 - anything reaching here is a bug, not bad input
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"avn-kb: internal error ({type(err).__name__}: {err}); this is a bug, please "
+                       "report it; run with --debug for details", err=True)
+            sys.exit(EXIT_BUG)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _knowledge_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise click.BadParameter(f"{value!r} does not exist; give the knowledge directory (the one holding kb.yaml)")
+    if not path.is_dir():
+        raise click.BadParameter(f"{value!r} is not a directory; give the knowledge directory (the one holding kb.yaml)")
+    return path
+
+
+def _emit(content: str, output: str | None) -> None:
+    if output is None:
+        click.echo(content, nl=False)
+        return
+    from avn_kb.fileio import write_atomic
+
+    try:
+        write_atomic(Path(output), content)
+    except OSError as err:
+        raise click.ClickException(f"cannot write {output}: {err.strerror or err}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="avn-kb")
+@click.option("--debug", is_flag=True, help="Show the full trace of an internal error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Clinical guidance on avascular necrosis kept as data: validate it, test it, query it."""
+    ctx.obj = {"debug": debug}
+
+
+def _format_choices() -> list[str]:
+    from avn_kb.report import FORMATTERS
+
+    return list(FORMATTERS)
+
+
+@main.command()
+@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.option("--format", "fmt", type=click.Choice(_format_choices()), default="text", show_default=True,
+              help="Report format.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Judge review dates as of this day (default today).")
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, output: str | None) -> None:
+    """Check the knowledge base in KB_DIR (default: knowledge)."""
+    from avn_kb.engine import validate as run_validation
+    from avn_kb.report import FORMATTERS
+
+    try:
+        root = _knowledge_dir(kb_dir)
+        day = _date(as_of)
+    except click.BadParameter as err:
+        click.echo(f"avn-kb validate: {err.message}", err=True)
+        sys.exit(EXIT_USAGE)
+    report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day)
+    _emit(FORMATTERS[fmt](report, strict), output)
+    sys.exit(report.exit_code(strict))

@@ -1,0 +1,51 @@
+"""Every finding code, its default severity and a one-line summary. Codes are stable: a retired
+code is never reused. docs/checks.md documents each one; a test keeps the two in step."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CODE_PATTERN = re.compile(r"^AVN[1-4][0-9]{2}$")
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    summary: str
+
+
+_TABLE = [
+    # AVN1xx: loading, syntax and schema
+    ("AVN101", "error", "file cannot be read (missing, unreadable, a directory, a link leaving the knowledge directory, too large)"),
+    ("AVN102", "error", "YAML syntax error"),
+    ("AVN103", "error", "text encoding problem (invalid UTF-8, UTF-16/32, NUL byte)"),
+    ("AVN104", "error", "tag not allowed (e.g. !!python/object): nothing is ever constructed from tags"),
+    ("AVN105", "error", "duplicate key in a mapping"),
+    ("AVN106", "error", "anchor or alias refused (recursive, undefined, or expanding beyond the limit)"),
+    ("AVN107", "error", "nesting deeper than the limit"),
+    ("AVN108", "warning", "plain value that YAML 1.1 tools read differently (yes/no/on/off, leading-zero numbers)"),
+    ("AVN109", "error", "number that is not finite (.nan, .inf)"),
+    ("AVN110", "error", "file holds no YAML document, or more than one"),
+    ("AVN111", "error", "schema violation"),
+    ("AVN112", "error", "merge-conflict marker left in the file"),
+    ("AVN113", "error", "required knowledge file missing"),
+    ("AVN114", "warning", "UTF-8 byte-order mark"),
+    ("AVN115", "error", "key is not a plain string"),
+    ("AVN116", "error", "unknown check code in the manifest's severity overrides"),
+    ("AVN120", "error", "identifier defined more than once"),
+    ("AVN121", "error", "unknown fact"),
+    ("AVN122", "error", "value outside the fact's domain"),
+    ("AVN123", "error", "undeclared vocabulary term (intervention, level, exercise, dose parameter, topic, population, reviewer)"),
+    ("AVN124", "error", "range whose minimum exceeds its maximum"),
+    ("AVN125", "error", "test that does not fit the fact's type"),
+    ("AVN127", "error", "golden case expects a recommendation that does not exist"),
+    # AVN2xx: references and evidence
+    ("AVN201", "error", "citation to a reference that does not exist"),
+    ("AVN202", "warning", "reference nobody cites"),
+    ("AVN203", "error", "two references with the same DOI, PMID or PMCID"),
+    ("AVN204", "error", "malformed DOI, PMID or PMCID"),
+]
+
+CODES: dict[str, Code] = {code: Code(code, severity, summary) for code, severity, summary in _TABLE}

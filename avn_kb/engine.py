@@ -1,0 +1,94 @@
+"""Run a validation: load, check, locate, stamp severities, apply acceptances, sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from avn_kb.checks import CHECKS, CheckContext
+from avn_kb.codes import CODES
+from avn_kb.findings import Finding
+from avn_kb.loader.knowledge import Loaded, load_knowledge
+
+
+@dataclass(frozen=True)
+class Report:
+    knowledge_base: str
+    findings: tuple[Finding, ...]
+    files: int
+    recommendations: int
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity and f.accepted is None)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for f in self.findings if f.accepted is not None)
+
+    def exit_code(self, strict: bool = False) -> int:
+        if self.count("error") or (strict and self.count("warning")):
+            return 1
+        return 0
+
+
+def validate(root: Path, shown_root: str, as_of: dt.date | None = None) -> Report:
+    """Validate the knowledge directory `root` (shown in findings as `shown_root`)."""
+    loaded = load_knowledge(root, shown_root)
+    ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
+                       unbuilt_ids=frozenset(loaded.unbuilt_ids),
+                       unbuilt_citations=frozenset(loaded.unbuilt_citations),
+                       declared_names=frozenset(loaded.declared_names))
+    raw: list[Finding] = list(loaded.findings)
+    for check in CHECKS.values():
+        raw.extend(check(ctx))
+    findings = [_located(loaded, f) for f in raw]
+    findings = _apply_configuration(loaded, findings)
+    findings.sort(key=Finding.sort_key)
+    return Report(shown_root, tuple(_unique(findings)), len(loaded.kb.files), len(loaded.kb.recommendations))
+
+
+def _located(loaded: Loaded, finding: Finding) -> Finding:
+    if finding.line:
+        return finding
+    document = loaded.documents.get(finding.path)
+    line, column = document.locate(finding.pointer) if document else (1, 1)
+    return replace(finding, line=line, column=column)
+
+
+def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Finding]:
+    manifest = loaded.kb.manifest
+    overrides = dict(manifest.severity) if manifest else {}
+    result: list[Finding] = []
+    for code, level in overrides.items():
+        if code not in CODES:
+            assert manifest is not None
+            document = loaded.documents.get(manifest.where.path)
+            line, column = document.locate(("severity", code), key=True) if document else (1, 1)
+            result.append(Finding("AVN116", "error", manifest.where.path, line, column,
+                                  f"severity override for unknown code {code}: remove it or use a code from "
+                                  "docs/checks.md"))
+    accepted = {rec.id: rec.accepted for rec in loaded.kb.recommendations if rec.accepted}
+    for finding in findings:
+        level = overrides.get(finding.code)
+        if level == "off":
+            continue
+        if level:
+            finding = replace(finding, severity=level)
+        reason = next((accepted[i][finding.code] for i in finding.ids[:1]
+                       if i in accepted and finding.code in accepted[i]), None)
+        if reason is not None:
+            finding = replace(finding, accepted=reason)
+        result.append(finding)
+    return result
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, int, int, str]] = set()
+    unique = []
+    for finding in findings:
+        key = (finding.code, finding.path, finding.line, finding.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

@@ -1,0 +1,180 @@
+"""Load a knowledge directory: find its files, read each safely, check it against its schema and
+build the model from what is valid. A file that fails never stops the others."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from avn_kb.findings import Finding
+from avn_kb.codes import CODES
+from avn_kb.loader import build
+from avn_kb.loader.safe_yaml import MAX_FILE_BYTES, YamlDocument, load_yaml
+from avn_kb.model import KnowledgeBase, Manifest, Recommendation, Reference, GoldenCase, Source, Vocabulary
+from avn_kb.schemas import schema_findings
+
+REQUIRED_FILES = (("kb.yaml", "manifest"), ("vocabulary.yaml", "vocabulary"), ("references.yaml", "references"))
+FOLDERS = (("recommendations", "recommendations"), ("cases", "cases"))
+
+
+@dataclass
+class Loaded:
+    """The model, the documents it came from (for locating findings) and the loading findings."""
+
+    kb: KnowledgeBase
+    documents: dict[str, YamlDocument] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    # Ids and citations of entries that failed their schema: other checks must not report them
+    # as missing or unused just because their entry could not be built.
+    unbuilt_ids: set[str] = field(default_factory=set)
+    unbuilt_citations: set[str] = field(default_factory=set)
+    declared_names: set[str] = field(default_factory=set)
+
+
+def _finding(code: str, path: str, message: str) -> Finding:
+    return Finding(code, CODES[code].severity, path, 1, 1, message)
+
+
+def knowledge_files(root: Path) -> Iterator[tuple[Path, str, bool]]:
+    """(file, kind, required) for every knowledge file, in a stable order."""
+    for name, kind in REQUIRED_FILES:
+        yield root / name, kind, True
+    for folder, kind in FOLDERS:
+        directory = root / folder
+        if not directory.is_dir():
+            continue
+        for entry in sorted(directory.iterdir()):
+            if entry.suffix in (".yaml", ".yml"):
+                yield entry, kind, False
+
+
+def read_bytes(path: Path, root: Path, shown: str) -> tuple[bytes | None, Finding | None]:
+    """The file's bytes, or the finding that says why it cannot be used."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = path.resolve()
+            if not target.is_relative_to(root.resolve()):
+                return None, _finding("AVN101", shown, f"is a link to {target}, outside the knowledge directory: "
+                                      "copy the file in instead of linking it")
+            info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: rename or remove it")
+        if not stat.S_ISREG(info.st_mode):
+            return None, _finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
+        if info.st_size > MAX_FILE_BYTES:
+            return None, _finding("AVN101", shown, f"file is {info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte "
+                                  "limit: split it into smaller files")
+        with open(path, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1), None
+    except FileNotFoundError:
+        return None, None
+    except PermissionError:
+        return None, _finding("AVN101", shown, "cannot be read (permission denied): make it readable")
+    except OSError as err:
+        return None, _finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
+
+
+def load_knowledge(root: Path, shown_root: str) -> Loaded:
+    """Load everything under `root`; paths in findings start with `shown_root`."""
+    loaded = Loaded(KnowledgeBase(str(root), None, None, (), (), (), ()))
+    parts: dict[str, Any] = {"manifest": None, "vocabulary": None, "references": [], "recommendations": [],
+                             "cases": []}
+    files: list[str] = []
+    for path, kind, required in knowledge_files(root):
+        shown = os.path.join(shown_root, os.path.relpath(path, root))
+        data, problem = read_bytes(path, root, shown)
+        if problem is not None:
+            loaded.findings.append(problem)
+            continue
+        if data is None:
+            if required:
+                loaded.findings.append(_finding("AVN113", shown, f"required file {path.name} is missing: create it "
+                                                "(see docs/format.md)"))
+            continue
+        files.append(shown)
+        document = load_yaml(shown, data)
+        loaded.documents[shown] = document
+        loaded.findings.extend(document.findings)
+        if document.ok:
+            _absorb(loaded, parts, kind, document)
+    loaded.kb = KnowledgeBase(
+        root=str(root), manifest=parts["manifest"], vocabulary=parts["vocabulary"],
+        references=tuple(parts["references"]), recommendations=tuple(parts["recommendations"]),
+        cases=tuple(parts["cases"]), files=tuple(files))
+    return loaded
+
+
+def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocument) -> None:
+    path, value = document.path, document.value
+    problems = list(schema_findings(kind, path, value))
+    already = {(f.line, f.column) for f in document.findings}
+    for problem in problems:
+        line, column = document.locate(problem.pointer, key=_points_at_key(problem))
+        if (line, column) not in already:  # the loader already said why this value is wrong
+            loaded.findings.append(_replace_location(problem, line, column))
+    broken = {p.pointer[:2] for p in problems}
+    if not isinstance(value, dict):
+        return
+    where = Source(path)
+    if kind == "manifest":
+        if not problems:
+            parts["manifest"] = build.manifest(value, where)
+    elif kind == "vocabulary":
+        parts["vocabulary"] = _vocabulary(loaded, value, where, broken)
+    elif kind == "references":
+        _entries(loaded, parts["references"], value, "references", broken,
+                 lambda raw, i: build.reference(raw, where.at("references", i)))
+    elif kind == "recommendations":
+        topic = value.get("topic") if isinstance(value.get("topic"), str) else ""
+        _entries(loaded, parts["recommendations"], value, "recommendations", broken,
+                 lambda raw, i: build.recommendation(raw, topic, where.at("recommendations", i)))
+    elif kind == "cases":
+        _entries(loaded, parts["cases"], value, "cases", broken,
+                 lambda raw, i: build.golden_case(raw, where.at("cases", i)))
+
+
+def _points_at_key(problem: Finding) -> bool:
+    return "unknown field" in problem.message
+
+
+def _replace_location(finding: Finding, line: int, column: int) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, line=line, column=column)
+
+
+def _vocabulary(loaded: Loaded, value: dict[str, Any], where: Source, broken: set[tuple[Any, ...]]) -> Vocabulary:
+    for section in ("facts", "derived", "interventions", "populations", "topics"):
+        body = value.get(section)
+        if isinstance(body, dict):
+            loaded.declared_names.update(body)
+
+    def valid(section: str, name: str) -> bool:
+        return (section, name) not in broken and (section,) not in broken
+
+    return build.vocabulary(value, where, valid)
+
+
+def _entries(loaded: Loaded, into: list[Any], value: dict[str, Any], key: str, broken: set[tuple[Any, ...]],
+             make: Callable[[Any, int], Any]) -> None:
+    items = value.get(key)
+    if not isinstance(items, list) or (key,) in broken:
+        return
+    for index, raw in enumerate(items):
+        if (key, index) in broken:
+            if isinstance(raw, dict):
+                if isinstance(raw.get("id"), str):
+                    loaded.unbuilt_ids.add(raw["id"])
+                for citation in raw.get("citations") or []:
+                    if isinstance(citation, dict) and isinstance(citation.get("ref"), str):
+                        loaded.unbuilt_citations.add(citation["ref"])
+            continue
+        into.append(make(raw, index))
+
+
+__all__ = ["Loaded", "load_knowledge", "knowledge_files", "Manifest", "Recommendation", "Reference",
+           "GoldenCase"]

@@ -1,0 +1,27 @@
+"""`path:line:col: severity CODE message` lines, then a one-line summary."""
+
+from __future__ import annotations
+
+from avn_kb.engine import Report
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def render(report: Report, strict: bool = False) -> str:
+    lines = []
+    for f in report.findings:
+        accepted = f" [accepted: {f.accepted}]" if f.accepted is not None else ""
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}{accepted}")
+    summary = (f"{report.knowledge_base}: {_plural(report.count('error'), 'error')}, "
+               f"{_plural(report.count('warning'), 'warning')}")
+    if report.count("info"):
+        summary += f", {report.count('info')} info"
+    if report.accepted:
+        summary += f", {report.accepted} accepted"
+    summary += (f" in {_plural(report.files, 'file')} ({_plural(report.recommendations, 'recommendation')})"
+                f"{' [strict]' if strict else ''}")
+    verdict = "FAILED" if report.exit_code(strict) else "OK"
+    lines.append(f"{summary}: {verdict}")
+    return "\n".join(lines) + "\n"

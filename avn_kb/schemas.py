@@ -1,0 +1,151 @@
+"""The JSON Schemas of schema/ (shipped inside the package as avn_kb.schema), and schema errors
+turned into findings that name the line and say what to do."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from avn_kb.findings import Finding, issue
+
+KINDS = ("common", "manifest", "vocabulary", "references", "recommendations", "cases", "case",
+         "findings")
+
+
+def schema_text(kind: str) -> str:
+    """The raw JSON text of one schema: from the source tree's schema/ when running from a checkout
+    (or an editable install), else from the copy a wheel ships as the avn_kb.schema package."""
+    checkout = Path(__file__).resolve().parent.parent / "schema" / f"{kind}.schema.json"
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
+    return resources.files("avn_kb.schema").joinpath(f"{kind}.schema.json").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def schema(kind: str) -> dict[str, Any]:
+    """One schema as a mapping (read once per process: schemas are constant)."""
+    loaded: dict[str, Any] = json.loads(schema_text(kind))
+    return loaded
+
+
+@lru_cache(maxsize=None)
+def _registry() -> Registry:
+    registry: Registry = Registry()
+    for kind in KINDS:
+        body = schema(kind)
+        registry = registry.with_resource(body["$id"], Resource.from_contents(body))
+    return registry
+
+
+@lru_cache(maxsize=None)
+def validator(kind: str) -> Draft202012Validator:
+    """A validator for one document kind, with format checking (dates) and cross-schema refs."""
+    return Draft202012Validator(schema(kind), registry=_registry(),
+                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[Finding]:
+    """Schema violations of `value` as AVN111 findings; `prefix` is where `value` sits in its file."""
+    for error in validator(kind).iter_errors(value):
+        error = _most_specific(error)
+        pointer, message = _describe(error)
+        yield issue("AVN111", path, prefix + pointer, message)
+
+
+def _most_specific(error: ValidationError) -> ValidationError:
+    # oneOf/anyOf errors say only "not valid under any of the given schemas"; the deepest
+    # sub-error usually names the real problem.
+    while error.context:
+        candidate = best_match(error.context)
+        if candidate is None or candidate is error:
+            break
+        if error.validator in ("oneOf", "anyOf") and _is_type_only(error.context):
+            break
+        error = candidate
+    return error
+
+
+def _is_type_only(errors: list[ValidationError]) -> bool:
+    return all(e.validator == "type" and not e.path for e in errors)
+
+
+def _where(path: Any) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(path)]
+    return "".join(parts) or "document"
+
+
+def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """The pointer the finding should sit on, and a message that says what to do."""
+    pointer = tuple(error.absolute_path)
+    where = _where(pointer)
+    kind, detail, instance = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        missing = [name for name in detail if isinstance(instance, dict) and name not in instance]
+        return pointer, f"{where}: missing required field {', '.join(repr(m) for m in missing)}: add it"
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in allowed)
+        if extra and not error.schema.get("patternProperties"):
+            hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+            return pointer + (extra[0],), f"{where}: unknown field {extra[0]!r}{hint}: remove or rename it"
+        return pointer + (extra[0],) if extra else pointer, f"{where}: {error.message}"
+    if kind == "type":
+        expected = detail if isinstance(detail, str) else " or ".join(detail)
+        hint = ""
+        if expected == "string" and isinstance(instance, (int, float, bool)):
+            hint = f"; quote it (\"{_as_written(instance)}\")"
+        return pointer, f"{where}: {_as_written(instance)!s} is a {_json_type(instance)}, expected {expected}{hint}"
+    if kind == "pattern" and isinstance(instance, str) and _odd_characters(instance):
+        return pointer, f"{where}: {instance!r} contains {_odd_characters(instance)}: retype it in plain ASCII"
+    if kind == "pattern":
+        described = error.schema.get("description")
+        hint = f" ({described})" if described else ""
+        return pointer, f"{where}: {instance!r} is not in the expected form{hint}: fix it"
+    if kind == "format":
+        return pointer, f"{where}: {instance!r} is not a valid {detail} (YYYY-MM-DD, a real calendar date)"
+    if kind == "enum":
+        options = ", ".join(str(o) for o in detail)
+        return pointer, f"{where}: {instance!r} is not one of: {options}"
+    return pointer, f"{where}: {error.message}"
+
+
+def _odd_characters(text: str) -> str:
+    """Names the characters an editor cannot see or tell apart, if any."""
+    if text != text.strip():
+        return "leading or trailing spaces"
+    odd = [ch for ch in text if not ch.isascii() or not ch.isprintable()]
+    if not odd:
+        return ""
+    return "the character(s) " + ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(odd)) + \
+        " (invisible or look-alike)"
+
+
+def _as_written(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "mapping"
+
+
+__all__ = ["schema", "schema_text", "validator", "schema_findings", "jsonschema"]

@@ -71,7 +71,7 @@ def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Findin
     accepted = {rec.id: rec.accepted for rec in loaded.kb.recommendations if rec.accepted}
     for finding in findings:
         level = overrides.get(finding.code)
-        if level == "off":
+        if level == "ignore":
             continue
         if level:
             finding = replace(finding, severity=level)

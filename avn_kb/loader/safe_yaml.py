@@ -164,6 +164,8 @@ def _syntax_finding(path: str, text: str, err: yaml.MarkedYAMLError) -> Finding:
         return _finding("AVN102", path, tline, tcol,
                         "tab character in indentation; YAML indents with spaces only: replace the tab")
     problem = err.problem or "cannot parse"
+    if "nesting depth" in problem:
+        return _finding("AVN107", path, line, col, "nesting too deep for the parser: flatten the structure")
     context = f" {err.context}" if err.context else ""
     hint = ""
     if mark and mark.line >= text.count("\n") and not text.endswith("\n\n"):

@@ -1,0 +1,44 @@
+"""Shared test helpers: copies of knowledge bases to break, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from avn_kb.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINI = FIXTURES / "mini"
+SHIPPED = ROOT / "knowledge"
+
+
+def run_cli(*args: str, input: str | None = None) -> Result:
+    """Run avn-kb in-process; exceptions are not caught so a traceback fails the test."""
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def validate_json(kb: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    result = run_cli("validate", str(kb), "--format", "json", *extra)
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.fixture
+def mini_copy(tmp_path: Path) -> Path:
+    """A writable copy of the small test knowledge base."""
+    target = tmp_path / "kb"
+    shutil.copytree(MINI, target)
+    return target
+
+
+@pytest.fixture
+def shipped_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge base."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED, target)
+    return target

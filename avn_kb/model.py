@@ -5,6 +5,7 @@ checks, the resolver and the formatters. Every object remembers where it came fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from avn_kb.conditions import Condition
@@ -69,7 +70,7 @@ class Intervention:
     exercises: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     populations: Mapping[str, str | None] = field(default_factory=dict)  # name -> parent
@@ -87,6 +88,13 @@ class Vocabulary:
         if name in self.facts:
             return self.facts[name].values
         return self.derived[name].values if name in self.derived else ()
+
+    @cached_property
+    def derivation_order(self) -> tuple[DerivedFact, ...]:
+        """Derived facts in dependency order (computed once per vocabulary)."""
+        from avn_kb.derive import compute_derivation_order
+
+        return compute_derivation_order(self)
 
     def sections(self) -> list[str]:
         return [name for name, topic in self.topics.items() if topic.get("section")]
@@ -189,7 +197,7 @@ class Manifest:
     reviewers_required: int
     review_interval_months: int | None
     locator_required: bool
-    decision_required: tuple[str, ...]
+    decision_required: tuple[tuple[str, Condition], ...]  # (target, scope)
     severity: Mapping[str, str]
     where: Source
 

@@ -1,11 +1,11 @@
-"""The registry of checks: an explicit list, no import-time discovery. Each check is a pure
-generator `check(ctx) -> Iterator[Finding]`."""
+"""The registry of checks: an explicit table, no import-time discovery. Each check is a pure
+generator `check(ctx) -> Iterator[Finding]`; the engine locates findings and stamps severities."""
 
 from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from avn_kb.checks import identity, references, terms
+from avn_kb.checks import evidence, graphs, identity, lifecycle, logic, references, terms
 from avn_kb.checks.context import CheckContext
 from avn_kb.findings import Finding
 
@@ -20,6 +20,23 @@ CHECKS: dict[str, Check] = {
     "actions": terms.check_actions,
     "declared-terms": terms.check_declared_terms,
     "golden-cases": terms.check_golden_cases,
+    "citation-fit": evidence.check_citation_fit,
+    "indirectness": evidence.check_indirectness,
+    "certainty": evidence.check_certainty,
+    "direction": logic.check_direction,
+    "unsatisfiable": logic.check_unsatisfiable,
+    "conflicts": logic.check_conflicts,
+    "redundancy": logic.check_redundancy,
+    "gaps": logic.check_gaps,
+    "link-cycles": graphs.check_link_cycles,
+    "derivation-cycles": graphs.check_derivation_cycles,
+    "dangling-links": graphs.check_dangling_links,
+    "superseded-still-approved": graphs.check_superseded_still_approved,
+    "approval": lifecycle.check_approval,
+    "review-due": lifecycle.check_review_due,
+    "links-to-retired": lifecycle.check_links_to_retired,
+    "effective-period": lifecycle.check_effective_period,
+    "accepted-codes": lifecycle.check_accepted_codes,
 }
 
 __all__ = ["CHECKS", "Check", "CheckContext"]

@@ -18,10 +18,17 @@ def manifest(raw: Mapping[str, Any], where: Source) -> Manifest:
         reviewers_required=policy.get("reviewers_required", 1),
         review_interval_months=policy.get("review_interval_months"),
         locator_required=bool(policy.get("locator_required", False)),
-        decision_required=tuple(policy.get("decision_required", ())),
+        decision_required=tuple(_decision(item, where.pointer + ("policy", "decision_required", i))
+                                for i, item in enumerate(policy.get("decision_required", ()))),
         severity=dict(raw.get("severity", {})),
         where=where,
     )
+
+
+def _decision(item: Any, pointer: tuple[Any, ...]) -> tuple[str, conditions.Condition]:
+    if isinstance(item, str):
+        return item, conditions.ALWAYS
+    return item["target"], conditions.parse(item.get("when", {}), pointer + ("when",))
 
 
 def vocabulary(raw: Mapping[str, Any], where: Source, valid: Any) -> Vocabulary:

@@ -1,0 +1,82 @@
+"""The graphs between recommendations and between facts (networkx): AVN310 cycles in overrides,
+supersedes or derived-fact definitions (the finding names the whole path), AVN311 links to
+recommendations that do not exist, AVN312 an approved recommendation superseded by another
+approved one.
+
+Passing:  RT-002 supersedes RT-001, and RT-001 is retired.
+Failing:  PR-001 overrides PR-002 and PR-002 overrides PR-001 (AVN310: PR-001 -> PR-002 -> PR-001);
+          overrides: [RT-999] with no RT-999 (AVN311).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import networkx as nx
+
+from avn_kb.checks.context import CheckContext
+from avn_kb.derive import derivation_graph
+from avn_kb.findings import Finding, issue
+from avn_kb.model import Recommendation
+
+
+def _cycles(graph: "nx.DiGraph[str]") -> Iterator[list[str]]:
+    """One cycle per strongly connected component that has one, as a closed path."""
+    for component in sorted(nx.strongly_connected_components(graph), key=lambda c: sorted(c)):
+        first = min(component)
+        if len(component) == 1 and not graph.has_edge(first, first):
+            continue
+        edges = nx.find_cycle(graph.subgraph(component), source=first)
+        yield [edge[0] for edge in edges] + [edges[0][0]]
+
+
+def _link_graph(recs: tuple[Recommendation, ...], field: str) -> "nx.DiGraph[str]":
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for rec in recs:
+        graph.add_node(rec.id)
+        graph.add_edges_from((rec.id, other) for other in getattr(rec, field))
+    return graph
+
+
+def check_link_cycles(ctx: CheckContext) -> Iterator[Finding]:
+    recs = {rec.id: rec for rec in ctx.kb.recommendations}
+    for field in ("overrides", "supersedes"):
+        for cycle in _cycles(_link_graph(ctx.kb.recommendations, field)):
+            rec = recs[cycle[0]]
+            yield issue("AVN310", rec.where.path, rec.where.pointer + (field,),
+                        f"cycle in {field}: {' -> '.join(cycle)}; remove one link so the order is clear",
+                        ids=tuple(cycle[:-1]))
+
+
+def check_derivation_cycles(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    for cycle in _cycles(derivation_graph(vocabulary)):
+        derived = vocabulary.derived.get(cycle[0]) or next(vocabulary.derived[n] for n in cycle if n in vocabulary.derived)
+        yield issue("AVN310", derived.where.path, derived.where.pointer,
+                    f"cycle in derived facts: {' -> '.join(cycle)}; a derived fact cannot depend on itself")
+
+
+def check_dangling_links(ctx: CheckContext) -> Iterator[Finding]:
+    known = {rec.id for rec in ctx.kb.recommendations} | ctx.unbuilt_ids
+    for rec in ctx.kb.recommendations:
+        for field in ("overrides", "supersedes"):
+            for index, other in enumerate(getattr(rec, field)):
+                if other not in known:
+                    yield issue("AVN311", rec.where.path, rec.where.pointer + (field, index),
+                                f"{rec.id} {field} {other}, which does not exist: correct the id or remove it",
+                                ids=(rec.id, other))
+
+
+def check_superseded_still_approved(ctx: CheckContext) -> Iterator[Finding]:
+    recs = {rec.id: rec for rec in ctx.kb.recommendations}
+    for rec in ctx.kb.recommendations:
+        if rec.status != "approved":
+            continue
+        for index, old_id in enumerate(rec.supersedes):
+            old = recs.get(old_id)
+            if old is not None and old.status == "approved":
+                yield issue("AVN312", old.where.path, old.where.pointer + ("status",),
+                            f"{old_id} is superseded by {rec.id} but is still approved: retire it "
+                            "(status: retired with a retired_reason)", ids=(old_id, rec.id))

@@ -1,0 +1,179 @@
+"""Logic over the case space, decided exactly (see avn_kb/logic.py and docs/checks.md):
+AVN301 conflicts with a witness case, AVN302 conditions that never hold, AVN303 redundancy,
+AVN304 gaps, AVN305 strength direction against the action, AVN306 a question too large to decide.
+
+Passing:  RT-001 do resistive-training when {phase: {not_in: [acute]}};
+          PR-001 avoid resistive-training when {phase: acute}            (never both)
+Failing:  RT-001 do resistive-training when {region: lower-limb};
+          PR-004 avoid resistive-training when {comorbidities: {has: thrombocytopenia}}
+          -> AVN301 with witness {site: femoral-head, comorbidities: [thrombocytopenia]}
+          unless one lists the other in `overrides`.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any, Iterator
+
+import networkx as nx
+
+from avn_kb import actions
+from avn_kb.checks.context import CheckContext
+from avn_kb.conditions import All, Condition, Test
+from avn_kb.findings import Finding, issue
+from avn_kb.logic import CaseSearch, SearchTooLarge
+from avn_kb.model import Recommendation, Vocabulary
+
+MAX_GAP_EXAMPLES = 3
+
+
+def live(ctx: CheckContext) -> list[Recommendation]:
+    """Recommendations that may be in force at some time: every status but retired."""
+    return [rec for rec in ctx.kb.recommendations if rec.status != "retired"]
+
+
+def show_case(case: dict[str, Any]) -> str:
+    """`{site: femoral-head, comorbidities: [thrombocytopenia]}`"""
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(map(str, value)) + "]"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return "{" + ", ".join(f"{k}: {show(v)}" for k, v in case.items()) + "}"
+
+
+def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, frozenset[Any]]:
+    """For enum facts tested at the top level of a conjunction: the values the condition allows.
+    Two conditions whose allowed sets are disjoint for one fact cannot both hold (cheap filter)."""
+    parts = condition.parts if isinstance(condition, All) else (condition,)
+    allowed: dict[str, frozenset[Any]] = {}
+    for part in parts:
+        if not isinstance(part, Test) or part.op not in ("in", "not_in"):
+            continue
+        if vocabulary.fact_type(part.fact) != "enum":
+            continue
+        domain = frozenset(vocabulary.fact_values(part.fact))
+        values = part.values & domain if part.op == "in" else domain - part.values
+        allowed[part.fact] = allowed.get(part.fact, domain) & values
+    return allowed
+
+
+def _disjoint(a: dict[str, frozenset[Any]], b: dict[str, frozenset[Any]]) -> bool:
+    return any(not (a[fact] & b[fact]) for fact in a.keys() & b.keys())
+
+
+def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
+    start = max(a.effective_from or "0000-00-00", b.effective_from or "0000-00-00")
+    end = min(a.effective_until or "9999-99-99", b.effective_until or "9999-99-99")
+    return start <= end
+
+
+def _related(graph: "nx.DiGraph[str]", a: str, b: str) -> bool:
+    return graph.has_node(a) and graph.has_node(b) and (nx.has_path(graph, a, b) or nx.has_path(graph, b, a))
+
+
+def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    search = CaseSearch(vocabulary)
+    recs = live(ctx)
+    resolved: nx.DiGraph[str] = nx.DiGraph()
+    for rec in recs:
+        resolved.add_edges_from((rec.id, other) for other in (*rec.overrides, *rec.supersedes))
+    by_target: dict[str, list[Recommendation]] = {}
+    for rec in recs:
+        by_target.setdefault(rec.action.target, []).append(rec)
+    allowed = {rec.id: _allowed_values(vocabulary, rec.when) for rec in recs}
+    for group in by_target.values():
+        for a, b in combinations(group, 2):
+            why = actions.contradiction(a.action, b.action)
+            if why is None or _disjoint(allowed[a.id], allowed[b.id]) or not _windows_overlap(a, b):
+                continue
+            if _related(resolved, a.id, b.id):
+                continue
+            try:
+                witness = search.find([a.when, b.when])
+            except SearchTooLarge as err:
+                yield _too_large(b, f"whether {a.id} and {b.id} can both apply", err)
+                continue
+            if witness is not None:
+                yield issue("AVN301", b.where.path, b.where.pointer + ("when",),
+                            f"{a.id} and {b.id} both apply to {show_case(witness)}: {actions.describe(a.action)} "
+                            f"vs {actions.describe(b.action)} ({why}); add `overrides: [{a.id}]` to {b.id} (or "
+                            f"`overrides: [{b.id}]` to {a.id}) for the one that should win, or narrow a condition",
+                            ids=(b.id, a.id), witness=witness)
+
+
+def _too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Finding:
+    return issue("AVN306", rec.where.path, rec.where.pointer + ("when",),
+                 f"could not decide {question}: {err}; simplify the conditions", ids=(rec.id,))
+
+
+def check_unsatisfiable(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    search = CaseSearch(vocabulary)
+    for rec in ctx.kb.recommendations:
+        try:
+            if not search.satisfiable(rec.when):
+                yield issue("AVN302", rec.where.path, rec.where.pointer + ("when",),
+                            f"{rec.id} can never apply: no case satisfies its condition; fix the condition",
+                            ids=(rec.id,))
+        except SearchTooLarge as err:
+            yield _too_large(rec, f"whether {rec.id} can apply", err)
+
+
+def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    search = CaseSearch(vocabulary)
+    same: dict[Any, list[Recommendation]] = {}
+    for rec in live(ctx):
+        action = rec.action
+        key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
+        same.setdefault(key, []).append(rec)
+    for group in same.values():
+        for a, b in combinations(group, 2):
+            try:
+                a_in_b, b_in_a = search.implies(a.when, b.when), search.implies(b.when, a.when)
+            except SearchTooLarge as err:
+                yield _too_large(b, f"whether {a.id} and {b.id} overlap", err)
+                continue
+            if a_in_b or b_in_a:
+                narrow, wide = (a, b) if a_in_b else (b, a)
+                yield issue("AVN303", narrow.where.path, narrow.where.pointer + ("id",),
+                            f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
+                            f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
+                            ids=(narrow.id, wide.id))
+
+
+def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary, manifest = ctx.kb.vocabulary, ctx.kb.manifest
+    if vocabulary is None or manifest is None:
+        return
+    search = CaseSearch(vocabulary)
+    approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved"]
+    for index, (target, scope) in enumerate(manifest.decision_required):
+        covering = [rec.when for rec in approved if rec.action.target == target]
+        where = ("policy", "decision_required", index)
+        try:
+            for number, case in enumerate(search.iter_cases([scope], covering)):
+                if number == MAX_GAP_EXAMPLES:
+                    break
+                yield issue("AVN304", manifest.where.path, where,
+                            f"no approved recommendation on {target} applies to {show_case(case)}; add one for "
+                            "such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
+        except SearchTooLarge as err:
+            yield issue("AVN306", manifest.where.path, where, f"could not finish the gap search for {target}: {err}")
+
+
+def check_direction(ctx: CheckContext) -> Iterator[Finding]:
+    for rec in ctx.kb.recommendations:
+        if rec.direction != rec.action.stance:
+            yield issue("AVN305", rec.where.path, rec.where.pointer + ("strength", "direction"),
+                        f"{rec.id}: strength is {rec.direction} but the action is `{rec.action.kind}`, which is "
+                        f"{rec.action.stance}: make them agree", ids=(rec.id,))

@@ -1,0 +1,149 @@
+"""Exact decisions over the declared fact domains: can these conditions all apply to one case,
+and can this one apply while that one does not?
+
+Every fact has a finite set of values that matter. An enum or boolean has its declared values. A
+set fact matters only through the elements some test names, so the subsets of those elements are
+enough. A number matters only through the thresholds some test names: each threshold and one point
+in each interval between them (inside the declared bounds, a whole number where the fact is an
+integer) stand for every number. Derived facts are not assigned: they are computed from the base
+facts exactly as the resolver computes them. So enumerating those values over the facts that the
+conditions (and the derived facts they use) read covers every case the resolver could see, and a
+case found is a real case, evaluated by the resolver's own three-valued logic.
+
+The enumeration assigns one fact at a time and evaluates the conditions on the partial case after
+each step. Kleene logic is monotone: a condition that is already true (or false) on a partial case
+stays so on every extension. A branch is cut as soon as it cannot lead to a witness, and a search
+for "all of these apply" stops at the first partial case on which they all do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Iterator, Sequence
+
+from avn_kb.conditions import Condition, Test, evaluate, tests
+from avn_kb.derive import with_derived
+from avn_kb.model import Vocabulary
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How many partial cases one question may visit before it gives up (reported, never silent)."""
+
+    max_steps: int = 200_000
+
+
+class SearchTooLarge(Exception):
+    """The question needed more steps than allowed; the caller reports that it could not decide."""
+
+
+def _expanded_tests(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> list[Test]:
+    """The tests of the conditions plus those of every derived fact they depend on."""
+    found: list[Test] = []
+    pending = [t for c in conditions for t in tests(c)]
+    seen_derived: set[str] = set()
+    while pending:
+        test = pending.pop()
+        found.append(test)
+        derived = vocabulary.derived.get(test.fact)
+        if derived is not None and derived.name not in seen_derived:
+            seen_derived.add(derived.name)
+            pending.extend(t for _, when in derived.cases for t in tests(when))
+    return found
+
+
+def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]) -> list[float]:
+    declared = vocabulary.facts[fact]
+    low, high = declared.low, declared.high
+    points = sorted(t for t in thresholds if (low is None or t >= low) and (high is None or t <= high))
+    edges = ([low] if low is not None else [points[0] - 1 if points else 0]) + points + \
+        ([high] if high is not None else [points[-1] + 1 if points else 1])
+    candidates = set(points)
+    for a, b in zip(edges, edges[1:]):
+        if declared.integer:
+            inside = [v for v in (int(a) + 1, int(b) - 1) if a < v < b]
+            candidates.update(inside[:1])
+        elif a < b:
+            candidates.add((a + b) / 2)
+    for bound in (low, high):
+        if bound is not None:
+            candidates.add(int(bound) if declared.integer else bound)
+    return sorted(candidates)
+
+
+def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) -> list[Any]:
+    """The values of `fact` that stand for all others, given the tests that read it."""
+    kind = vocabulary.fact_type(fact)
+    if kind == "enum":
+        return list(vocabulary.fact_values(fact))
+    if kind == "boolean":
+        return [False, True]
+    if kind == "set":
+        named = sorted({v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact)})
+        return [list(subset) for size in range(len(named) + 1) for subset in combinations(named, size)]
+    if kind == "number":
+        thresholds = {b for t in fact_tests for b in (t.low, t.high) if b is not None}
+        return _number_candidates(vocabulary, fact, thresholds)
+    return []
+
+
+class CaseSearch:
+    """Searches the case space of one vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits()) -> None:
+        self.vocabulary = vocabulary
+        self.limits = limits
+
+    def _axes(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
+        by_fact: dict[str, list[Test]] = {}
+        for test in _expanded_tests(self.vocabulary, conditions):
+            if test.fact in self.vocabulary.facts:
+                by_fact.setdefault(test.fact, []).append(test)
+        axes = [(fact, candidate_values(self.vocabulary, fact, found)) for fact, found in by_fact.items()]
+        # Few values first: cuts happen earlier. Name breaks ties so the search is deterministic.
+        axes.sort(key=lambda axis: (len(axis[1]), axis[0]))
+        return axes
+
+    def find(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> dict[str, Any] | None:
+        """A case on which every condition of `apply` holds and none of `not_apply` does, or None
+        when there is none. Cases are judged complete over the facts the conditions read."""
+        return next(self.iter_cases(apply, not_apply), None)
+
+    def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> Iterator[dict[str, Any]]:
+        """Every such case (distinct assignments of the facts read; partial when `not_apply` is
+        empty and the rest cannot matter)."""
+        axes = self._axes([*apply, *not_apply])
+        steps = [0]
+        yield from self._walk(axes, 0, {}, list(apply), list(not_apply), steps)
+
+    def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Condition],
+              not_apply: list[Condition], steps: list[int]) -> Iterator[dict[str, Any]]:
+        steps[0] += 1
+        if steps[0] > self.limits.max_steps:
+            raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
+        facts = with_derived(self.vocabulary, case)
+        results = [evaluate(c, facts) for c in apply]
+        if any(r is False for r in results):
+            return
+        if any(evaluate(c, facts) is True for c in not_apply):
+            return
+        if not not_apply and all(r is True for r in results):
+            yield dict(case)
+            return
+        if depth == len(axes):
+            if all(r is True for r in results) and all(evaluate(c, facts) is not True for c in not_apply):
+                yield dict(case)
+            return
+        fact, values = axes[depth]
+        for value in values:
+            case[fact] = value
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
+            del case[fact]
+
+    def satisfiable(self, condition: Condition) -> bool:
+        return self.find([condition]) is not None
+
+    def implies(self, narrow: Condition, wide: Condition) -> bool:
+        """Whether every complete case on which `narrow` applies is one on which `wide` applies."""
+        return self.find([narrow], [wide]) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -53,6 +53,11 @@ def _knowledge_dir(value: str) -> Path:
     return path
 
 
+def _usage(command: str, message: str) -> NoReturn:
+    click.echo(f"avn-kb {command}: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
 def _emit(content: str, output: str | None) -> None:
     if output is None:
         click.echo(content, nl=False)
@@ -86,18 +91,22 @@ def _format_choices() -> list[str]:
               help="Report format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Judge review dates as of this day (default today).")
+@click.option("--base", metavar="GIT_REF", help="Also check versions against the knowledge base at this git "
+              "revision (e.g. origin/main): bumps, removals, status changes.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, output: str | None) -> None:
+def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None) -> None:
     """Check the knowledge base in KB_DIR (default: knowledge)."""
     from avn_kb.engine import validate as run_validation
+    from avn_kb.loader.git_source import GitError
     from avn_kb.report import FORMATTERS
 
     try:
         root = _knowledge_dir(kb_dir)
         day = _date(as_of)
+        report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day, base=base)
     except click.BadParameter as err:
-        click.echo(f"avn-kb validate: {err.message}", err=True)
-        sys.exit(EXIT_USAGE)
-    report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day)
+        _usage("validate", err.message)
+    except GitError as err:
+        _usage("validate", f"cannot read --base {base}: {err}")
     _emit(FORMATTERS[fmt](report, strict), output)
     sys.exit(report.exit_code(strict))

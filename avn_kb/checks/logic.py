@@ -19,6 +19,7 @@ import networkx as nx
 
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
+from avn_kb.checks.terms import well_formed
 from avn_kb.conditions import All, Condition, Test
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
@@ -28,8 +29,11 @@ MAX_GAP_EXAMPLES = 3
 
 
 def live(ctx: CheckContext) -> list[Recommendation]:
-    """Recommendations that may be in force at some time: every status but retired."""
-    return [rec for rec in ctx.kb.recommendations if rec.status != "retired"]
+    """Recommendations that may be in force at some time (every status but retired) and whose
+    condition is well formed (a malformed one is reported by the term checks, once)."""
+    vocabulary = ctx.kb.vocabulary
+    return [rec for rec in ctx.kb.recommendations
+            if rec.status != "retired" and vocabulary is not None and well_formed(vocabulary, rec.when)]
 
 
 def show_case(case: dict[str, Any]) -> str:
@@ -117,6 +121,8 @@ def check_unsatisfiable(ctx: CheckContext) -> Iterator[Finding]:
         return
     search = CaseSearch(vocabulary)
     for rec in ctx.kb.recommendations:
+        if not well_formed(vocabulary, rec.when):
+            continue
         try:
             if not search.satisfiable(rec.when):
                 yield issue("AVN302", rec.where.path, rec.where.pointer + ("when",),
@@ -158,7 +164,10 @@ def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
     search = CaseSearch(vocabulary)
     approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved"]
     for index, (target, scope) in enumerate(manifest.decision_required):
-        covering = [rec.when for rec in approved if rec.action.target == target]
+        on_target = [rec for rec in approved if rec.action.target == target]
+        if not all(well_formed(vocabulary, rec.when) for rec in on_target):
+            continue  # a malformed condition is reported once; gaps behind it cannot be judged
+        covering = [rec.when for rec in on_target]
         where = ("policy", "decision_required", index)
         try:
             for number, case in enumerate(search.iter_cases([scope], covering)):

@@ -40,6 +40,18 @@ def check_conditions(ctx: CheckContext) -> Iterator[Finding]:
                         f"derived fact {derived.name}: otherwise {derived.otherwise!r} is not one of its values")
 
 
+def well_formed(vocabulary: Vocabulary, condition: Condition) -> bool:
+    """Whether every test names a declared fact, fits its type and uses declared values; the logic
+    checks skip conditions that are not, so one typo is reported once, not as a cascade."""
+    for test in tests(condition):
+        kind = vocabulary.fact_type(test.fact)
+        if kind is None or test.op not in _OPS_BY_TYPE[kind]:
+            return False
+        if kind in ("enum", "set") and not test.values <= set(vocabulary.fact_values(test.fact)):
+            return False
+    return True
+
+
 def _condition_findings(ctx: CheckContext, vocabulary: Vocabulary, condition: Condition, path: str,
                         owner: str) -> Iterator[Finding]:
     for test in tests(condition):

@@ -7,7 +7,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from avn_kb.findings import Finding
 from avn_kb.codes import CODES
@@ -38,61 +38,75 @@ def _finding(code: str, path: str, message: str) -> Finding:
     return Finding(code, CODES[code].severity, path, 1, 1, message)
 
 
-def knowledge_files(root: Path) -> Iterator[tuple[Path, str, bool]]:
-    """(file, kind, required) for every knowledge file, in a stable order."""
-    for name, kind in REQUIRED_FILES:
-        yield root / name, kind, True
-    for folder, kind in FOLDERS:
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for entry in sorted(directory.iterdir()):
-            if entry.suffix in (".yaml", ".yml"):
-                yield entry, kind, False
+class DirectorySource:
+    """Knowledge files in a directory of the working tree."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def files(self) -> Iterator[tuple[str, str, bool]]:
+        """(path relative to the root, kind, required) for every knowledge file, in a stable order."""
+        for name, kind in REQUIRED_FILES:
+            yield name, kind, True
+        for folder, kind in FOLDERS:
+            directory = self.root / folder
+            if not directory.is_dir():
+                continue
+            for entry in sorted(directory.iterdir()):
+                if entry.suffix in (".yaml", ".yml"):
+                    yield f"{folder}/{entry.name}", kind, False
+
+    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
+        """The file's bytes, or the finding that says why it cannot be used (None, None: absent)."""
+        path, root = self.root / relative, self.root
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                target = path.resolve()
+                if not target.is_relative_to(root.resolve()):
+                    return None, _finding("AVN101", shown, f"is a link to {target}, outside the knowledge "
+                                          "directory: copy the file in instead of linking it")
+                info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: rename or remove it")
+            if not stat.S_ISREG(info.st_mode):
+                return None, _finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
+            if info.st_size > MAX_FILE_BYTES:
+                return None, _finding("AVN101", shown, f"file is {info.st_size:,} bytes, over the "
+                                      f"{MAX_FILE_BYTES:,}-byte limit: split it into smaller files")
+            with open(path, "rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1), None
+        except FileNotFoundError:
+            return None, None
+        except PermissionError:
+            return None, _finding("AVN101", shown, "cannot be read (permission denied): make it readable")
+        except OSError as err:
+            return None, _finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
 
 
-def read_bytes(path: Path, root: Path, shown: str) -> tuple[bytes | None, Finding | None]:
-    """The file's bytes, or the finding that says why it cannot be used."""
-    try:
-        info = os.lstat(path)
-        if stat.S_ISLNK(info.st_mode):
-            target = path.resolve()
-            if not target.is_relative_to(root.resolve()):
-                return None, _finding("AVN101", shown, f"is a link to {target}, outside the knowledge directory: "
-                                      "copy the file in instead of linking it")
-            info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: rename or remove it")
-        if not stat.S_ISREG(info.st_mode):
-            return None, _finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
-        if info.st_size > MAX_FILE_BYTES:
-            return None, _finding("AVN101", shown, f"file is {info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte "
-                                  "limit: split it into smaller files")
-        with open(path, "rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1), None
-    except FileNotFoundError:
-        return None, None
-    except PermissionError:
-        return None, _finding("AVN101", shown, "cannot be read (permission denied): make it readable")
-    except OSError as err:
-        return None, _finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
+class KnowledgeSource(Protocol):
+    def files(self) -> Iterator[tuple[str, str, bool]]: ...
+
+    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]: ...
 
 
-def load_knowledge(root: Path, shown_root: str) -> Loaded:
-    """Load everything under `root`; paths in findings start with `shown_root`."""
-    loaded = Loaded(KnowledgeBase(str(root), None, None, (), (), (), ()))
+def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
+    """Load a knowledge directory (or another source of its files, such as a git revision);
+    paths in findings start with `shown_root`."""
+    source = DirectorySource(root) if isinstance(root, Path) else root
+    loaded = Loaded(KnowledgeBase(shown_root, None, None, (), (), (), ()))
     parts: dict[str, Any] = {"manifest": None, "vocabulary": None, "references": [], "recommendations": [],
                              "cases": []}
     files: list[str] = []
-    for path, kind, required in knowledge_files(root):
-        shown = os.path.join(shown_root, os.path.relpath(path, root))
-        data, problem = read_bytes(path, root, shown)
+    for relative, kind, required in source.files():
+        shown = os.path.join(shown_root, relative)
+        data, problem = source.read(relative, shown)
         if problem is not None:
             loaded.findings.append(problem)
             continue
         if data is None:
             if required:
-                loaded.findings.append(_finding("AVN113", shown, f"required file {path.name} is missing: create it "
+                loaded.findings.append(_finding("AVN113", shown, f"required file {relative} is missing: create it "
                                                 "(see docs/format.md)"))
             continue
         files.append(shown)
@@ -102,7 +116,7 @@ def load_knowledge(root: Path, shown_root: str) -> Loaded:
         if document.ok:
             _absorb(loaded, parts, kind, document)
     loaded.kb = KnowledgeBase(
-        root=str(root), manifest=parts["manifest"], vocabulary=parts["vocabulary"],
+        root=shown_root, manifest=parts["manifest"], vocabulary=parts["vocabulary"],
         references=tuple(parts["references"]), recommendations=tuple(parts["recommendations"]),
         cases=tuple(parts["cases"]), files=tuple(files))
     return loaded
@@ -176,5 +190,5 @@ def _entries(loaded: Loaded, into: list[Any], value: dict[str, Any], key: str, b
         into.append(make(raw, index))
 
 
-__all__ = ["Loaded", "load_knowledge", "knowledge_files", "Manifest", "Recommendation", "Reference",
+__all__ = ["Loaded", "load_knowledge", "DirectorySource", "KnowledgeSource", "Manifest", "Recommendation", "Reference",
            "GoldenCase"]

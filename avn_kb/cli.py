@@ -35,7 +35,7 @@ class _Group(click.Group):
             sys.exit(EXIT_BUG)
 
 
-def _date(value: str | None) -> dt.date | None:
+def parse_date(value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
@@ -44,7 +44,7 @@ def _date(value: str | None) -> dt.date | None:
         raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def _knowledge_dir(value: str) -> Path:
+def knowledge_dir(value: str) -> Path:
     path = Path(value)
     if not path.exists():
         raise click.BadParameter(f"{value!r} does not exist; give the knowledge directory (the one holding kb.yaml)")
@@ -53,12 +53,20 @@ def _knowledge_dir(value: str) -> Path:
     return path
 
 
-def _usage(command: str, message: str) -> NoReturn:
+def date_option(command: str, value: str | None) -> dt.date | None:
+    """--as-of, or exit 2 naming the problem."""
+    try:
+        return parse_date(value)
+    except click.BadParameter as err:
+        usage(command, err.message)
+
+
+def usage(command: str, message: str) -> NoReturn:
     click.echo(f"avn-kb {command}: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
 
-def _emit(content: str, output: str | None) -> None:
+def emit(content: str, output: str | None) -> None:
     if output is None:
         click.echo(content, nl=False)
         return
@@ -101,12 +109,24 @@ def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str |
     from avn_kb.report import FORMATTERS
 
     try:
-        root = _knowledge_dir(kb_dir)
-        day = _date(as_of)
+        root = knowledge_dir(kb_dir)
+        day = parse_date(as_of)
         report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day, base=base)
     except click.BadParameter as err:
-        _usage("validate", err.message)
+        usage("validate", err.message)
     except GitError as err:
-        _usage("validate", f"cannot read --base {base}: {err}")
-    _emit(FORMATTERS[fmt](report, strict), output)
+        usage("validate", f"cannot read --base {base}: {err}")
+    emit(FORMATTERS[fmt](report, strict), output)
     sys.exit(report.exit_code(strict))
+
+
+def _register() -> None:
+    # Explicit registration (no discovery); imported here because those modules import this one.
+    from avn_kb.cli_query import coverage, query, run_tests
+
+    main.add_command(query)
+    main.add_command(run_tests)
+    main.add_command(coverage)
+
+
+_register()

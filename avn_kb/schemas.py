@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from avn_kb.findings import Finding, issue
 
 KINDS = ("common", "manifest", "vocabulary", "references", "recommendations", "cases", "case",
-         "findings")
+         "findings", "query-result")
 
 
 def schema_text(kind: str) -> str:

@@ -1,0 +1,216 @@
+"""`avn-kb query`, `avn-kb test` and `avn-kb coverage`: the commands that answer for patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from avn_kb.case_input import CaseError, case_from_bytes, case_from_json_line, case_from_options
+from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, usage
+from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.model import KnowledgeBase
+from avn_kb.report import query_markdown, query_text
+from avn_kb.report.query_data import as_data
+from avn_kb.resolve import Index, resolve
+
+STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
+QUERY_FORMATS = ("text", "json", "markdown")
+
+
+def load_for_use(command: str, kb_dir: str) -> KnowledgeBase:
+    """The knowledge base, or exit 2 when it is too broken to answer from."""
+    try:
+        root = knowledge_dir(kb_dir)
+    except click.BadParameter as err:
+        usage(command, err.message)
+    loaded = load_knowledge(root, kb_dir.rstrip("/") or kb_dir)
+    errors = [f for f in loaded.findings if f.severity == "error"]
+    if loaded.kb.vocabulary is None or loaded.kb.manifest is None:
+        shown = "; ".join(f"{f.path}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
+        usage(command, f"the knowledge base in {kb_dir} cannot be used ({shown}); run avn-kb validate {kb_dir}")
+    if errors:
+        click.echo(f"avn-kb {command}: warning: {len(errors)} loading error(s) in {kb_dir}; answers may be "
+                   f"incomplete: run avn-kb validate {kb_dir}", err=True)
+    return loaded.kb
+
+
+def _labels(kb: KnowledgeBase) -> Any:
+    topics = kb.vocabulary.topics if kb.vocabulary else {}
+    return lambda topic: str(topics.get(topic, {}).get("label", topic))
+
+
+def render_answer(kb: KnowledgeBase, data: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    sections = kb.vocabulary.sections() if kb.vocabulary else []
+    module = query_markdown if fmt == "markdown" else query_text
+    return module.render(data, sections, _labels(kb))
+
+
+def _fail_case(errors: list[CaseError]) -> None:
+    for error in errors:
+        click.echo(f"avn-kb query: {error}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.command()
+@click.argument("case_file", required=False, metavar="[CASE_FILE | -]")
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("--set", "settings", multiple=True, metavar="FACT=VALUE",
+              help="A fact of the case (repeatable; sets as comma-separated values).")
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="text", show_default=True)
+@click.option("--explain", is_flag=True, help="Show each condition test with the case's value, and citations.")
+@click.option("--all", "show_all", is_flag=True, help="Also list recommendations that do not apply.")
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True)
+@click.option("--include-status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Consider recommendations with this status too (default: approved only).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Resolve as of this day (default today).")
+@click.option("--batch", "batch", metavar="FILE", help="JSON Lines of cases ('-' for stdin): one JSON answer per line.")
+@click.option("-o", "--output", metavar="FILE", help="Write the answer to FILE (atomically).")
+def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: str, explain: bool, show_all: bool,
+          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, output: str | None) -> None:
+    """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
+    day = date_option("query", as_of)
+    kb = load_for_use("query", kb_dir)
+    assert kb.vocabulary is not None
+    wanted = tuple(dict.fromkeys(("approved", *statuses)))
+    if batch is not None:
+        sys.exit(_run_batch(kb, batch, day, wanted, audience, explain, output))
+    base: dict[str, Any] | None = None
+    if case_file is not None:
+        data = _read_case_bytes(case_file)
+        base, errors = case_from_bytes(kb.vocabulary, data, "<stdin>" if case_file == "-" else case_file)
+        if errors:
+            _fail_case(errors)
+    facts, errors = case_from_options(kb.vocabulary, settings, base)
+    if errors or facts is None:
+        _fail_case(errors)
+        return
+    resolution = resolve(kb, facts, as_of=day, statuses=wanted, explain=explain)
+    emit(render_answer(kb, as_data(kb, resolution, audience, explain, show_all), fmt), output)
+    sys.exit(EXIT_OK)
+
+
+def _read_case_bytes(case_file: str) -> bytes:
+    try:
+        if case_file == "-":
+            return sys.stdin.buffer.read()
+        return Path(case_file).read_bytes()
+    except OSError as err:
+        usage("query", f"cannot read {case_file}: {err.strerror or err}")
+
+
+def _lines(batch: str) -> Iterator[tuple[int, str]]:
+    stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8", errors="replace")
+    try:
+        for number, line in enumerate(stream, start=1):
+            yield number, line
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def _run_batch(kb: KnowledgeBase, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
+               explain: bool, output: str | None) -> int:
+    """Stream one JSON answer per input line; a bad line is reported on stderr and skipped."""
+    assert kb.vocabulary is not None
+    if batch != "-" and not Path(batch).is_file():
+        usage("query", f"--batch {batch}: no such file")
+    index, bad, answers = Index(kb), 0, []
+    out = sys.stdout if output is None else None
+    progress = sys.stderr.isatty() and batch != "-"
+    total = sum(1 for _ in _lines(batch)) if progress else 0
+    with click.progressbar(length=total, label="cases", file=sys.stderr) if progress else _nullbar() as bar:
+        for number, line in _lines(batch):
+            bar.update(1)
+            if not line.strip():
+                continue
+            facts, errors = case_from_json_line(kb.vocabulary, line, f"{batch}:{number}")
+            if errors or facts is None:
+                bad += 1
+                for error in errors:
+                    click.echo(f"avn-kb query: {error}", err=True)
+                continue
+            data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
+                           audience, explain)
+            data["line"] = number
+            case_id = _case_id(line)
+            if case_id:
+                data["id"] = case_id
+            text = json.dumps(data, ensure_ascii=False)
+            if out is not None:
+                out.write(text + "\n")
+            else:
+                answers.append(text)
+    if output is not None:
+        emit("".join(a + "\n" for a in answers), output)
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def _case_id(line: str) -> str | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
+
+
+class _nullbar:
+    def __enter__(self) -> "_nullbar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, _: int) -> None:
+        return None
+
+
+@click.command(name="test")
+@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.option("--as-of", "as_of", metavar="DATE", help="Default date for cases without as_of (default today).")
+def run_tests(kb_dir: str, as_of: str | None) -> None:
+    """Run the golden cases in KB_DIR/cases: a line per case, a diff on failure."""
+    from avn_kb.golden import run_all, unexercised
+
+    day = date_option("test", as_of)
+    kb = load_for_use("test", kb_dir)
+    runs = run_all(kb, day)
+    for run in runs:
+        click.echo(f"{'PASS' if run.passed else 'FAIL'} {run.case.id} {run.case.title}")
+        for failure in run.failures:
+            click.echo(f"     {failure}")
+    idle = unexercised(kb, runs)
+    if idle:
+        click.echo(f"approved recommendations no case applies: {', '.join(idle)}")
+    failed = sum(1 for run in runs if not run.passed)
+    click.echo(f"{len(runs) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@click.command()
+@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.option("--rows", default="site", show_default=True, help="Enum fact for the rows.")
+@click.option("--columns", default="arco_stage", show_default=True, help="Enum fact for the columns.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE")
+def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None) -> None:
+    """Which topics approved recommendations cover, site by stage."""
+    from avn_kb import coverage as cov
+
+    day = date_option("coverage", as_of)
+    kb = load_for_use("coverage", kb_dir)
+    try:
+        matrix = cov.coverage(kb, rows, columns, day)
+    except ValueError as err:
+        usage("coverage", str(err))
+    if fmt == "json":
+        click.echo(json.dumps(cov.as_data(matrix), indent=2))
+    else:
+        labels = {t: str(v.get("label", t)) for t, v in (kb.vocabulary.topics.items() if kb.vocabulary else [])}
+        click.echo(cov.render_text(matrix, labels), nl=False)

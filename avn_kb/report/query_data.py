@@ -1,0 +1,84 @@
+"""A resolution as plain data: the JSON output (schema/query-result.schema.json) and the single
+source the text and markdown outputs are rendered from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from avn_kb import __version__
+from avn_kb.model import KnowledgeBase, Recommendation
+from avn_kb.report.citations import Numbering, formatted, links
+from avn_kb.resolve import OUTCOMES, Outcome, Resolution
+
+SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
+
+
+def _action(rec: Recommendation) -> dict[str, Any]:
+    action = rec.action
+    data: dict[str, Any] = {"kind": action.kind, "target": action.target}
+    if action.dose:
+        data["dose"] = {name: list(rng) for name, rng in sorted(action.dose.items())}
+    if action.level:
+        data["level"] = action.level
+    if action.exercises:
+        data["exercises"] = list(action.exercises)
+    return data
+
+
+def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: bool) -> dict[str, Any]:
+    rec = outcome.rec
+    item: dict[str, Any] = {
+        "id": rec.id, "version": rec.version, "status": rec.status, "topic": rec.topic, "title": rec.title,
+        "outcome": outcome.outcome,
+        "text": rec.plain_language if audience == "patient" else rec.statement,
+        "action": _action(rec),
+        "strength": {"level": rec.strength, "direction": rec.direction},
+        "certainty": rec.certainty,
+        "indirect": rec.indirect,
+        "citations": [{"n": n, "ref": ref, **({"locator": loc} if loc else {})} for n, ref, loc in numbering.cite(rec)],
+    }
+    if rec.indirect and rec.indirect_reason:
+        item["indirect_reason"] = rec.indirect_reason
+    if outcome.reason:
+        item["reason"] = outcome.reason
+    if outcome.missing:
+        item["missing"] = list(outcome.missing)
+    if outcome.overridden_by:
+        item["overridden_by"] = list(outcome.overridden_by)
+    if outcome.conflicts_with:
+        item["conflicts_with"] = list(outcome.conflicts_with)
+    if outcome.load_kg:
+        item["load_kg"] = {name: list(rng) for name, rng in outcome.load_kg.items()}
+    if explain:
+        item["trace"] = [{"test": t.test, "fact": t.fact, "value": t.value, "held": t.held} for t in outcome.trace]
+    return item
+
+
+def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
+            show_all: bool = False) -> dict[str, Any]:
+    numbering = Numbering(kb.references)
+    shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
+    items = [_outcome(o, numbering, audience, explain) for o in resolution.outcomes if o.outcome in shown]
+    derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case}
+    manifest = kb.manifest
+    references = []
+    for n, ref_id, ref in numbering.listing():
+        entry: dict[str, Any] = {"n": n, "id": ref_id}
+        if ref is not None:
+            entry["citation"] = formatted(ref)
+            entry["population"] = ref.population
+            entry["links"] = [{"label": label, "url": url} for label, url in links(ref)]
+        references.append(entry)
+    return {
+        "tool": {"name": "avn-kb", "version": __version__},
+        "knowledge_base": {"id": manifest.id, "title": manifest.title, "version": manifest.version,
+                           "released": manifest.released} if manifest else {"id": kb.root},
+        "as_of": resolution.as_of.isoformat(),
+        "statuses": list(resolution.statuses),
+        "audience": audience,
+        "case": dict(resolution.case),
+        "derived": derived,
+        "summary": {outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
+        "recommendations": items,
+        "references": references,
+    }

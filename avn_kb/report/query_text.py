@@ -1,0 +1,100 @@
+"""The query answer for a terminal or a note: grouped by topic, strength and certainty visible,
+indirect evidence marked, numbered citations resolving to one reference list at the end."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+MARK = {"applies": "APPLIES", "overridden": "OVERRIDDEN", "undecided": "UNDECIDED",
+        "not-applicable": "does not apply", "excluded": "excluded"}
+ORDER = {"applies": 0, "overridden": 1, "undecided": 2, "not-applicable": 3, "excluded": 4}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _facts(facts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_value(v)}" for k, v in facts.items()) or "(no facts)"
+
+
+def _span(pair: list[float]) -> str:
+    low, high = pair
+    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
+
+
+def details(item: dict[str, Any]) -> list[str]:
+    """The lines under a recommendation's heading, without markup."""
+    lines = []
+    action = item["action"]
+    if action.get("dose"):
+        lines.append("dose: " + "; ".join(f"{k} {_span(v)}" for k, v in action["dose"].items()))
+    if item.get("load_kg"):
+        lines.append("load: " + "; ".join(f"{k} -> {_span(v)} kg" for k, v in item["load_kg"].items()))
+    if action.get("level"):
+        lines.append(f"level: {action['level']}")
+    if action.get("exercises"):
+        lines.append("exercises: " + ", ".join(action["exercises"]))
+    if item.get("indirect"):
+        lines.append("INDIRECT evidence: " + item.get("indirect_reason", "from another population"))
+    if item["outcome"] == "undecided":
+        lines.append(f"undecided: {item.get('reason', '')}")
+    if item.get("overridden_by"):
+        lines.append("overridden by " + ", ".join(item["overridden_by"]))
+    if item.get("conflicts_with"):
+        lines.append("CONFLICT with " + ", ".join(item["conflicts_with"]) + " (unresolved in the knowledge base)")
+    if item["outcome"] == "excluded":
+        lines.append(f"excluded: {item.get('reason', '')}")
+    return lines
+
+
+def trace_lines(item: dict[str, Any]) -> list[str]:
+    verdict = {True: "yes", False: "no", None: "unknown"}
+    lines = [f"{t['test']}: case has {_value(t['value'])} -> {verdict[t['held']]}" for t in item.get("trace", [])]
+    lines += [f"[{c['n']}] {c['ref']}" + (f", {c['locator']}" if c.get("locator") else "") for c in item["citations"]]
+    return lines
+
+
+def sections(data: dict[str, Any], section_order: list[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in data["recommendations"]:
+        grouped.setdefault(item["topic"], []).append(item)
+    order = section_order + sorted(t for t in grouped if t not in section_order)
+    return [(topic, sorted(grouped[topic], key=lambda i: (ORDER[i["outcome"]], i["id"])))
+            for topic in order if topic in grouped]
+
+
+def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str], str]) -> str:
+    kb = data["knowledge_base"]
+    out = [f"{kb.get('title', kb['id'])} {kb.get('version', '')} - as of {data['as_of']} "
+           f"({', '.join(data['statuses'])} recommendations, for {data['audience']}s)",
+           f"Case: {_facts(data['case'])}"]
+    if data["derived"]:
+        out.append(f"Derived: {_facts(data['derived'])}")
+    summary = data["summary"]
+    out.append(f"{summary['applies']} apply, {summary['overridden']} overridden, {summary['undecided']} undecided, "
+               f"{summary['not-applicable']} do not apply, {summary['excluded']} excluded")
+    for topic, items in sections(data, section_order):
+        out += ["", labels(topic).upper()]
+        for item in items:
+            cites = "".join(f"[{c['n']}]" for c in item["citations"])
+            out.append(f"  {MARK[item['outcome']]:<10} {item['id']} {item['title']} "
+                       f"({item['strength']['level']} {item['strength']['direction']}, "
+                       f"certainty {item['certainty']}{', INDIRECT' if item['indirect'] else ''})")
+            out.append(f"      {item['text']} {cites}")
+            out += [f"      {line}" for line in details(item)]
+            if "trace" in item:
+                out += [f"        - {line}" for line in trace_lines(item)]
+    if data["references"]:
+        out += ["", "REFERENCES"]
+        for ref in data["references"]:
+            out.append(f"  [{ref['n']}] {ref.get('citation', ref['id'] + ' (missing from references.yaml)')}")
+            if ref.get("links"):
+                out.append("      " + "  ".join(link["label"] for link in ref["links"]))
+    return "\n".join(out) + "\n"

@@ -29,6 +29,11 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
         problem = _value_problem(vocabulary, name, kind, value)
         if problem:
             problems.append(CaseProblem(name, problem[0], f"{name}: {problem[1]}"))
+    if not problems:
+        from avn_kb.derive import disagreements
+
+        problems += [CaseProblem(next(iter(facts), ""), "AVN122", message)
+                     for message in disagreements(vocabulary, facts)]
     return problems
 
 

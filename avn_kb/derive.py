@@ -38,15 +38,44 @@ def compute_derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
 
 
 def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
-    """The derived value on these facts, or None when it cannot be decided (or no case holds and
-    there is no `otherwise`)."""
+    """The derived value on these facts: the value of the cases that hold, whatever their order.
+    None when no case holds yet and one might once a missing fact is known, when cases with
+    different values hold (the facts disagree: see `disagreements`), or when none holds and there
+    is no `otherwise`."""
+    held, open_case = set(), False
     for value, when in derived.cases:
         result = evaluate(when, facts)
         if result is True:
-            return value
-        if result is None:
-            return None  # an earlier case might still hold once the missing fact is known
+            held.add(value)
+        elif result is None:
+            open_case = True
+    if len(held) == 1:
+        return next(iter(held))
+    if held or open_case:
+        return None
     return derived.otherwise
+
+
+def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:
+    """Derived facts on which the case's facts disagree (ARCO IIIA with Ficat I, say), or whose
+    value given directly differs from the one derived. Such a case is refused: no single reading
+    of it exists. Agreement is monotone: once facts disagree, more facts cannot reconcile them."""
+    problems = []
+    known = {name: value for name, value in facts.items() if value is not None}
+    for derived in vocabulary.derivation_order:
+        held = {}
+        for value, when in derived.cases:
+            if evaluate(when, known) is True:
+                held.setdefault(value, when)
+        if len(held) > 1:
+            problems.append(f"the facts give {derived.name} more than one value ({', '.join(sorted(held))}): "
+                            "correct the facts that disagree")
+        elif len(held) == 1 and derived.name in known and known[derived.name] not in held:
+            problems.append(f"{derived.name} is given as {known[derived.name]} but the other facts give "
+                            f"{next(iter(held))}: correct one of them")
+        if derived.name not in known and len(held) == 1:
+            known[derived.name] = next(iter(held))
+    return problems
 
 
 def with_derived(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> dict[str, Any]:

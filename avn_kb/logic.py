@@ -23,7 +23,7 @@ from itertools import combinations
 from typing import Any, Iterator, Sequence
 
 from avn_kb.conditions import Condition, Test, evaluate, tests
-from avn_kb.derive import with_derived
+from avn_kb.derive import disagreements, with_derived
 from avn_kb.model import Vocabulary
 
 
@@ -122,6 +122,8 @@ class CaseSearch:
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
+        if disagreements(self.vocabulary, case):
+            return  # facts that disagree stay in disagreement on every extension: no real case here
         facts = with_derived(self.vocabulary, case)
         results = [evaluate(c, facts) for c in apply]
         if any(r is False for r in results):

@@ -1,0 +1,156 @@
+"""The resolver's rules, one test each: applies, does not apply, undecided (with the facts that
+would decide it), overridden, conflict flag, status and date filters, supersession, kilograms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avn_kb.conditions import parse
+from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.model import KnowledgeBase, Recommendation
+from avn_kb.resolve import Index, resolve
+from tests.conftest import MINI
+
+DAY = dt.date(2026, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge(MINI, "mini").kb
+
+
+def _outcomes(kb: KnowledgeBase, case: dict[str, Any], **options: Any) -> dict[str, str]:
+    return {o.rec.id: o.outcome for o in resolve(kb, case, as_of=DAY, **options).outcomes}
+
+
+def _with(kb: KnowledgeBase, *recs: Recommendation) -> KnowledgeBase:
+    return replace(kb, recommendations=kb.recommendations + recs)
+
+
+def _variant(kb: KnowledgeBase, rec_id: str, **changes: Any) -> Recommendation:
+    rec = kb.recommendation(rec_id)
+    assert rec is not None
+    return replace(rec, **changes)
+
+
+def test_applies_and_does_not_apply(kb: KnowledgeBase) -> None:
+    assert _outcomes(kb, {"site": "femoral-head", "arco_stage": "II", "phase": "chronic"}) == {
+        "OF-001": "applies", "RT-001": "applies"}
+    assert _outcomes(kb, {"site": "humeral-head", "arco_stage": "II", "phase": "chronic"}) == {
+        "OF-001": "not-applicable", "RT-001": "not-applicable"}
+
+
+def test_undecided_names_the_facts_that_decide_it(kb: KnowledgeBase) -> None:
+    resolution = resolve(kb, {"site": "femoral-head"}, as_of=DAY)
+    undecided = {o.rec.id: o for o in resolution.by_outcome("undecided")}
+    assert sorted(undecided) == ["OF-001", "RT-001"]
+    assert undecided["OF-001"].missing == ("arco_stage",)  # collapse is derived from the stage
+    assert undecided["OF-001"].reason == "give arco_stage"
+    assert undecided["RT-001"].missing == ("phase",)
+    # Giving the missing fact decides it.
+    assert _outcomes(kb, {"site": "femoral-head", "arco_stage": "IV"})["OF-001"] == "not-applicable"
+    assert _outcomes(kb, {"site": "femoral-head", "phase": "acute"})["RT-001"] == "not-applicable"
+
+
+def test_missing_fact_never_reads_as_false(kb: KnowledgeBase) -> None:
+    assert _outcomes(kb, {})["OF-001"] == "undecided"
+
+
+def test_overridden_names_the_winner_and_only_winners_override(kb: KnowledgeBase) -> None:
+    avoid = _variant(kb, "RT-001", id="PR-001", when=parse({"comorbidities": {"has": "thrombocytopenia"}}),
+                     action=replace(kb.recommendation("RT-001").action, kind="avoid", dose={}),  # type: ignore[union-attr]
+                     overrides=("RT-001",))
+    bigger = _with(kb, avoid)
+    case = {"site": "knee", "phase": "chronic", "comorbidities": ["thrombocytopenia"]}
+    resolution = resolve(bigger, case, as_of=DAY)
+    rt = next(o for o in resolution.outcomes if o.rec.id == "RT-001")
+    assert (rt.outcome, rt.overridden_by) == ("overridden", ("PR-001",))
+    assert _outcomes(bigger, {**case, "comorbidities": []})["RT-001"] == "applies"
+    # PR-001 itself overridden by a third one: it no longer overrides RT-001.
+    top = _variant(kb, "RT-001", id="PR-002", overrides=("PR-001",), when=parse({"site": "knee"}),
+                   action=replace(kb.recommendation("RT-001").action, dose={"sets": (1, 1)}))  # type: ignore[union-attr]
+    outcomes = _outcomes(_with(bigger, top), case)
+    assert (outcomes["PR-001"], outcomes["RT-001"], outcomes["PR-002"]) == ("overridden", "applies", "applies")
+
+
+def test_undecided_recommendation_overridden_by_an_applying_one(kb: KnowledgeBase) -> None:
+    winner = _variant(kb, "RT-001", id="RT-009", when=parse({"site": "knee"}), overrides=("RT-001",))
+    assert _outcomes(_with(kb, winner), {"site": "knee"})["RT-001"] == "overridden"
+
+
+def test_unresolved_contradiction_is_flagged_on_both(kb: KnowledgeBase) -> None:
+    rival = _variant(kb, "RT-001", id="RT-002", action=replace(kb.recommendation("RT-001").action,  # type: ignore[union-attr]
+                                                                 dose={"intensity_pct_1rm": (70, 80)}))
+    resolution = resolve(_with(kb, rival), {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    flags = {o.rec.id: o.conflicts_with for o in resolution.by_outcome("applies")}
+    assert flags == {"RT-001": ("RT-002",), "RT-002": ("RT-001",)}
+
+
+def test_status_filter_and_include_status(kb: KnowledgeBase) -> None:
+    draft = _variant(kb, "RT-001", id="RT-003", status="draft")
+    case = {"site": "knee", "phase": "chronic"}
+    assert _outcomes(_with(kb, draft), case)["RT-003"] == "excluded"
+    assert _outcomes(_with(kb, draft), case, statuses=("approved", "draft"))["RT-003"] == "applies"
+
+
+def test_effective_dates(kb: KnowledgeBase) -> None:
+    later = _variant(kb, "RT-001", id="RT-004", effective_from="2027-01-01")
+    ended = _variant(kb, "RT-001", id="RT-005", effective_until="2026-01-01")
+    outcomes = _outcomes(_with(kb, later, ended), {"site": "knee", "phase": "chronic"})
+    assert (outcomes["RT-004"], outcomes["RT-005"]) == ("excluded", "excluded")
+    later_on = resolve(_with(kb, later), {"site": "knee", "phase": "chronic"}, as_of=dt.date(2027, 2, 1))
+    assert "RT-004" in later_on.ids("applies")
+
+
+def test_superseded_drops_out(kb: KnowledgeBase) -> None:
+    newer = _variant(kb, "RT-001", id="RT-006", supersedes=("RT-001",))
+    resolution = resolve(_with(kb, newer), {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    rt = next(o for o in resolution.outcomes if o.rec.id == "RT-001")
+    assert (rt.outcome, rt.reason) == ("excluded", "superseded by RT-006")
+
+
+def test_percent_of_one_rep_max_becomes_kilograms(kb: KnowledgeBase) -> None:
+    resolution = resolve(kb, {"site": "knee", "phase": "chronic", "one_rep_max_kg": 80}, as_of=DAY)
+    rt = next(o for o in resolution.outcomes if o.rec.id == "RT-001")
+    assert rt.load_kg == {"intensity_pct_1rm": (32.0, 48.0)}
+    without = resolve(kb, {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    assert next(o for o in without.outcomes if o.rec.id == "RT-001").load_kg == {}
+
+
+def test_derived_fact_given_directly_is_kept(kb: KnowledgeBase) -> None:
+    assert _outcomes(kb, {"site": "femoral-head", "collapse": "pre-collapse"})["OF-001"] == "applies"
+
+
+def test_index_visits_only_candidates(kb: KnowledgeBase) -> None:
+    index = Index(kb)
+    assert index.candidates({"site": "humeral-head", "region": "upper-limb"}) == set()
+    assert index.candidates({"site": "femoral-head", "region": "lower-limb"}) == {"OF-001", "RT-001"}
+    assert index.candidates({}) == {"OF-001", "RT-001"}
+
+
+def test_explanation_trace_agrees_with_outcome(kb: KnowledgeBase) -> None:
+    resolution = resolve(kb, {"site": "knee", "phase": "acute"}, as_of=DAY, explain=True)
+    rt = next(o for o in resolution.outcomes if o.rec.id == "RT-001")
+    assert rt.outcome == "not-applicable"
+    assert [(t.test, t.value, t.held) for t in rt.trace] == [
+        ("region is lower-limb", "lower-limb", True), ("not (phase is acute)", "acute", False)]
+
+
+def test_resolve_is_pure(kb: KnowledgeBase) -> None:
+    case = {"site": "femoral-head", "arco_stage": "II"}
+    first = resolve(kb, case, as_of=DAY)
+    assert resolve(kb, case, as_of=DAY) == first
+    assert case == {"site": "femoral-head", "arco_stage": "II"}
+
+
+def test_golden_cases_of_the_mini_knowledge_base(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from avn_kb.golden import run_all, unexercised
+
+    runs = run_all(kb, DAY)
+    assert [(r.case.id, r.failures) for r in runs] == [("CASE-001", ()), ("CASE-002", ())]
+    assert unexercised(kb, runs) == []

@@ -14,11 +14,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The main job on the shipped knowledge base: validate it, run its golden cases, then answer
+# three sample patients (the last one without a stage, so some answers are undecided).
 demo: $(STAMP)
 	$(BIN)/avn-kb validate knowledge
+	$(BIN)/avn-kb test knowledge
+	@echo; echo "== Pre-collapse femoral head, chronic phase, 1RM 60 kg =="
+	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=II --set phase=chronic --set one_rep_max_kg=60
+	@echo; echo "== Haematological malignancy with thrombocytopenia, knee, Ficat I =="
+	$(BIN)/avn-kb query --set site=knee --set ficat_stage=I --set phase=subacute --set hematologic_malignancy=true --set comorbidities=thrombocytopenia
+	@echo; echo "== Shoulder, corticosteroid-related, stage not yet known (some answers undecided) =="
+	$(BIN)/avn-kb query --set site=humeral-head --set etiology=corticosteroid --set phase=chronic
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/avn-kb validate knowledge
+	$(BIN)/avn-kb test knowledge
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

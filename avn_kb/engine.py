@@ -81,7 +81,8 @@ def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Findin
             continue
         if level:
             finding = replace(finding, severity=level)
-        reason = next((accepted[i][finding.code] for i in finding.ids[:1]
+        # Any recommendation the finding names may accept it (a conflict names both sides).
+        reason = next((accepted[i][finding.code] for i in finding.ids
                        if i in accepted and finding.code in accepted[i]), None)
         if reason is not None:
             finding = replace(finding, accepted=reason)

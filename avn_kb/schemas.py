@@ -98,11 +98,15 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
             return pointer + (extra[0],), f"{where}: unknown field {extra[0]!r}{hint}: remove or rename it"
         return pointer + (extra[0],) if extra else pointer, f"{where}: {error.message}"
     if kind == "type":
-        expected = detail if isinstance(detail, str) else " or ".join(detail)
+        names = {"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+                 "integer": "a whole number", "boolean": "true or false", "null": "nothing"}
+        wanted = [detail] if isinstance(detail, str) else list(detail)
+        expected = " or ".join(names.get(w, w) for w in wanted)
         hint = ""
-        if expected == "string" and isinstance(instance, (int, float, bool)):
+        if "string" in wanted and isinstance(instance, (int, float, bool)):
             hint = f"; quote it (\"{_as_written(instance)}\")"
-        return pointer, f"{where}: {_as_written(instance)!s} is a {_json_type(instance)}, expected {expected}{hint}"
+        shown = _as_written(instance) if not isinstance(instance, (list, dict)) else "this"
+        return pointer, f"{where}: {shown} is {names.get(_json_type(instance), _json_type(instance))}, expected {expected}{hint}"
     if kind == "pattern" and isinstance(instance, str) and _odd_characters(instance):
         return pointer, f"{where}: {instance!r} contains {_odd_characters(instance)}: retype it in plain ASCII"
     if kind == "pattern":
@@ -139,13 +143,15 @@ def _json_type(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
         return "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, list):
-        return "list"
-    return "mapping"
+        return "array"
+    return "object"
 
 
 __all__ = ["schema", "schema_text", "validator", "schema_findings", "jsonschema"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import yaml
 
 from avn_kb.loader.safe_yaml import MAX_DEPTH, load_yaml
 
@@ -37,7 +38,9 @@ CASES = [
     ("unclosed bracket", b"a: [1, 2\nb: 3\n", [("AVN102", 2, 2)], False),
     ("truncated string", b"a:\n  b: 'abc\n", [("AVN102", 3, 1)], False),
     ("conflict marker", b"a: 1\n<<<<<<< HEAD\nb: 2\n=======\nb: 3\n>>>>>>> main\n", [("AVN112", 2, 1)], False),
-    ("deep flow nesting", b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n", [("AVN107", 1, 1003)], False),
+    # libyaml stops flow nesting at 1,000 levels; the pure-Python parser lets our own limit act.
+    ("deep flow nesting", b"a: " + b"[" * 10_000 + b"]" * 10_000 + b"\n",
+     [("AVN107", 1, 1003 if hasattr(yaml, "CSafeLoader") else 4 + MAX_DEPTH)], False),
     ("deep block nesting", b"a:\n" + b"".join(b"  " * i + b"k:\n" for i in range(1, 2000)),
      [("AVN107", MAX_DEPTH + 1, 2 * MAX_DEPTH + 1)], False),
     ("non-string key", b"? [a, b]\n: 1\n", [("AVN115", 1, 3)], False),

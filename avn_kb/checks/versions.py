@@ -91,12 +91,21 @@ def check_versions(old: KnowledgeBase, new: KnowledgeBase, base: str) -> Iterato
                         f"{rec_id} changed ({what}), which needs a {level} bump, but went {was.version} -> "
                         f"{now.version}: see the versioning rule in docs/format.md", ids=(rec_id,))
     if not content_changed:
-        content_changed = {r.id: r.csl for r in old.references} != {r.id: r.csl for r in new.references}
+        content_changed = ({r.id: r.csl for r in old.references} != {r.id: r.csl for r in new.references}
+                           or _vocabulary_changed(old, new))
     if content_changed and old.manifest is not None and new.manifest is not None:
         if bump_of(old.manifest.version, new.manifest.version) in ("none", "backwards"):
             yield issue("AVN415", new.manifest.where.path, ("version",),
-                        f"the knowledge changed since {base} but kb.yaml's version is {new.manifest.version} "
+                        f"the knowledge (recommendations, references or vocabulary) changed since {base} but kb.yaml's version is {new.manifest.version} "
                         f"(was {old.manifest.version}): bump it", ids=())
+
+
+def _vocabulary_changed(old: KnowledgeBase, new: KnowledgeBase) -> bool:
+    a, b = old.vocabulary, new.vocabulary
+    if a is None or b is None:
+        return a is not b
+    return any(getattr(a, part) != getattr(b, part)
+               for part in ("topics", "populations", "facts", "derived", "interventions"))
 
 
 def _status_change(was: Recommendation, now: Recommendation, base: str) -> Iterator[Finding]:

@@ -42,7 +42,8 @@ def year(csl: Mapping[str, Any]) -> str:
 def formatted(ref: Reference) -> str:
     """Vancouver-like: authors. Title. Journal. Year;volume(issue):pages."""
     csl = ref.csl
-    text = ". ".join(p for p in (authors(csl), ref.title.rstrip("."), csl.get("container-title")) if p)
+    title = ref.title if ref.title.endswith(("?", "!", ".")) else ref.title + "."
+    text = " ".join(p for p in (authors(csl) + "." if csl.get("author") else "", title, csl.get("container-title")) if p)
     detail = year(csl)
     if csl.get("volume"):
         detail += f";{csl['volume']}"

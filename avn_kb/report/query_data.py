@@ -58,7 +58,12 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
             show_all: bool = False) -> dict[str, Any]:
     numbering = Numbering(kb.references)
     shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
-    items = [_outcome(o, numbering, audience, explain) for o in resolution.outcomes if o.outcome in shown]
+    sections = kb.vocabulary.sections() if kb.vocabulary else []
+    # Display order (topic, outcome, id), so that citation numbers rise down the page.
+    ordered = sorted((o for o in resolution.outcomes if o.outcome in shown),
+                     key=lambda o: (sections.index(o.rec.topic) if o.rec.topic in sections else len(sections),
+                                    o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
+    items = [_outcome(o, numbering, audience, explain) for o in ordered]
     derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case}
     manifest = kb.manifest
     references = []

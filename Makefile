@@ -27,9 +27,9 @@ demo: $(STAMP)
 	$(BIN)/avn-kb query --set site=humeral-head --set etiology=corticosteroid --set phase=chronic
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
 	$(BIN)/avn-kb validate knowledge
 	$(BIN)/avn-kb test knowledge
+	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

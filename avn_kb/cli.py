@@ -5,6 +5,7 @@ unreadable input, 3 an internal error (a bug: please report it)."""
 from __future__ import annotations
 
 import datetime as dt
+from importlib import import_module
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,8 +17,26 @@ from avn_kb import __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 
+# Commands living in other modules, imported only when used: start-up time matters in pre-commit.
+LAZY_COMMANDS = {
+    "query": "avn_kb.cli_query:query",
+    "test": "avn_kb.cli_query:run_tests",
+    "coverage": "avn_kb.cli_query:coverage",
+}
+
+
 class _Group(click.Group):
-    """Turns an unexpected exception into one line and exit 3, unless --debug asks for the trace."""
+    """Loads the commands of LAZY_COMMANDS on demand, and turns an unexpected exception into one
+    line and exit 3, unless --debug asks for the trace."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module, _, attribute = LAZY_COMMANDS[name].partition(":")
+            self.add_command(getattr(import_module(module), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -88,9 +107,9 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _format_choices() -> list[str]:
-    from avn_kb.report import FORMATTERS
+    from avn_kb.report import FORMAT_NAMES
 
-    return list(FORMATTERS)
+    return list(FORMAT_NAMES)
 
 
 @main.command()
@@ -106,7 +125,7 @@ def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str |
     """Check the knowledge base in KB_DIR (default: knowledge)."""
     from avn_kb.engine import validate as run_validation
     from avn_kb.loader.git_source import GitError
-    from avn_kb.report import FORMATTERS
+    from avn_kb.report import formatter
 
     try:
         root = knowledge_dir(kb_dir)
@@ -116,17 +135,6 @@ def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str |
         usage("validate", err.message)
     except GitError as err:
         usage("validate", f"cannot read --base {base}: {err}")
-    emit(FORMATTERS[fmt](report, strict), output)
+    emit(formatter(fmt)(report, strict), output)
     sys.exit(report.exit_code(strict))
 
-
-def _register() -> None:
-    # Explicit registration (no discovery); imported here because those modules import this one.
-    from avn_kb.cli_query import coverage, query, run_tests
-
-    main.add_command(query)
-    main.add_command(run_tests)
-    main.add_command(coverage)
-
-
-_register()

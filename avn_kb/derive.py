@@ -6,35 +6,33 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import networkx as nx
-
 from avn_kb.conditions import evaluate, facts_of
+from avn_kb.digraph import cyclic_nodes, topological_order
 from avn_kb.model import DerivedFact, Vocabulary
 
 
-def derivation_graph(vocabulary: Vocabulary) -> "nx.DiGraph[str]":
+def derivation_graph(vocabulary: Vocabulary) -> dict[str, set[str]]:
     """Edges from each fact to the derived facts defined from it."""
-    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph: dict[str, set[str]] = {}
     for derived in vocabulary.derived.values():
-        graph.add_node(derived.name)
+        graph.setdefault(derived.name, set())
         for _, when in derived.cases:
             for fact in facts_of(when):
-                graph.add_edge(fact, derived.name)
+                graph.setdefault(fact, set()).add(derived.name)
     return graph
 
 
 def compute_derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
-    """Derived facts, each after the facts it depends on. Facts caught in a cycle are left out
-    (the validator reports the cycle; the resolver then treats them as never known)."""
+    """Derived facts, each after the facts it depends on (a topological order of the derivation
+    graph). Facts caught in a cycle, or depending on one, are left out: the validator reports the
+    cycle, and the resolver then treats them as never known."""
     graph = derivation_graph(vocabulary)
-    cyclic: set[str] = set()
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
-            cyclic |= component
-    acyclic = graph.subgraph(n for n in graph if n not in cyclic)
-    order = [n for n in nx.lexicographical_topological_sort(acyclic) if n in vocabulary.derived]
-    blocked = {n for c in cyclic for n in nx.descendants(graph, c)} | cyclic
-    return tuple(vocabulary.derived[n] for n in order if n not in blocked)
+    order = topological_order(graph)
+    if order is None:
+        blocked = cyclic_nodes(graph)
+        order = topological_order({n: {t for t in targets if t not in blocked}
+                                   for n, targets in graph.items() if n not in blocked}) or []
+    return tuple(vocabulary.derived[name] for name in order if name in vocabulary.derived)
 
 
 def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:

@@ -17,11 +17,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import networkx as nx
-
 from avn_kb import actions
 from avn_kb.conditions import All, Condition, Not, Test, evaluate, tests
 from avn_kb.derive import with_derived
+from avn_kb.digraph import cyclic_nodes, predecessors, topological_order
 from avn_kb.model import KnowledgeBase, Recommendation, Vocabulary
 
 OUTCOMES = ("applies", "overridden", "undecided", "not-applicable", "excluded")
@@ -198,20 +197,25 @@ def _evaluate(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any], 
 
 def _apply_overrides(results: dict[str, Outcome]) -> None:
     """An applying recommendation overrides those it names (when they apply or are undecided).
-    Only winners override: walk the overrides graph from the top; links inside a cycle (reported
-    by the validator) are ignored."""
-    graph: nx.DiGraph[str] = nx.DiGraph()
+    Only winners override: walk the overrides graph from the top. Links on a cycle (reported by
+    the validator) are ignored."""
+    graph: dict[str, set[str]] = {}
     for rec_id, outcome in results.items():
-        if outcome.outcome == "applies":
-            graph.add_edges_from((rec_id, other) for other in outcome.rec.overrides if other in results)
-    for component in list(nx.strongly_connected_components(graph)):
-        if len(component) > 1:
-            graph.remove_edges_from([(a, b) for a in component for b in component if graph.has_edge(a, b)])
-    for rec_id in nx.topological_sort(graph):
+        if outcome.outcome == "applies" and outcome.rec.overrides:
+            graph[rec_id] = {other for other in outcome.rec.overrides if other in results}
+    if not graph:
+        return
+    order = topological_order(graph)
+    if order is None:
+        blocked = cyclic_nodes(graph)
+        graph = {a: {b for b in targets if not (a in blocked and b in blocked)} for a, targets in graph.items()}
+        order = topological_order(graph) or []
+    overriders = predecessors(graph)
+    for rec_id in order:
         outcome = results[rec_id]
         if outcome.outcome not in ("applies", "undecided"):
             continue
-        winners = tuple(w for w in graph.predecessors(rec_id) if results[w].outcome == "applies")
+        winners = tuple(sorted(w for w in overriders.get(rec_id, ()) if results[w].outcome == "applies"))
         if winners:
             results[rec_id] = Outcome(outcome.rec, "overridden", f"overridden by {', '.join(winners)}",
                                       overridden_by=winners, trace=outcome.trace)

@@ -37,3 +37,55 @@ def test_knowledge_file_names_its_schema(path: Path) -> None:
     match = MODELINE.match(first)
     assert match, f"{path} must start with '# yaml-language-server: $schema=...'"
     assert (path.parent / match.group(1)).resolve().is_file()
+
+
+def _documents() -> list[tuple[str, object]]:
+    """Every knowledge document shipped or used as a fixture, with its schema kind."""
+    from avn_kb.loader.safe_yaml import load_yaml
+
+    kinds = {"kb.yaml": "manifest", "vocabulary.yaml": "vocabulary", "references.yaml": "references"}
+    found = []
+    for root in (MINI, SHIPPED, ROOT / "tests" / "fixtures" / "published-article"):
+        for path in sorted(root.glob("*.yaml")) + sorted(root.glob("*/*.yaml")):
+            kind = kinds.get(path.name) or ("recommendations" if path.parent.name == "recommendations" else "cases")
+            found.append((kind, load_yaml(str(path), path.read_bytes()).value))
+    return found
+
+
+def _mutations(value: object) -> list[object]:
+    """Small schema breakages: wrong types, unknown fields, bad dates and patterns."""
+    import copy
+
+    out = []
+    if isinstance(value, dict):
+        for key in list(value)[:6]:
+            for replacement in (1.5, "x y", None, [], {"unknown": 1}, "2025-02-30"):
+                changed = copy.deepcopy(value)
+                changed[key] = replacement
+                out.append(changed)
+        extra = copy.deepcopy(value)
+        extra["not_a_field"] = 1
+        out.append(extra)
+        for key, inner in value.items():
+            if isinstance(inner, list) and inner and isinstance(inner[0], dict):
+                for sub in _mutations(inner[0])[:20]:
+                    changed = copy.deepcopy(value)
+                    changed[key][0] = sub
+                    out.append(changed)
+    return out
+
+
+def test_fast_and_reference_validators_agree() -> None:
+    """jsonschema-rs (the fast path) and jsonschema (which explains errors) give the same verdict."""
+    from avn_kb.schemas import _fast_validator, validator
+
+    checked = 0
+    for kind, document in _documents():
+        fast = _fast_validator(kind)
+        if fast is None:
+            pytest.skip("jsonschema-rs is not installed")
+        for candidate in [document, *_mutations(document)]:
+            reference_ok = next(iter(validator(kind).iter_errors(candidate)), None) is None
+            assert fast.is_valid(candidate) == reference_ok, (kind, candidate)
+            checked += 1
+    assert checked > 500

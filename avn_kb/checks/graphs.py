@@ -1,4 +1,4 @@
-"""The graphs between recommendations and between facts (networkx): AVN310 cycles in overrides,
+"""The graphs between recommendations and between facts (cycle paths by networkx, see digraph.py): AVN310 cycles in overrides,
 supersedes or derived-fact definitions (the finding names the whole path), AVN311 links to
 recommendations that do not exist, AVN312 an approved recommendation superseded by another
 approved one.
@@ -12,36 +12,24 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import networkx as nx
-
 from avn_kb.checks.context import CheckContext
 from avn_kb.derive import derivation_graph
+from avn_kb.digraph import cycles
 from avn_kb.findings import Finding, issue
 from avn_kb.model import Recommendation
 
 
-def _cycles(graph: "nx.DiGraph[str]") -> Iterator[list[str]]:
-    """One cycle per strongly connected component that has one, as a closed path."""
-    for component in sorted(nx.strongly_connected_components(graph), key=lambda c: sorted(c)):
-        first = min(component)
-        if len(component) == 1 and not graph.has_edge(first, first):
-            continue
-        edges = nx.find_cycle(graph.subgraph(component), source=first)
-        yield [edge[0] for edge in edges] + [edges[0][0]]
-
-
-def _link_graph(recs: tuple[Recommendation, ...], field: str) -> "nx.DiGraph[str]":
-    graph: nx.DiGraph[str] = nx.DiGraph()
+def _link_graph(recs: tuple[Recommendation, ...], field: str) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
     for rec in recs:
-        graph.add_node(rec.id)
-        graph.add_edges_from((rec.id, other) for other in getattr(rec, field))
+        graph.setdefault(rec.id, set()).update(getattr(rec, field))
     return graph
 
 
 def check_link_cycles(ctx: CheckContext) -> Iterator[Finding]:
     recs = {rec.id: rec for rec in ctx.kb.recommendations}
     for field in ("overrides", "supersedes"):
-        for cycle in _cycles(_link_graph(ctx.kb.recommendations, field)):
+        for cycle in cycles(_link_graph(ctx.kb.recommendations, field)):
             rec = recs[cycle[0]]
             yield issue("AVN310", rec.where.path, rec.where.pointer + (field,),
                         f"cycle in {field}: {' -> '.join(cycle)}; remove one link so the order is clear",
@@ -52,7 +40,7 @@ def check_derivation_cycles(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    for cycle in _cycles(derivation_graph(vocabulary)):
+    for cycle in cycles(derivation_graph(vocabulary)):
         derived = vocabulary.derived.get(cycle[0]) or next(vocabulary.derived[n] for n in cycle if n in vocabulary.derived)
         yield issue("AVN310", derived.where.path, derived.where.pointer,
                     f"cycle in derived facts: {' -> '.join(cycle)}; a derived fact cannot depend on itself")

@@ -15,12 +15,11 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any, Iterator
 
-import networkx as nx
-
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.terms import well_formed
 from avn_kb.conditions import All, Condition, Test
+from avn_kb.digraph import reachable
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
 from avn_kb.model import Recommendation, Vocabulary
@@ -73,8 +72,8 @@ def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
     return start <= end
 
 
-def _related(graph: "nx.DiGraph[str]", a: str, b: str) -> bool:
-    return graph.has_node(a) and graph.has_node(b) and (nx.has_path(graph, a, b) or nx.has_path(graph, b, a))
+def _related(graph: dict[str, set[str]], a: str, b: str) -> bool:
+    return reachable(graph, a, b) or reachable(graph, b, a)
 
 
 def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
@@ -83,9 +82,9 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
         return
     search = CaseSearch(vocabulary)
     recs = live(ctx)
-    resolved: nx.DiGraph[str] = nx.DiGraph()
+    resolved: dict[str, set[str]] = {}
     for rec in recs:
-        resolved.add_edges_from((rec.id, other) for other in (*rec.overrides, *rec.supersedes))
+        resolved.setdefault(rec.id, set()).update((*rec.overrides, *rec.supersedes))
     by_target: dict[str, list[Recommendation]] = {}
     for rec in recs:
         by_target.setdefault(rec.action.target, []).append(rec)

@@ -1,0 +1,103 @@
+"""`avn-kb diff`, `avn-kb export fhir` and `avn-kb graph`: the commands for the editorial workflow
+and for other systems. Each parses its options, calls one library function and writes through
+`emit` (atomically with -o); bad input is a one-line message and exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
+from avn_kb.cli_query import load_for_use
+from avn_kb.model import KnowledgeBase
+
+DIFF_FORMATS = ("markdown", "json")
+
+
+def _load_revision(kb_dir: str, ref: str | None) -> KnowledgeBase:
+    """The knowledge base at a git revision (None: the working tree), or exit 2 saying why."""
+    from avn_kb.loader.git_source import GitError, GitSource
+    from avn_kb.loader.knowledge import load_knowledge
+
+    try:
+        root = knowledge_dir(kb_dir)
+    except click.BadParameter as err:
+        usage("diff", err.message)
+    shown = kb_dir.rstrip("/") or kb_dir
+    label = ref or "the working tree"
+    try:
+        loaded = load_knowledge(root if ref is None else GitSource(root, ref), shown)
+    except GitError as err:
+        usage("diff", f"cannot read {kb_dir} at {ref}: {err}")
+    if loaded.kb.manifest is None:
+        usage("diff", f"{kb_dir} at {label} has no usable kb.yaml; is it a knowledge directory at that revision?")
+    errors = sum(1 for f in loaded.findings if f.severity == "error")
+    if errors:
+        # Entries that fail their schema are not built, so they would look removed: say so.
+        click.echo(f"avn-kb diff: warning: {errors} loading error(s) in {kb_dir} at {label}; entries that "
+                   "failed to load are missing from the comparison: run avn-kb validate", err=True)
+    return loaded.kb
+
+
+@click.command()
+@click.argument("old_ref")
+@click.argument("new_ref", required=False)
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="markdown", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write the changelog to FILE (atomically).")
+def diff(old_ref: str, new_ref: str | None, kb_dir: str, fmt: str, output: str | None) -> None:
+    """What changed in the guidance from git revision OLD_REF to NEW_REF (default: the working tree)."""
+    from avn_kb.changelog import as_data, changelog, render_markdown
+
+    old = _load_revision(kb_dir, old_ref)
+    new = _load_revision(kb_dir, new_ref)
+    log = changelog(old, new)
+    new_label = new_ref or "working tree"
+    if fmt == "json":
+        emit(json.dumps(as_data(log, old_ref, new_label), indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        emit(render_markdown(log, old_ref, new_label), output)
+    sys.exit(EXIT_OK)
+
+
+@click.group()
+def export() -> None:
+    """Export the knowledge base in another system's standard."""
+
+
+@export.command()
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("--version", "fhir_version", type=click.Choice(["R4", "R5"]), default="R4", show_default=True,
+              help="FHIR release.")
+@click.option("--base-url", default="https://avn-kb.org/fhir", show_default=True, metavar="URL",
+              help="Base of the canonical URLs of the exported resources.")
+@click.option("-o", "--output", metavar="FILE", help="Write the Bundle to FILE (atomically).")
+def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None) -> None:
+    """A FHIR Bundle: a PlanDefinition and an ActivityDefinition per recommendation (docs/interop.md)."""
+    from avn_kb.interop.fhir import bundle
+
+    if not base_url.startswith(("https://", "http://", "urn:")):
+        usage("export fhir", f"--base-url {base_url!r} is not an absolute URL (https://..., http://... or urn:...)")
+    kb = load_for_use("export fhir", kb_dir)
+    emit(json.dumps(bundle(kb, fhir_version, base_url), indent=2, ensure_ascii=False) + "\n", output)
+    sys.exit(EXIT_OK)
+
+
+@click.command()
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), required=True,
+              help="Graphviz DOT or a Mermaid flowchart.")
+@click.option("-o", "--output", metavar="FILE", help="Write the graph to FILE (atomically).")
+def graph(kb_dir: str, fmt: str, output: str | None) -> None:
+    """The overrides, supersedes and citation graph of the knowledge base."""
+    from avn_kb.graph_export import FORMATS, graph_of
+
+    kb = load_for_use("graph", kb_dir)
+    emit(FORMATS[fmt](graph_of(kb)), output)
+    sys.exit(EXIT_OK)
+
+
+__all__ = ["diff", "export", "graph", "Path"]

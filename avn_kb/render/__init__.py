@@ -1,0 +1,23 @@
+"""Render the knowledge base as a document people read: a static HTML page or one Markdown file.
+
+`build` turns the knowledge base into an Article once (sections, citation numbers, reference list,
+coverage matrix, graph layout); each format is a pure function of that Article, looked up by name
+in FORMATS (the CLI's --format choices come from here)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from avn_kb.model import KnowledgeBase
+from avn_kb.render import html, markdown
+from avn_kb.render.article import Article, build
+
+FORMATS: dict[str, Callable[[Article], dict[str, str]]] = {
+    "html": html.render,
+    "markdown": markdown.render,
+}
+
+
+def render(kb: KnowledgeBase, fmt: str) -> dict[str, str]:
+    """{file name: content} of the rendered guidance in format `fmt` (a key of FORMATS)."""
+    return FORMATS[fmt](build(kb))

@@ -139,6 +139,8 @@ def _compare(old: Recommendation, new: Recommendation) -> Entry | None:
     if kind is None:
         return None
     was, now = [c.ref for c in old.citations], [c.ref for c in new.citations]
+    if was != now and set(was) == set(now):  # only the order changed: nothing else would show it
+        fields += (FieldChange("citations", ", ".join(was), ", ".join(now)),)
     return Entry(new.id, kind, new.title, level, (old.version, new.version), (old.status, new.status), fields,
                  tuple(r for r in now if r not in was), tuple(r for r in was if r not in now))
 
@@ -154,12 +156,14 @@ def _removed(rec: Recommendation) -> Entry:
     return Entry(rec.id, "removed", rec.title, "none", (rec.version, None), (rec.status, None), ())
 
 
-def changelog(old: KnowledgeBase, new: KnowledgeBase) -> Changelog:
-    """What changed from `old` to `new`, entries grouped by kind (in KINDS order), ids sorted."""
+def changelog(old: KnowledgeBase, new: KnowledgeBase, unreadable: frozenset[str] = frozenset()) -> Changelog:
+    """What changed from `old` to `new`, entries grouped by kind (in KINDS order), ids sorted.
+    `unreadable` holds ids present on either side but not built (their entry failed its schema):
+    they are left out rather than reported as added or removed."""
     before = {rec.id: rec for rec in old.recommendations}
     after = {rec.id: rec for rec in new.recommendations}
-    entries: list[Entry] = [_added(after[i]) for i in after if i not in before]
-    entries += [_removed(before[i]) for i in before if i not in after]
+    entries: list[Entry] = [_added(after[i]) for i in after if i not in before and i not in unreadable]
+    entries += [_removed(before[i]) for i in before if i not in after and i not in unreadable]
     for rec_id in after.keys() & before.keys():
         entry = _compare(before[rec_id], after[rec_id])
         if entry is not None:
@@ -185,8 +189,11 @@ def _pair(values: tuple[str | None, str | None]) -> dict[str, str | None]:
 
 def as_data(log: Changelog, old_label: str, new_label: str) -> dict[str, Any]:
     """The changelog as JSON-ready data (shape: schema/changelog.schema.json)."""
+    from avn_kb import __version__
+
     counts = {kind: sum(1 for e in log.entries if e.kind == kind) for kind in KINDS}
     return {
+        "tool": {"name": "avn-kb", "version": __version__},
         "from": old_label,
         "to": new_label,
         "version": _pair(log.version),

@@ -22,6 +22,7 @@ LAZY_COMMANDS = {
     "query": "avn_kb.cli_query:query",
     "test": "avn_kb.cli_query:run_tests",
     "coverage": "avn_kb.cli_query:coverage",
+    "render": "avn_kb.cli_render:render",
 }
 
 

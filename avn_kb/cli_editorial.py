@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
 from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
 from avn_kb.cli_query import load_for_use
+from avn_kb.graph_export import FORMATS as GRAPH_FORMATS
+from avn_kb.interop.fhir import DEFAULT_BASE, VERSIONS
 from avn_kb.model import KnowledgeBase
 
 DIFF_FORMATS = ("markdown", "json")
 
 
-def _load_revision(kb_dir: str, ref: str | None) -> KnowledgeBase:
-    """The knowledge base at a git revision (None: the working tree), or exit 2 saying why."""
+def _load_revision(kb_dir: str, ref: str | None) -> tuple[KnowledgeBase, frozenset[str]]:
+    """The knowledge base at a git revision (None: the working tree) and the ids of the
+    recommendations that failed to load, or exit 2 saying why."""
     from avn_kb.loader.git_source import GitError, GitSource
     from avn_kb.loader.knowledge import load_knowledge
 
@@ -36,10 +38,10 @@ def _load_revision(kb_dir: str, ref: str | None) -> KnowledgeBase:
         usage("diff", f"{kb_dir} at {label} has no usable kb.yaml; is it a knowledge directory at that revision?")
     errors = sum(1 for f in loaded.findings if f.severity == "error")
     if errors:
-        # Entries that fail their schema are not built, so they would look removed: say so.
-        click.echo(f"avn-kb diff: warning: {errors} loading error(s) in {kb_dir} at {label}; entries that "
-                   "failed to load are missing from the comparison: run avn-kb validate", err=True)
-    return loaded.kb
+        # Entries that fail their schema are not built: they would look removed (or added).
+        click.echo(f"avn-kb diff: warning: {errors} loading error(s) in {kb_dir} at {label}; recommendations "
+                   "that failed to load are left out: run avn-kb validate", err=True)
+    return loaded.kb, frozenset(loaded.unbuilt_ids)
 
 
 @click.command()
@@ -52,9 +54,9 @@ def diff(old_ref: str, new_ref: str | None, kb_dir: str, fmt: str, output: str |
     """What changed in the guidance from git revision OLD_REF to NEW_REF (default: the working tree)."""
     from avn_kb.changelog import as_data, changelog, render_markdown
 
-    old = _load_revision(kb_dir, old_ref)
-    new = _load_revision(kb_dir, new_ref)
-    log = changelog(old, new)
+    old, old_unbuilt = _load_revision(kb_dir, old_ref)
+    new, new_unbuilt = _load_revision(kb_dir, new_ref)
+    log = changelog(old, new, old_unbuilt | new_unbuilt)
     new_label = new_ref or "working tree"
     if fmt == "json":
         emit(json.dumps(as_data(log, old_ref, new_label), indent=2, ensure_ascii=False) + "\n", output)
@@ -70,9 +72,9 @@ def export() -> None:
 
 @export.command()
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
-@click.option("--version", "fhir_version", type=click.Choice(["R4", "R5"]), default="R4", show_default=True,
+@click.option("--version", "fhir_version", type=click.Choice(VERSIONS), default="R4", show_default=True,
               help="FHIR release.")
-@click.option("--base-url", default="https://avn-kb.org/fhir", show_default=True, metavar="URL",
+@click.option("--base-url", default=DEFAULT_BASE, show_default=True, metavar="URL",
               help="Base of the canonical URLs of the exported resources.")
 @click.option("-o", "--output", metavar="FILE", help="Write the Bundle to FILE (atomically).")
 def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None) -> None:
@@ -88,16 +90,14 @@ def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None) -> N
 
 @click.command()
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
-@click.option("--format", "fmt", type=click.Choice(["dot", "mermaid"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(list(GRAPH_FORMATS)), required=True,
               help="Graphviz DOT or a Mermaid flowchart.")
 @click.option("-o", "--output", metavar="FILE", help="Write the graph to FILE (atomically).")
 def graph(kb_dir: str, fmt: str, output: str | None) -> None:
     """The overrides, supersedes and citation graph of the knowledge base."""
-    from avn_kb.graph_export import FORMATS, graph_of
+    from avn_kb.graph_export import graph_of
 
     kb = load_for_use("graph", kb_dir)
-    emit(FORMATS[fmt](graph_of(kb)), output)
+    emit(GRAPH_FORMATS[fmt](graph_of(kb)), output)
     sys.exit(EXIT_OK)
 
-
-__all__ = ["diff", "export", "graph", "Path"]

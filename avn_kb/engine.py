@@ -47,7 +47,7 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
     for check in CHECKS.values():
         raw.extend(check(ctx))
     if old is not None and base is not None:
-        raw.extend(check_versions(old, loaded.kb, base))
+        raw.extend(check_versions(old, loaded.kb, base, frozenset(loaded.unbuilt_ids)))
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)

@@ -18,6 +18,7 @@ for "all of these apply" stops at the first partial case on which they all do.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Iterator, Sequence
@@ -54,21 +55,23 @@ def _expanded_tests(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> 
 
 
 def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]) -> list[float]:
+    """Each threshold and one value inside each interval between thresholds and bounds. For an
+    integer fact only whole numbers are real values: a threshold of 2.5 splits the integers into
+    ..2 and 3.., represented by 2 and 3."""
     declared = vocabulary.facts[fact]
     low, high = declared.low, declared.high
-    points = sorted(t for t in thresholds if (low is None or t >= low) and (high is None or t <= high))
-    edges = ([low] if low is not None else [points[0] - 1 if points else 0]) + points + \
-        ([high] if high is not None else [points[-1] + 1 if points else 1])
-    candidates = set(points)
-    for a, b in zip(edges, edges[1:]):
-        if declared.integer:
-            inside = [v for v in (int(a) + 1, int(b) - 1) if a < v < b]
-            candidates.update(inside[:1])
-        elif a < b:
-            candidates.add((a + b) / 2)
-    for bound in (low, high):
-        if bound is not None:
-            candidates.add(int(bound) if declared.integer else bound)
+    inside = sorted(t for t in thresholds if (low is None or t >= low) and (high is None or t <= high))
+    if declared.integer:
+        lo = math.ceil(low) if low is not None else math.floor(min(inside, default=0)) - 1
+        hi = math.floor(high) if high is not None else math.ceil(max(inside, default=0)) + 1
+        critical = {lo, hi} | {v for t in inside for v in (math.floor(t), math.ceil(t)) if lo <= v <= hi}
+        ordered = sorted(critical)
+        between = {a + 1 for a, b in zip(ordered, ordered[1:]) if a + 1 < b}
+        return sorted(critical | between)
+    edges = ([low] if low is not None else [inside[0] - 1 if inside else 0]) + inside + \
+        ([high] if high is not None else [inside[-1] + 1 if inside else 1])
+    candidates = set(inside) | {(a + b) / 2 for a, b in zip(edges, edges[1:]) if a < b}
+    candidates.update(bound for bound in (low, high) if bound is not None)
     return sorted(candidates)
 
 

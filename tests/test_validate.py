@@ -136,3 +136,16 @@ def test_output_file_is_written_atomically(mini_copy: Path, tmp_path: Path) -> N
     assert result.exit_code == 0 and result.stdout == ""
     assert '"exit_code": 0' in target.read_text()
     assert [p.name for p in target.parent.iterdir()] == ["report.json"]
+
+
+def test_written_report_gets_ordinary_permissions(mini_copy: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "report.txt"
+    umask = os.umask(0o022)
+    try:
+        run_cli("validate", str(mini_copy), "--output", str(target))
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

@@ -81,8 +81,15 @@ def check_effective_period(ctx: CheckContext) -> Iterator[Finding]:
 
 def check_accepted_codes(ctx: CheckContext) -> Iterator[Finding]:
     for rec in ctx.kb.recommendations:
-        for index, code in enumerate(rec.accepted):
+        seen: set[str] = set()
+        for index, entry in enumerate(rec.raw.get("accepted", ())):
+            code = entry["code"]
+            here = rec.where.pointer + ("accepted", index, "code")
             if code not in CODES:
-                yield issue("AVN406", rec.where.path, rec.where.pointer + ("accepted", index, "code"),
+                yield issue("AVN406", rec.where.path, here,
                             f"{rec.id} accepts {code}, which is not a check code: use one from docs/checks.md",
                             ids=(rec.id,))
+            elif code in seen:
+                yield issue("AVN406", rec.where.path, here,
+                            f"{rec.id} accepts {code} twice: keep one entry with one reason", ids=(rec.id,))
+            seen.add(code)

@@ -19,12 +19,12 @@ from avn_kb import actions
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.terms import well_formed
 from avn_kb.conditions import All, Condition, Test
-from avn_kb.digraph import reachable
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
 from avn_kb.model import Recommendation, Vocabulary
 
 MAX_GAP_EXAMPLES = 3
+MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
 
 
 def live(ctx: CheckContext) -> list[Recommendation]:
@@ -72,8 +72,10 @@ def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
     return start <= end
 
 
-def _related(graph: dict[str, set[str]], a: str, b: str) -> bool:
-    return reachable(graph, a, b) or reachable(graph, b, a)
+def _related(links: dict[str, set[str]], a: str, b: str) -> bool:
+    # Only a direct link resolves a conflict: the resolver lets an applying recommendation override
+    # the ones it names, not the ones those name in turn.
+    return b in links.get(a, ()) or a in links.get(b, ())
 
 
 def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
@@ -143,6 +145,8 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
         same.setdefault(key, []).append(rec)
     for group in same.values():
         for a, b in combinations(group, 2):
+            if not _windows_overlap(a, b):
+                continue
             try:
                 a_in_b, b_in_a = search.implies(a.when, b.when), search.implies(b.when, a.when)
             except SearchTooLarge as err:
@@ -156,12 +160,33 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
                             ids=(narrow.id, wide.id))
 
 
+def _in_force(rec: Recommendation, day: str) -> bool:
+    return (rec.effective_from or "") <= day and (rec.effective_until is None or day <= rec.effective_until)
+
+
+def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
+    """A few examples that differ from each other as much as possible (greedy, farthest first),
+    so that the gaps shown are different regions rather than neighbours."""
+    if not cases:
+        return []
+    chosen = [cases[0]]
+    while len(chosen) < min(wanted, len(cases)):
+        def distance(case: dict[str, Any]) -> int:
+            return min(sum(case.get(k) != other.get(k) for k in case.keys() | other.keys()) for other in chosen)
+        best = max(cases, key=distance)
+        if distance(best) == 0:
+            break
+        chosen.append(best)
+    return chosen
+
+
 def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary, manifest = ctx.kb.vocabulary, ctx.kb.manifest
     if vocabulary is None or manifest is None:
         return
     search = CaseSearch(vocabulary)
-    approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved"]
+    day = ctx.as_of.isoformat()
+    approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and _in_force(rec, day)]
     for index, (target, scope) in enumerate(manifest.decision_required):
         on_target = [rec for rec in approved if rec.action.target == target]
         if not all(well_formed(vocabulary, rec.when) for rec in on_target):
@@ -169,14 +194,18 @@ def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
         covering = [rec.when for rec in on_target]
         where = ("policy", "decision_required", index)
         try:
-            for number, case in enumerate(search.iter_cases([scope], covering)):
-                if number == MAX_GAP_EXAMPLES:
+            found = []
+            for case in search.iter_cases([scope], covering):
+                found.append(case)
+                if len(found) == MAX_GAP_CANDIDATES:
                     break
-                yield issue("AVN304", manifest.where.path, where,
-                            f"no approved recommendation on {target} applies to {show_case(case)}; add one for "
-                            "such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
         except SearchTooLarge as err:
             yield issue("AVN306", manifest.where.path, where, f"could not finish the gap search for {target}: {err}")
+            continue
+        for case in _spread(found, MAX_GAP_EXAMPLES):
+            yield issue("AVN304", manifest.where.path, where,
+                        f"no approved recommendation on {target} in force on {day} applies to {show_case(case)}; "
+                        "add one for such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
 
 
 def check_direction(ctx: CheckContext) -> Iterator[Finding]:

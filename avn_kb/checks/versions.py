@@ -16,8 +16,9 @@ from typing import Any, Iterator, Mapping
 from avn_kb.findings import Finding, issue
 from avn_kb.model import KnowledgeBase, Recommendation
 
-WORDING = ("title", "statement", "plain_language", "rationale", "retired_reason")
-NO_BUMP = ("id", "version", "status", "review", "accepted", "effective")
+WORDING = ("title", "statement", "plain_language", "rationale")
+# Lifecycle, not content: retiring (status + retired_reason) keeps the version it had.
+NO_BUMP = ("id", "version", "status", "review", "accepted", "effective", "retired_reason")
 LEVELS = ("none", "patch", "minor", "major")
 STATUS_RANK = {"draft": 0, "submitted": 1, "under-review": 2, "approved": 3, "retired": 4}
 
@@ -57,13 +58,17 @@ def change_level(old: Recommendation, new: Recommendation) -> tuple[str, list[st
     return "patch", changed
 
 
-def check_versions(old: KnowledgeBase, new: KnowledgeBase, base: str) -> Iterator[Finding]:
-    """Findings for the change from `old` (at revision `base`) to `new`."""
+def check_versions(old: KnowledgeBase, new: KnowledgeBase, base: str,
+                   unbuilt: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """Findings for the change from `old` (at revision `base`) to `new`; `unbuilt` holds the ids of
+    recommendations that are present now but failed their schema (reported there, not removed)."""
     before = {rec.id: rec for rec in old.recommendations}
     after = {rec.id: rec for rec in new.recommendations}
     content_changed = set(before) != set(after)
     for rec_id, was in before.items():
         now = after.get(rec_id)
+        if now is None and rec_id in unbuilt:
+            continue
         if now is None:
             yield issue("AVN412", was.where.path, (),
                         f"{rec_id} (version {was.version} at {base}) was removed: guidance is never deleted; "
@@ -72,6 +77,10 @@ def check_versions(old: KnowledgeBase, new: KnowledgeBase, base: str) -> Iterato
         yield from _status_change(was, now, base)
         level, fields = change_level(was, now)
         if level == "none":
+            if bump_of(was.version, now.version) == "backwards":
+                yield issue("AVN411", now.where.path, now.where.pointer + ("version",),
+                            f"{rec_id} went back from {was.version} to {now.version}: versions only go up",
+                            ids=(rec_id,))
             continue
         content_changed = True
         if was.action.target != now.action.target or was.topic != now.topic:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from avn_kb import conditions
 from avn_kb.coverage import Matrix, coverage
 from avn_kb.model import KnowledgeBase, Recommendation, Vocabulary
-from avn_kb.render.graph import Layout, layout
+from avn_kb.render.graph import Edge, Layout, edges_of, layout
 from avn_kb.report.citations import Numbering, formatted, links
 
 STATUS_LABELS = {"draft": "draft", "submitted": "submitted", "under-review": "under review",
@@ -40,6 +40,7 @@ class Entry:
     population: str
     last_reviewed: str | None
     cites: tuple[Cite, ...]
+    relations: tuple[tuple[str, tuple[str, ...]], ...]  # ("Overrides", ids), ("Superseded by", ids) ...
 
 
 @dataclass(frozen=True)
@@ -88,19 +89,20 @@ def build(kb: KnowledgeBase) -> Article:
     assert manifest is not None and vocabulary is not None
     labels = {name: str(topic.get("label", name)) for name, topic in vocabulary.topics.items()}
     numbering = Numbering(kb.references)
-    notes: dict[str, list[str]] = {}
+    cited_by: dict[str, list[str]] = {}
+    edges = edges_of(kb)
     sections = []
     for topic in _topic_order(kb, vocabulary):
         recs = [rec for rec in kb.recommendations if rec.topic == topic]
         # Numbers are handed out here, in the order the entries are printed: current, then retired.
-        current = tuple(_entry(rec, vocabulary, numbering, notes) for rec in recs if rec.status != "retired")
-        retired = tuple(_entry(rec, vocabulary, numbering, notes) for rec in recs if rec.status == "retired")
+        current = tuple(_entry(rec, vocabulary, numbering, cited_by, edges) for rec in recs if rec.status != "retired")
+        retired = tuple(_entry(rec, vocabulary, numbering, cited_by, edges) for rec in recs if rec.status == "retired")
         description = vocabulary.topics.get(topic, {}).get("description")
         sections.append(Section(topic, labels.get(topic, topic), str(description) if description else None,
                                 current, retired))
     references = tuple(
         ListedReference(n, ref_id, formatted(ref) if ref else f"{ref_id}: not found in references.yaml",
-                        tuple(links(ref)) if ref else (), ref is not None, tuple(dict.fromkeys(notes[ref_id])))
+                        tuple(links(ref)) if ref else (), ref is not None, tuple(dict.fromkeys(cited_by[ref_id])))
         for n, ref_id, ref in numbering.listing())
     return Article(manifest.id, manifest.title, manifest.version, str(manifest.released), tuple(sections),
                    references, labels, _coverage(kb, manifest.released), layout(kb))
@@ -113,10 +115,19 @@ def _topic_order(kb: KnowledgeBase, vocabulary: Vocabulary) -> list[str]:
     return list(dict.fromkeys(order))
 
 
-def _entry(rec: Recommendation, vocabulary: Vocabulary, numbering: Numbering, notes: dict[str, list[str]]) -> Entry:
+def _relations(rec_id: str, edges: list[Edge]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    found = (("Overrides", tuple(e.target for e in edges if e.source == rec_id and e.kind == "overrides")),
+             ("Supersedes", tuple(e.target for e in edges if e.source == rec_id and e.kind == "supersedes")),
+             ("Overridden by", tuple(e.source for e in edges if e.target == rec_id and e.kind == "overrides")),
+             ("Superseded by", tuple(e.source for e in edges if e.target == rec_id and e.kind == "supersedes")))
+    return tuple((label, ids) for label, ids in found if ids)
+
+
+def _entry(rec: Recommendation, vocabulary: Vocabulary, numbering: Numbering, cited_by: dict[str, list[str]],
+           edges: list[Edge]) -> Entry:
     cites: dict[int, Cite] = {}
     for (number, ref_id, locator), citation in zip(numbering.cite(rec), rec.citations):
-        notes.setdefault(ref_id, []).append(rec.id)
+        cited_by.setdefault(ref_id, []).append(rec.id)
         before = cites.get(number)
         if before is None:
             cites[number] = Cite(number, ref_id, locator, citation.note)
@@ -141,7 +152,8 @@ def _entry(rec: Recommendation, vocabulary: Vocabulary, numbering: Numbering, no
         certainty=rec.certainty.replace("-", " "), action=action, dose=tuple(dose),
         condition="everyone in the population" if condition == "always" else condition,
         population=rec.population,
-        last_reviewed=str(reviewed) if reviewed else None, cites=tuple(cites[n] for n in sorted(cites)))
+        last_reviewed=str(reviewed) if reviewed else None, cites=tuple(cites[n] for n in sorted(cites)),
+        relations=_relations(rec.id, edges))
 
 
 def _join(first: str | None, second: str | None) -> str | None:
@@ -169,5 +181,4 @@ def _coverage(kb: KnowledgeBase, released: str) -> CoverageFigure:
                 for (row, column), cell in matrix.cells.items() for topic in matrix.topics}
     when = f"in force on {day.isoformat()} (the release date)" if day else "in force today"
     return CoverageFigure(matrix, f"Topics with an approved recommendation {when} that applies, by "
-                          f"{matrix.row_fact} and {matrix.column_fact}. A faint mark: a recommendation may "
-                          "apply once more facts are known.", letters, by_topic)
+                          f"{matrix.row_fact} and {matrix.column_fact}.", letters, by_topic)

@@ -34,7 +34,8 @@ h2 { font-size: 1.3rem; margin: 1rem 0 .25rem; }
 .topic-description { color: var(--muted); margin-top: 0; }
 article.rec { border-top: 1px solid var(--line); padding: .9rem 0 .4rem; }
 article.rec.retired { opacity: .8; }
-h3 { font-size: 1.08rem; margin: 0 0 .35rem; }
+h3, h4.rec-title { font-size: 1.08rem; margin: 0 0 .35rem; }
+figure + h3, section.figures h3 { margin-top: 1.25rem; }
 h3.retired-heading { margin-top: 1.25rem; color: var(--muted); font-size: 1rem; text-transform: uppercase;
   letter-spacing: .04em; }
 .rec-id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9em;
@@ -72,6 +73,7 @@ table.coverage th[scope="row"] { text-align: left; font-weight: 600; white-space
 table.coverage thead th { background: var(--tint); }
 .chip { display: inline-block; min-width: 1.35rem; padding: 0 .2rem; margin: 1px; border-radius: 4px;
   color: #fff; font-weight: 700; font-size: .8rem; line-height: 1.35rem; }
+.chip sub { font-size: .62rem; font-weight: 600; vertical-align: baseline; margin-left: 1px; opacity: .9; }
 .chip.possible { background: transparent !important; border: 1.5px dashed currentColor; line-height: 1.2rem; }
 .none { color: var(--line); }
 .t1 { background: var(--t1); } .chip.possible.t1 { color: var(--t1); }

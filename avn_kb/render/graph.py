@@ -1,13 +1,13 @@
 """Lay out the overrides / supersedes graph in layers, with no external tool: a recommendation that
-overrides or supersedes another sits above it. Layers are networkx's topological generations (of
-the condensation, so a cycle the validator would report still draws); within a layer, nodes are
-ordered by the mean position of their parents to keep crossings few."""
+overrides or supersedes another sits above it. Layers are the topological generations (graphlib's
+ready batches; for a cycle, which the validator reports, those of networkx's condensation so that
+the picture still draws); within a layer, nodes are ordered by the mean position of their parents
+to keep crossings few."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import networkx as nx
+from graphlib import CycleError, TopologicalSorter
 
 from avn_kb.model import KnowledgeBase
 
@@ -54,11 +54,13 @@ def edges_of(kb: KnowledgeBase) -> list[Edge]:
 def layout(kb: KnowledgeBase) -> Layout:
     """Positions for the recommendations that take part in an overrides or supersedes link."""
     edges = edges_of(kb)
-    graph = nx.DiGraph()
-    graph.add_edges_from((e.source, e.target) for e in edges)
     if not edges:
         return Layout((), (), 0, 0)
-    layers = _layers(graph)
+    parents: dict[str, set[str]] = {}
+    for edge in edges:
+        parents.setdefault(edge.source, set())
+        parents.setdefault(edge.target, set()).add(edge.source)
+    layers = _ordered(_generations(parents), parents)
     recs = {rec.id: rec for rec in kb.recommendations}
     widest = max(len(layer) for layer in layers)
     width = 2 * MARGIN + widest * NODE_WIDTH + (widest - 1) * GAP_X
@@ -75,15 +77,41 @@ def layout(kb: KnowledgeBase) -> Layout:
     return Layout(tuple(nodes), tuple(edges), width, height)
 
 
-def _layers(graph: nx.DiGraph) -> list[list[str]]:
+def _generations(parents: dict[str, set[str]]) -> list[list[str]]:
+    """Nodes by topological generation: each after every node pointing to it."""
+    sorter = TopologicalSorter(parents)
+    try:
+        sorter.prepare()
+    except CycleError:
+        return _generations_with_cycles(parents)
+    generations = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        generations.append(ready)
+        sorter.done(*ready)
+    return generations
+
+
+def _generations_with_cycles(parents: dict[str, set[str]]) -> list[list[str]]:
+    # Only a broken knowledge base gets here, so networkx is imported here and not at start-up.
+    import networkx as nx
+
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_nodes_from(parents)
+    graph.add_edges_from((source, node) for node, sources in parents.items() for source in sources)
     condensed = nx.condensation(graph)
     members = condensed.graph["mapping"]  # node -> component
-    layers: list[list[str]] = []
+    return [sorted(n for n in graph if members[n] in generation)
+            for generation in nx.topological_generations(condensed)]
+
+
+def _ordered(generations: list[list[str]], parents: dict[str, set[str]]) -> list[list[str]]:
+    """Each layer sorted by the mean position of its parents in the layers above (then by id)."""
     position: dict[str, float] = {}
-    for generation in nx.topological_generations(condensed):
-        layer = sorted(n for n in graph if members[n] in generation)
-        parents = {n: [position[p] for p in graph.predecessors(n) if p in position] for n in layer}
-        layer.sort(key=lambda n: (sum(parents[n]) / len(parents[n]) if parents[n] else -1.0, n))
+    layers = []
+    for generation in generations:
+        above = {n: [position[p] for p in parents[n] if p in position] for n in generation}
+        layer = sorted(generation, key=lambda n: (sum(above[n]) / len(above[n]) if above[n] else -1.0, n))
         position.update({n: float(i) for i, n in enumerate(layer)})
         layers.append(layer)
     return layers

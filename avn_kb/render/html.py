@@ -22,7 +22,7 @@ def page(article: Article) -> str:
     policy = (f"default-src 'none'; style-src 'unsafe-inline'; script-src {script_hash()}; img-src data:; "
               "base-uri 'none'; form-action 'none'")
     body = [_masthead(article), '<main class="wrap">']
-    body += [_section(section, article) for section in article.sections]
+    body += [_section(section) for section in article.sections]
     body += [_figures(article), _references(article), "</main>",
              f'<footer class="wrap">Rendered by avn-kb {escape(__version__)} from knowledge base '
              f'<code>{escape(article.id)}</code> version {escape(article.version)}.</footer>']
@@ -52,16 +52,16 @@ def _masthead(article: Article) -> str:
         "</div></header>")
 
 
-def _section(section: Section, article: Article) -> str:
+def _section(section: Section) -> str:
     parts = [f'<section class="topic" id="topic-{escape(section.topic)}">', f"<h2>{escape(section.label)}</h2>"]
     if section.description:
         parts.append(f'<p class="topic-description">{escape(section.description)}</p>')
     if not section.current and not section.retired:
         parts.append("<p>No recommendations yet.</p>")
-    parts += [_entry(entry, article) for entry in section.current]
+    parts += [_entry(entry) for entry in section.current]
     if section.retired:
         parts.append('<h3 class="retired-heading">Retired and not adopted</h3>')
-        parts += [_entry(entry, article) for entry in section.retired]
+        parts += [_entry(entry, "h4") for entry in section.retired]
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -70,7 +70,7 @@ def _rec_links(ids: list[str]) -> str:
     return ", ".join(f'<a href="#rec-{escape(i)}">{escape(i)}</a>' for i in ids)
 
 
-def _entry(entry: Entry, article: Article) -> str:
+def _entry(entry: Entry, heading: str = "h3") -> str:
     rec = entry.rec
     badges = [f'<span class="badge status status-{escape(rec.status)}">{escape(entry.status_label)}</span>',
               f'<span class="badge strength">{escape(entry.strength)}</span>',
@@ -79,7 +79,7 @@ def _entry(entry: Entry, article: Article) -> str:
         badges.append('<span class="badge indirect">indirect evidence</span>')
     if rec.expert_opinion:
         badges.append('<span class="badge expert">expert opinion</span>')
-    facts = [("Action", escape(entry.action))]
+    facts = [("Action" if rec.status != "retired" else "Action (retired)", escape(entry.action))]
     if entry.dose:
         facts.append(("Dose", escape("; ".join(entry.dose))))
     facts += [("Applies when", escape(entry.condition)), ("Population", escape(entry.population))]
@@ -87,24 +87,19 @@ def _entry(entry: Entry, article: Article) -> str:
         facts.append(("Indirect evidence", escape(rec.indirect_reason or "from another population")))
     facts.append(("Last reviewed", escape(entry.last_reviewed) if entry.last_reviewed else "not yet reviewed"))
     facts.append(("Version", escape(rec.version)))
-    edges = article.graph.edges
-    for label, found in (("Overrides", [e.target for e in edges if e.source == rec.id and e.kind == "overrides"]),
-                         ("Supersedes", [e.target for e in edges if e.source == rec.id and e.kind == "supersedes"]),
-                         ("Overridden by", [e.source for e in edges if e.target == rec.id and e.kind == "overrides"]),
-                         ("Superseded by", [e.source for e in edges if e.target == rec.id and e.kind == "supersedes"])):
-        if found:
-            facts.append((label, _rec_links(found)))
+    facts += [(label, _rec_links(list(ids))) for label, ids in entry.relations]
     if rec.retired_reason:
         facts.append(("Why retired", escape(rec.retired_reason)))
     if rec.rationale:
         facts.append(("Rationale", escape(rec.rationale)))
     cites = " ".join(
-        f'<a class="cite" href="#ref-{c.number}" title="{escape(_cite_title(c.ref, c.locator, c.note))}">[{c.number}]</a>'
+        f'<a class="cite" href="#ref-{c.number}" title="{escape(_cite_title(c.ref, c.locator, c.note))}">'
+        f"[{c.number}]</a>"
         for c in entry.cites)
     return "\n".join([
         f'<article class="rec status-is-{escape(rec.status)}{" retired" if rec.status == "retired" else ""}" '
         f'id="rec-{escape(rec.id)}" data-topic="{escape(rec.topic)}">',
-        f'<h3><span class="rec-id">{escape(rec.id)}</span>{escape(rec.title)}</h3>',
+        f'<{heading} class="rec-title"><span class="rec-id">{escape(rec.id)}</span>{escape(rec.title)}</{heading}>',
         f'<p class="badges">{" ".join(badges)}</p>',
         f'<p class="wording clinician">{escape(rec.statement)}</p>',
         f'<p class="wording patient"><span class="plain-label">In plain language: </span>'
@@ -120,8 +115,9 @@ def _cite_title(ref: str, locator: str | None, note: str | None) -> str:
 
 def _figures(article: Article) -> str:
     parts = ['<section class="figures" id="figures"><h2>Coverage and links between recommendations</h2>',
-             _coverage(article.coverage, article.topic_labels)]
+             '<h3>Coverage by site and stage</h3>', _coverage(article.coverage, article.topic_labels)]
     drawing = svg.render(article.graph)
+    parts.append('<h3>Overrides and supersedes</h3>')
     parts.append('<figure id="graph"><figcaption>Which recommendations override (solid arrow) or supersede '
                  '(dashed arrow) which; the border colour shows the status. Select a box to read it.</figcaption>')
     parts.append(f'<div class="scroll">{drawing}</div>' if drawing else
@@ -148,14 +144,17 @@ def _coverage(figure: CoverageFigure, labels: dict[str, str]) -> str:
                 name = labels.get(topic, topic)
                 if topic in cell.applies:
                     ids = ", ".join(figure.by_topic[(row, column, topic)])
+                    count = len(figure.by_topic[(row, column, topic)])
                     chips.append(f'<span class="chip {tone[topic]}" title="{escape(name)}: {escape(ids)}">'
-                                 f"{escape(figure.letters[topic])}</span>")
+                                 f"{escape(figure.letters[topic])}<sub>{count}</sub></span>")
                 elif topic in cell.possible:
                     chips.append(f'<span class="chip possible {tone[topic]}" title="{escape(name)}: once more facts '
                                  f'are known">{escape(figure.letters[topic])}</span>')
             cells.append(f"<td>{''.join(chips) or EMPTY_CELL}</td>")
         rows.append(f'<tr><th scope="row">{escape(row)}</th>{"".join(cells)}</tr>')
-    return (f'<figure id="coverage"><figcaption>{escape(figure.note)}</figcaption>'
+    note = (f"{figure.note} The small number counts those recommendations (hover for their ids); a dashed "
+            "mark: a recommendation may apply once more facts are known.")
+    return (f'<figure id="coverage"><figcaption>{escape(note)}</figcaption>'
             f'<ul class="legend">{legend}</ul><div class="scroll"><table class="coverage">'
             f'<thead><tr><th scope="col">{escape(matrix.row_fact)} \\ {escape(matrix.column_fact)}</th>{head}</tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table></div></figure>')

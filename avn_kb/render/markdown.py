@@ -25,6 +25,11 @@ def paragraph(text: str) -> str:
     return "\\" + escaped
 
 
+def _url(url: str) -> str:
+    """A link target Markdown cannot cut short: parentheses and spaces percent-encoded."""
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
+
+
 def render(article: Article) -> dict[str, str]:
     """{file name: content} for the site."""
     return {"index.md": document(article)}
@@ -42,11 +47,11 @@ def document(article: Article) -> str:
         if section.retired:
             out += ["### Retired and not adopted", ""]
             for entry in section.retired:
-                out += _entry(entry)
+                out += _entry(entry, "####")
     out += _figures(article)
     out += ['<a id="references"></a>', "", "## References", ""]
     for ref in article.references:
-        links = " ".join(f"[{escape(label)}]({url})" for label, url in ref.links)
+        links = " ".join(f"[{escape(label)}]({_url(url)})" for label, url in ref.links)
         cited_by = ", ".join(f"[{escape(i)}](#rec-{attribute(i)})" for i in ref.cited_by)
         text = escape(ref.text) if ref.known else f"**{escape(ref.text)}**"
         out.append(f'{ref.number}. <a id="ref-{ref.number}"></a>{text} {links} (cited by {cited_by})')
@@ -57,7 +62,7 @@ def document(article: Article) -> str:
     return "\n".join(out) + "\n"
 
 
-def _entry(entry: Entry) -> list[str]:
+def _entry(entry: Entry, heading: str = "###") -> list[str]:
     rec = entry.rec
     cites = " ".join(f"[\\[{c.number}\\]](#ref-{c.number})" for c in entry.cites) or "none cited"
     badges = [f"`{entry.status_label}`", escape(entry.strength), f"certainty {escape(entry.certainty)}"]
@@ -65,20 +70,18 @@ def _entry(entry: Entry) -> list[str]:
         badges.append("**indirect evidence**")
     if rec.expert_opinion:
         badges.append("expert opinion")
-    lines = [f'<a id="rec-{attribute(rec.id)}"></a>', "", f"### {escape(rec.id)} {escape(rec.title)}", "",
+    lines = [f'<a id="rec-{attribute(rec.id)}"></a>', "", f"{heading} {escape(rec.id)} {escape(rec.title)}", "",
              " · ".join(badges), "", paragraph(rec.statement), "",
              f"> **In plain language:** {escape(rec.plain_language)}", "", f"Sources: {cites}", "",
-             f"- Action: {escape(entry.action)}"]
+             f"- Action{' (retired)' if rec.status == 'retired' else ''}: {escape(entry.action)}"]
     if entry.dose:
         lines.append(f"- Dose: {escape('; '.join(entry.dose))}")
     lines += [f"- Applies when: {escape(entry.condition)}", f"- Population: {escape(entry.population)}"]
     if rec.indirect:
         lines.append(f"- Indirect evidence: {escape(rec.indirect_reason or 'from another population')}")
     lines.append(f"- Last reviewed: {escape(entry.last_reviewed) if entry.last_reviewed else 'not yet reviewed'}")
-    if rec.overrides:
-        lines.append("- Overrides: " + ", ".join(escape(i) for i in rec.overrides))
-    if rec.supersedes:
-        lines.append("- Supersedes: " + ", ".join(escape(i) for i in rec.supersedes))
+    lines += [f"- {label}: " + ", ".join(f"[{escape(i)}](#rec-{attribute(i)})" for i in ids)
+              for label, ids in entry.relations]
     if rec.retired_reason:
         lines.append(f"- Why retired: {escape(rec.retired_reason)}")
     return lines + [""]
@@ -92,7 +95,7 @@ def _figures(article: Article) -> list[str]:
         out += ["No recommendation overrides or supersedes another.", ""]
     for edge in article.graph.edges:
         out.append(f"- {escape(edge.source)} {edge.kind} {escape(edge.target)}")
-    return out + [""]
+    return out + ([""] if article.graph.edges else [])
 
 
 def _coverage(figure: CoverageFigure, labels: dict[str, str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from avn_kb.render.graph import NODE_HEIGHT, NODE_WIDTH, Layout, Node
+from avn_kb.render.graph import NODE_HEIGHT, NODE_WIDTH, Edge, Layout, Node
 
 STATUS_STROKE = {"approved": "var(--approved)", "draft": "var(--draft)", "submitted": "var(--review)",
                  "under-review": "var(--review)", "retired": "var(--retired)"}
@@ -30,17 +30,26 @@ def _node(node: Node) -> str:
     return f'<a class="node" href="#rec-{escape(node.id)}">{tooltip}{box}</a>'
 
 
-def _edge(layout: Layout, source: str, target: str, kind: str) -> str:
-    a, b = layout.node(source), layout.node(target)
-    if b.y > a.y:  # downwards, bottom centre to top centre
-        x1, y1, x2, y2 = a.x + NODE_WIDTH / 2, a.y + NODE_HEIGHT, b.x + NODE_WIDTH / 2, b.y - 2
+def _port(node: Node, index: int, count: int) -> float:
+    """x of the index-th of count edges meeting a box side: spread over its middle half."""
+    return node.x + NODE_WIDTH / 2 + (index - (count - 1) / 2) * min(NODE_WIDTH / 2 / max(count - 1, 1), 24)
+
+
+def _edge(layout: Layout, edge: Edge) -> str:
+    a, b = layout.node(edge.source), layout.node(edge.target)
+    outgoing = [e for e in layout.edges if e.source == edge.source]
+    incoming = [e for e in layout.edges if e.target == edge.target]
+    x1 = _port(a, outgoing.index(edge), len(outgoing))
+    x2 = _port(b, incoming.index(edge), len(incoming))
+    if b.y > a.y:  # downwards, bottom side to top side
+        y1, y2 = a.y + NODE_HEIGHT, b.y - 2
         middle = (y1 + y2) / 2
         path = f"M{_num(x1)},{_num(y1)} C{_num(x1)},{_num(middle)} {_num(x2)},{_num(middle)} {_num(x2)},{_num(y2)}"
     else:  # same layer or upwards (only in a cycle): arc above the boxes
-        x1, y1, x2, y2 = a.x + NODE_WIDTH / 2, a.y, b.x + NODE_WIDTH / 2 + 6, b.y - 2
+        y1, y2 = a.y, b.y - 2
         path = f"M{_num(x1)},{_num(y1)} C{_num(x1)},{_num(y1 - 30)} {_num(x2)},{_num(y2 - 30)} {_num(x2)},{_num(y2)}"
-    label = f"{source} {kind} {target}"
-    return (f'<path class="edge {kind}" d="{path}" marker-end="url(#arrow-{kind})">'
+    label = f"{edge.source} {edge.kind} {edge.target}"
+    return (f'<path class="edge {edge.kind}" d="{path}" marker-end="url(#arrow-{edge.kind})">'
             f"<title>{escape(label)}</title></path>")
 
 
@@ -59,7 +68,7 @@ def render(layout: Layout) -> str:
              f'width="{_num(layout.width)}" height="{_num(layout.height - top)}" '
              f'aria-labelledby="graph-title"><title id="graph-title">Which recommendations override or '
              f'supersede which</title><defs>{markers}</defs>']
-    parts += [_edge(layout, e.source, e.target, e.kind) for e in layout.edges]
+    parts += [_edge(layout, edge) for edge in layout.edges]
     parts += [_node(node) for node in layout.nodes]
     parts.append("</svg>")
     return "\n".join(parts)

@@ -23,6 +23,9 @@ LAZY_COMMANDS = {
     "test": "avn_kb.cli_query:run_tests",
     "coverage": "avn_kb.cli_query:coverage",
     "render": "avn_kb.cli_render:render",
+    "diff": "avn_kb.cli_editorial:diff",
+    "export": "avn_kb.cli_editorial:export",
+    "graph": "avn_kb.cli_editorial:graph",
 }
 
 

@@ -35,11 +35,23 @@ def compute_derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
     return tuple(vocabulary.derived[name] for name in order if name in vocabulary.derived)
 
 
+class _NoValue:
+    """The value of a derived fact when every one of its cases is false and it has no `otherwise`:
+    decided, and empty. Tests that want a value fail on it (`region is lower-limb` is false for a
+    site no case names), tests that exclude values hold; it is never shown as a fact."""
+
+    def __repr__(self) -> str:
+        return "none"
+
+
+NO_VALUE = _NoValue()
+
+
 def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
     """The derived value on these facts: the value of the cases that hold, whatever their order.
-    None when no case holds yet and one might once a missing fact is known, when cases with
-    different values hold (the facts disagree: see `disagreements`), or when none holds and there
-    is no `otherwise`."""
+    None when no case holds yet and one might once a missing fact is known, or when cases with
+    different values hold (the facts disagree: see `disagreements`). NO_VALUE when every case is
+    false and there is no `otherwise`."""
     held, open_case = set(), False
     for value, when in derived.cases:
         result = evaluate(when, facts)
@@ -51,7 +63,7 @@ def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
         return next(iter(held))
     if held or open_case:
         return None
-    return derived.otherwise
+    return derived.otherwise if derived.otherwise is not None else NO_VALUE
 
 
 def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from avn_kb import __version__
+from avn_kb.derive import NO_VALUE
 from avn_kb.model import KnowledgeBase, Recommendation
 from avn_kb.report.citations import Numbering, formatted, links
 from avn_kb.resolve import OUTCOMES, Outcome, Resolution
@@ -50,7 +51,8 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
     if outcome.load_kg:
         item["load_kg"] = {name: list(rng) for name, rng in outcome.load_kg.items()}
     if explain:
-        item["trace"] = [{"test": t.test, "fact": t.fact, "value": t.value, "held": t.held} for t in outcome.trace]
+        item["trace"] = [{"test": t.test, "fact": t.fact, "value": None if t.value is NO_VALUE else t.value,
+                          "held": t.held} for t in outcome.trace]
     return item
 
 
@@ -64,7 +66,7 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
                      key=lambda o: (sections.index(o.rec.topic) if o.rec.topic in sections else len(sections),
                                     o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
     items = [_outcome(o, numbering, audience, explain) for o in ordered]
-    derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case}
+    derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
     manifest = kb.manifest
     references = []
     for n, ref_id, ref in numbering.listing():

@@ -47,11 +47,8 @@ class _NoValue:
 NO_VALUE = _NoValue()
 
 
-def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
-    """The derived value on these facts: the value of the cases that hold, whatever their order.
-    None when no case holds yet and one might once a missing fact is known, or when cases with
-    different values hold (the facts disagree: see `disagreements`). NO_VALUE when every case is
-    false and there is no `otherwise`."""
+def _held(derived: DerivedFact, facts: Mapping[str, Any]) -> tuple[set[str], bool]:
+    """The values of the cases that hold, and whether some case is still open (unknown)."""
     held, open_case = set(), False
     for value, when in derived.cases:
         result = evaluate(when, facts)
@@ -59,6 +56,15 @@ def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
             held.add(value)
         elif result is None:
             open_case = True
+    return held, open_case
+
+
+def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
+    """The derived value on these facts: the value of the cases that hold, whatever their order.
+    None when no case holds yet and one might once a missing fact is known, or when cases with
+    different values hold (the facts disagree: see `derive`). NO_VALUE when every case is false
+    and there is no `otherwise`."""
+    held, open_case = _held(derived, facts)
     if len(held) == 1:
         return next(iter(held))
     if held or open_case:
@@ -66,36 +72,38 @@ def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
     return derived.otherwise if derived.otherwise is not None else NO_VALUE
 
 
-def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:
-    """Derived facts on which the case's facts disagree (ARCO IIIA with Ficat I, say), or whose
-    value given directly differs from the one derived. Such a case is refused: no single reading
-    of it exists. Agreement is monotone: once facts disagree, more facts cannot reconcile them."""
+def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The case's facts plus every derived fact that can be decided, and the derived facts on which
+    the case's facts disagree (ARCO IIIA with Ficat I, say), or whose value given directly differs
+    from the one derived. A case with disagreements is refused: no single reading of it exists.
+    Disagreement is monotone: once facts disagree, more facts cannot reconcile them. A derived fact
+    the case gives directly (a clinician may know `collapse` without a stage) is kept as given."""
+    result = {name: value for name, value in facts.items() if value is not None}
     problems = []
-    known = {name: value for name, value in facts.items() if value is not None}
     for derived in vocabulary.derivation_order:
-        held = {}
-        for value, when in derived.cases:
-            if evaluate(when, known) is True:
-                held.setdefault(value, when)
+        held, open_case = _held(derived, result)
         if len(held) > 1:
             problems.append(f"the facts give {derived.name} more than one value ({', '.join(sorted(held))}): "
                             "correct the facts that disagree")
-        elif len(held) == 1 and derived.name in known and known[derived.name] not in held:
-            problems.append(f"{derived.name} is given as {known[derived.name]} but the other facts give "
-                            f"{next(iter(held))}: correct one of them")
-        if derived.name not in known and len(held) == 1:
-            known[derived.name] = next(iter(held))
-    return problems
+            continue
+        given = result.get(derived.name)
+        if given is not None:
+            if held and given not in held:
+                problems.append(f"{derived.name} is given as {given} but the other facts give "
+                                f"{next(iter(held))}: correct one of them")
+            continue
+        if held:
+            result[derived.name] = next(iter(held))
+        elif not open_case:
+            result[derived.name] = derived.otherwise if derived.otherwise is not None else NO_VALUE
+    return result, problems
+
+
+def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:
+    """The problems `derive` finds: empty when the case's facts agree."""
+    return derive(vocabulary, facts)[1]
 
 
 def with_derived(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The case's facts plus every derived fact that can be decided. A derived fact the case gives
-    directly (a clinician may know `collapse` without a stage) is kept as given."""
-    result = {name: value for name, value in facts.items() if value is not None}
-    for derived in vocabulary.derivation_order:
-        if derived.name in result:
-            continue
-        value = value_of(derived, result)
-        if value is not None:
-            result[derived.name] = value
-    return result
+    """The case's facts plus every derived fact that can be decided (see `derive`)."""
+    return derive(vocabulary, facts)[0]

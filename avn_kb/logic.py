@@ -24,7 +24,7 @@ from itertools import combinations
 from typing import Any, Iterator, Sequence
 
 from avn_kb.conditions import Condition, Test, evaluate, tests
-from avn_kb.derive import disagreements, with_derived
+from avn_kb.derive import derive
 from avn_kb.model import Vocabulary
 
 
@@ -125,9 +125,9 @@ class CaseSearch:
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
-        if disagreements(self.vocabulary, case):
+        facts, disagree = derive(self.vocabulary, case)
+        if disagree:
             return  # facts that disagree stay in disagreement on every extension: no real case here
-        facts = with_derived(self.vocabulary, case)
         results = [evaluate(c, facts) for c in apply]
         if any(r is False for r in results):
             return
@@ -145,6 +145,31 @@ class CaseSearch:
             case[fact] = value
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
             del case[fact]
+
+    def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
+        """The facts these conditions read, each with the values that stand for all others."""
+        return self._axes(conditions)
+
+    def complete_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+                       count: int = 3) -> list[dict[str, Any]]:
+        """Up to `count` cases on which `condition` applies, each giving a value to every fact of
+        `axes` (a witness filled in with different values: by monotonicity it still applies).
+        With derived facts included. Empty when the condition can never apply."""
+        partials = []
+        for partial in self.iter_cases([condition]):
+            partials.append(partial)
+            if len(partials) == count:
+                break
+        found: list[dict[str, Any]] = []
+        for k in range(count if partials else 0):
+            case = dict(partials[k % len(partials)])
+            for fact, values in axes:
+                if fact not in case and values:
+                    case[fact] = values[(k * 7 + len(fact)) % len(values)]
+            facts, disagree = derive(self.vocabulary, case)
+            if not disagree and evaluate(condition, facts) is True and facts not in found:
+                found.append(facts)
+        return found
 
     def satisfiable(self, condition: Condition) -> bool:
         return self.find([condition]) is not None

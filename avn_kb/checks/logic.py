@@ -18,7 +18,7 @@ from typing import Any, Iterator
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.terms import well_formed
-from avn_kb.conditions import All, Condition, Test
+from avn_kb.conditions import All, Condition, Not, Test, evaluate
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
 from avn_kb.model import Recommendation, Vocabulary
@@ -52,18 +52,70 @@ def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, f
     parts = condition.parts if isinstance(condition, All) else (condition,)
     allowed: dict[str, frozenset[Any]] = {}
     for part in parts:
-        if not isinstance(part, Test) or part.op not in ("in", "not_in"):
+        negated = isinstance(part, Not)
+        test = part.part if isinstance(part, Not) else part
+        if not isinstance(test, Test) or test.op not in ("in", "not_in"):
             continue
-        if vocabulary.fact_type(part.fact) != "enum":
+        if vocabulary.fact_type(test.fact) != "enum":
             continue
-        domain = frozenset(vocabulary.fact_values(part.fact))
-        values = part.values & domain if part.op == "in" else domain - part.values
-        allowed[part.fact] = allowed.get(part.fact, domain) & values
+        domain = frozenset(vocabulary.fact_values(test.fact))
+        keep = (test.op == "in") != negated  # `not: {phase: acute}` allows every other phase
+        values = test.values & domain if keep else domain - test.values
+        allowed[test.fact] = allowed.get(test.fact, domain) & values
     return allowed
 
 
 def _disjoint(a: dict[str, frozenset[Any]], b: dict[str, frozenset[Any]]) -> bool:
     return any(not (a[fact] & b[fact]) for fact in a.keys() & b.keys())
+
+
+SMALL_GROUP = 48  # below this, comparing all pairs is cheaper than bucketing
+
+
+def overlapping_pairs(recs: list[Recommendation], allowed: dict[str, dict[str, frozenset[Any]]],
+                      used: frozenset[str] = frozenset()) -> Iterator[tuple[Recommendation, Recommendation]]:
+    """Pairs whose top-level enum tests leave a value in common: the only pairs that can both
+    apply. Large groups are split into buckets by the value of the fact most of them test (a
+    recommendation allowing several values joins several buckets; one not testing it meets
+    everyone), recursively, so that 100,000 recommendations are not compared all against all.
+    Each pair is yielded once, in the order of `recs`."""
+    seen: set[tuple[int, int]] = set()
+    order = {id(rec): i for i, rec in enumerate(recs)}
+
+    def emit(a: Recommendation, b: Recommendation) -> Iterator[tuple[Recommendation, Recommendation]]:
+        i, j = sorted((order[id(a)], order[id(b)]))
+        if (i, j) not in seen and not _disjoint(allowed[a.id], allowed[b.id]):
+            seen.add((i, j))
+            yield (recs[i], recs[j])
+
+    def split(group: list[Recommendation], used: frozenset[str]) -> Iterator[tuple[Recommendation, Recommendation]]:
+        counts: dict[str, int] = {}
+        for rec in group:
+            for fact in allowed[rec.id].keys() - used:
+                counts[fact] = counts.get(fact, 0) + 1
+        if len(group) <= SMALL_GROUP or not counts:
+            for a, b in combinations(group, 2):
+                yield from emit(a, b)
+            return
+        fact = max(sorted(counts), key=counts.__getitem__)
+        buckets: dict[Any, list[Recommendation]] = {}
+        wild: list[Recommendation] = []
+        for rec in group:
+            values = allowed[rec.id].get(fact)
+            if values is None:
+                wild.append(rec)
+            else:
+                for value in sorted(values, key=str):
+                    buckets.setdefault(value, []).append(rec)
+        for a, b in combinations(wild, 2):
+            yield from emit(a, b)
+        for bucket in buckets.values():
+            for a in wild:
+                for b in bucket:
+                    yield from emit(a, b)
+            yield from split(bucket, used | {fact})
+
+    yield from split(list(recs), used)
 
 
 def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
@@ -92,9 +144,9 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
         by_target.setdefault(rec.action.target, []).append(rec)
     allowed = {rec.id: _allowed_values(vocabulary, rec.when) for rec in recs}
     for group in by_target.values():
-        for a, b in combinations(group, 2):
+        for a, b in overlapping_pairs(group, allowed):
             why = actions.contradiction(a.action, b.action)
-            if why is None or _disjoint(allowed[a.id], allowed[b.id]) or not _windows_overlap(a, b):
+            if why is None or not _windows_overlap(a, b):
                 continue
             if _related(resolved, a.id, b.id):
                 continue
@@ -143,12 +195,26 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
         action = rec.action
         key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
         same.setdefault(key, []).append(rec)
+    allowed = {rec.id: _allowed_values(vocabulary, rec.when) for group in same.values() for rec in group}
     for group in same.values():
-        for a, b in combinations(group, 2):
-            if not _windows_overlap(a, b):
+        if len(group) < 2:
+            continue
+        # A few complete cases on which each condition applies refute most candidate implications
+        # at the cost of one evaluation: where `a` applies and `b` does not, `a` cannot imply `b`.
+        # Only the pairs that survive are searched exactly.
+        axes = search.axes_for([rec.when for rec in group])
+        samples = {rec.id: search.complete_cases(rec.when, axes) for rec in group}
+        # Two satisfiable conditions that cannot both hold never imply each other.
+        for a, b in overlapping_pairs(group, allowed):
+            if not samples[a.id] or not samples[b.id] or not _windows_overlap(a, b):
+                continue
+            a_maybe = all(evaluate(b.when, case) is True for case in samples[a.id])
+            b_maybe = all(evaluate(a.when, case) is True for case in samples[b.id])
+            if not (a_maybe or b_maybe):
                 continue
             try:
-                a_in_b, b_in_a = search.implies(a.when, b.when), search.implies(b.when, a.when)
+                a_in_b = a_maybe and search.implies(a.when, b.when)
+                b_in_a = b_maybe and search.implies(b.when, a.when)
             except SearchTooLarge as err:
                 yield _too_large(b, f"whether {a.id} and {b.id} overlap", err)
                 continue

@@ -97,6 +97,9 @@ class CaseSearch:
     def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits()) -> None:
         self.vocabulary = vocabulary
         self.limits = limits
+        # Facts that derived facts read: only these can make a case's facts disagree.
+        self._derivation_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
+                                   for t in tests(when)}
 
     def _axes(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         by_fact: dict[str, list[Test]] = {}
@@ -164,8 +167,16 @@ class CaseSearch:
         for k in range(count if partials else 0):
             case = dict(partials[k % len(partials)])
             for fact, values in axes:
-                if fact not in case and values:
-                    case[fact] = values[(k * 7 + len(fact)) % len(values)]
+                if fact in case or not values:
+                    continue
+                # Rotate through the values so that samples differ; skip values that would make
+                # the facts disagree (two staging systems giving different collapse values).
+                for j in range(len(values)):
+                    case[fact] = values[(k * 7 + len(fact) + j) % len(values)]
+                    if fact not in self._derivation_inputs or not derive(self.vocabulary, case)[1]:
+                        break
+                else:
+                    del case[fact]
             facts, disagree = derive(self.vocabulary, case)
             if not disagree and evaluate(condition, facts) is True and facts not in found:
                 found.append(facts)

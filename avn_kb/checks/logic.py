@@ -46,76 +46,84 @@ def show_case(case: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {show(v)}" for k, v in case.items()) + "}"
 
 
-def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, frozenset[Any]]:
-    """For enum facts tested at the top level of a conjunction: the values the condition allows.
-    Two conditions whose allowed sets are disjoint for one fact cannot both hold (cheap filter)."""
+def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:
+    """What the top-level conjunction of a condition demands of single facts: for an enum or
+    boolean fact the values it allows, for a number the interval, for a set the elements it must
+    have and must lack. Two conditions whose demands on one fact are incompatible cannot both hold:
+    a cheap filter before any search (only the enum part is used for bucketing)."""
     parts = condition.parts if isinstance(condition, All) else (condition,)
-    allowed: dict[str, frozenset[Any]] = {}
+    allowed: dict[str, Any] = {}
     for part in parts:
         negated = isinstance(part, Not)
         test = part.part if isinstance(part, Not) else part
-        if not isinstance(test, Test) or test.op not in ("in", "not_in"):
+        if not isinstance(test, Test):
             continue
-        if vocabulary.fact_type(test.fact) != "enum":
-            continue
-        domain = frozenset(vocabulary.fact_values(test.fact))
-        keep = (test.op == "in") != negated  # `not: {phase: acute}` allows every other phase
-        values = test.values & domain if keep else domain - test.values
-        allowed[test.fact] = allowed.get(test.fact, domain) & values
+        kind = vocabulary.fact_type(test.fact)
+        if kind in ("enum", "boolean") and test.op in ("in", "not_in"):
+            domain = frozenset(vocabulary.fact_values(test.fact)) if kind == "enum" else frozenset([True, False])
+            keep = (test.op == "in") != negated  # `not: {phase: acute}` allows every other phase
+            values = test.values & domain if keep else domain - test.values
+            allowed[test.fact] = allowed.get(test.fact, domain) & values
+        elif kind == "number" and test.op == "range" and not negated:
+            low, high = allowed.get(test.fact, (None, None))
+            if test.low is not None:
+                low = test.low if low is None else max(low, test.low)
+            if test.high is not None:
+                high = test.high if high is None else min(high, test.high)
+            allowed[test.fact] = (low, high)
+        elif kind == "set" and test.op in ("has", "lacks"):
+            has, lacks = allowed.get(test.fact, (frozenset(), frozenset()))
+            if (test.op == "has") != negated:
+                has = has | test.values
+            else:
+                lacks = lacks | test.values
+            allowed[test.fact] = (has, lacks)
     return allowed
 
 
-def _disjoint(a: dict[str, frozenset[Any]], b: dict[str, frozenset[Any]]) -> bool:
-    return any(not (a[fact] & b[fact]) for fact in a.keys() & b.keys())
+def _incompatible(a: Any, b: Any) -> bool:
+    if isinstance(a, frozenset):
+        return not (a & b)
+    if isinstance(a[0], frozenset):  # set fact: (must have, must lack)
+        return bool(a[0] & b[1] or b[0] & a[1])
+    (lo_a, hi_a), (lo_b, hi_b) = a, b
+    return (lo_a is not None and hi_b is not None and lo_a > hi_b) or \
+        (lo_b is not None and hi_a is not None and lo_b > hi_a)
 
 
-SMALL_GROUP = 48  # below this, comparing all pairs is cheaper than bucketing
+def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return any(_incompatible(a[fact], b[fact]) for fact in a.keys() & b.keys())
 
 
-def overlapping_pairs(recs: list[Recommendation], allowed: dict[str, dict[str, frozenset[Any]]],
-                      used: frozenset[str] = frozenset()) -> Iterator[tuple[Recommendation, Recommendation]]:
-    """Pairs whose top-level enum tests leave a value in common: the only pairs that can both
-    apply. Large groups are split into buckets by the value of the fact most of them test (a
-    recommendation allowing several values joins several buckets; one not testing it meets
-    everyone), recursively, so that 100,000 recommendations are not compared all against all.
-    Each pair is yielded once, in the order of `recs`."""
-    seen: set[tuple[int, int]] = set()
-    order = {id(rec): i for i, rec in enumerate(recs)}
-
-    def emit(a: Recommendation, b: Recommendation) -> Iterator[tuple[Recommendation, Recommendation]]:
-        i, j = sorted((order[id(a)], order[id(b)]))
-        if (i, j) not in seen and not _disjoint(allowed[a.id], allowed[b.id]):
-            seen.add((i, j))
-            yield (recs[i], recs[j])
-
-    def split(group: list[Recommendation], used: frozenset[str]) -> Iterator[tuple[Recommendation, Recommendation]]:
-        counts: dict[str, int] = {}
-        for rec in group:
-            for fact in allowed[rec.id].keys() - used:
-                counts[fact] = counts.get(fact, 0) + 1
-        if len(group) <= SMALL_GROUP or not counts:
-            for a, b in combinations(group, 2):
-                yield from emit(a, b)
-            return
-        fact = max(sorted(counts), key=counts.__getitem__)
-        buckets: dict[Any, list[Recommendation]] = {}
-        wild: list[Recommendation] = []
-        for rec in group:
-            values = allowed[rec.id].get(fact)
-            if values is None:
-                wild.append(rec)
-            else:
-                for value in sorted(values, key=str):
-                    buckets.setdefault(value, []).append(rec)
-        for a, b in combinations(wild, 2):
-            yield from emit(a, b)
-        for bucket in buckets.values():
-            for a in wild:
-                for b in bucket:
-                    yield from emit(a, b)
-            yield from split(bucket, used | {fact})
-
-    yield from split(list(recs), used)
+def overlapping_pairs(recs: list[Recommendation],
+                      allowed: dict[str, dict[str, Any]]) -> Iterator[tuple[Recommendation, Recommendation]]:
+    """Pairs whose top-level demands are compatible: the only pairs that can both apply, each
+    yielded once, in the order of `recs`. Enum demands are matched through an inverted index (for
+    each fact and value, the recommendations allowing it, plus those not testing the fact), so the
+    partners of each recommendation come from set intersections rather than from comparing it with
+    every other; number and set demands are then compared pair by pair."""
+    index: dict[str, dict[Any, set[int]]] = {}
+    for i, rec in enumerate(recs):
+        for fact, demand in allowed[rec.id].items():
+            if isinstance(demand, frozenset):
+                by_value = index.setdefault(fact, {})
+                for value in demand:
+                    by_value.setdefault(value, set()).add(i)
+    everyone = set(range(len(recs)))
+    untested = {fact: everyone - set().union(*by_value.values()) for fact, by_value in index.items()}
+    for i, rec in enumerate(recs):
+        partners = everyone
+        for fact, demand in allowed[rec.id].items():
+            if isinstance(demand, frozenset):
+                by_value = index[fact]
+                compatible = untested[fact].union(*(by_value.get(v, ()) for v in demand))
+                partners = partners & compatible
+        mine = allowed[rec.id]
+        for j in sorted(j for j in partners if j > i):
+            other = allowed[recs[j].id]
+            if not any(_incompatible(mine[f], other[f]) for f in mine.keys() & other.keys()
+                       if not isinstance(mine[f], frozenset)):
+                yield rec, recs[j]
 
 
 def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:

@@ -42,7 +42,8 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
-                       declared_names=frozenset(loaded.declared_names))
+                       declared_names=frozenset(loaded.declared_names),
+                       unloaded_kinds=frozenset(loaded.unloaded_kinds))
     raw: list[Finding] = list(loaded.findings)
     for check in CHECKS.values():
         raw.extend(check(ctx))

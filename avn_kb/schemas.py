@@ -122,6 +122,13 @@ def _describe(error: "ValidationError") -> tuple[tuple[Any, ...], str]:
             hint = f"; quote it (\"{_as_written(instance)}\")"
         shown = _as_written(instance) if not isinstance(instance, (list, dict)) else "this"
         return pointer, f"{where}: {shown} is {names.get(_json_type(instance), _json_type(instance))}, expected {expected}{hint}"
+    if "propertyNames" in error.absolute_schema_path:
+        # The error path stops at the mapping; the finding belongs on the offending key.
+        name = instance if isinstance(instance, str) else None
+        if name is not None:
+            odd = _odd_characters(name)
+            why = f"contains {odd}: retype it in plain ASCII" if odd else "is not in the expected form: rename it"
+            return pointer + (name,), f"{where}: key {name!r} {why}"
     if kind == "pattern" and isinstance(instance, str) and _odd_characters(instance):
         return pointer, f"{where}: {instance!r} contains {_odd_characters(instance)}: retype it in plain ASCII"
     if kind == "pattern":

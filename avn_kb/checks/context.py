@@ -15,3 +15,4 @@ class CheckContext:
     unbuilt_ids: frozenset[str] = frozenset()
     unbuilt_citations: frozenset[str] = frozenset()
     declared_names: frozenset[str] = field(default_factory=frozenset)
+    unloaded_kinds: frozenset[str] = frozenset()

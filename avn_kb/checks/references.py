@@ -24,6 +24,8 @@ _FORMS = {"DOI": (DOI, "a bare DOI such as 10.1097/00003086-199603000-00020 (no 
 
 
 def check_citations_resolve(ctx: CheckContext) -> Iterator[Finding]:
+    if "references" in ctx.unloaded_kinds:
+        return  # the bibliography itself is reported as unreadable; its ids are unknown, not missing
     known = ctx.kb.reference_ids()
     for rec in ctx.kb.recommendations:
         for citation in rec.citations:
@@ -41,6 +43,8 @@ def check_citations_resolve(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def check_unused_references(ctx: CheckContext) -> Iterator[Finding]:
+    if "recommendations" in ctx.unloaded_kinds:
+        return  # citations in the unreadable file are unknown
     used = set(ctx.unbuilt_citations)
     for rec in ctx.kb.recommendations:
         used.update(c.ref for c in rec.citations)

@@ -32,6 +32,9 @@ class Loaded:
     unbuilt_ids: set[str] = field(default_factory=set)
     unbuilt_citations: set[str] = field(default_factory=set)
     declared_names: set[str] = field(default_factory=set)
+    # Kinds of document of which a file could not be read or parsed: checks that would blame
+    # everything pointing into such a file (every citation, when references.yaml is broken) stay quiet.
+    unloaded_kinds: set[str] = field(default_factory=set)
 
 
 def _finding(code: str, path: str, message: str) -> Finding:
@@ -50,11 +53,32 @@ class DirectorySource:
             yield name, kind, True
         for folder, kind in FOLDERS:
             directory = self.root / folder
-            if not directory.is_dir():
+            if self._folder_problem(folder) is not None or not directory.is_dir():
                 continue
             for entry in sorted(directory.iterdir()):
                 if entry.suffix in (".yaml", ".yml"):
                     yield f"{folder}/{entry.name}", kind, False
+
+    def folder_findings(self, shown_root: str) -> list[Finding]:
+        """A folder that is a link leaving the knowledge directory, or a file where a folder is
+        expected: reported, never read."""
+        found = []
+        for folder, _ in FOLDERS:
+            problem = self._folder_problem(folder)
+            if problem is not None:
+                found.append(_finding("AVN101", os.path.join(shown_root, folder), problem))
+        return found
+
+    def _folder_problem(self, folder: str) -> str | None:
+        directory = self.root / folder
+        if directory.is_symlink():
+            target = _resolved(directory)
+            if target is None or not target.is_relative_to(self.root.resolve()):
+                return (f"is a link to {target or 'a loop or missing target'}, outside the knowledge directory: "
+                        "move the folder in instead of linking it")
+        if os.path.lexists(directory) and not directory.is_dir():
+            return "is a file where a folder is expected: rename it and make a folder of that name"
+        return None
 
     def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
         """The file's bytes, or the finding that says why it cannot be used (None, None: absent)."""
@@ -62,10 +86,15 @@ class DirectorySource:
         try:
             info = os.lstat(path)
             if stat.S_ISLNK(info.st_mode):
-                target = path.resolve()
+                target = _resolved(path)
+                if target is None:
+                    return None, _finding("AVN101", shown, "is a link that loops: replace it with the file")
                 if not target.is_relative_to(root.resolve()):
                     return None, _finding("AVN101", shown, f"is a link to {target}, outside the knowledge "
                                           "directory: copy the file in instead of linking it")
+                if not target.exists():
+                    return None, _finding("AVN101", shown, f"is a link to {target}, which does not exist: "
+                                          "restore the file or remove the link")
                 info = os.stat(path)
             if stat.S_ISDIR(info.st_mode):
                 return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: rename or remove it")
@@ -84,6 +113,14 @@ class DirectorySource:
             return None, _finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
 
 
+def _resolved(path: Path) -> Path | None:
+    """Where a link leads, or None for a loop (Python 3.11 raises RuntimeError there)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
 class KnowledgeSource(Protocol):
     def files(self) -> Iterator[tuple[str, str, bool]]: ...
 
@@ -98,11 +135,14 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
     parts: dict[str, Any] = {"manifest": None, "vocabulary": None, "references": [], "recommendations": [],
                              "cases": []}
     files: list[str] = []
+    if isinstance(source, DirectorySource):
+        loaded.findings.extend(source.folder_findings(shown_root))
     for relative, kind, required in source.files():
         shown = os.path.join(shown_root, relative)
         data, problem = source.read(relative, shown)
         if problem is not None:
             loaded.findings.append(problem)
+            loaded.unloaded_kinds.add(kind)
             continue
         if data is None:
             if required:
@@ -115,6 +155,8 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
         loaded.findings.extend(document.findings)
         if document.ok:
             _absorb(loaded, parts, kind, document)
+        else:
+            loaded.unloaded_kinds.add(kind)
     loaded.kb = KnowledgeBase(
         root=shown_root, manifest=parts["manifest"], vocabulary=parts["vocabulary"],
         references=tuple(parts["references"]), recommendations=tuple(parts["recommendations"]),
@@ -152,7 +194,7 @@ def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocu
 
 
 def _points_at_key(problem: Finding) -> bool:
-    return "unknown field" in problem.message
+    return "unknown field" in problem.message or ": key " in problem.message
 
 
 def _replace_location(finding: Finding, line: int, column: int) -> Finding:

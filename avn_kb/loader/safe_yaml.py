@@ -28,6 +28,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
+# About 3,500 recommendations; bounds the work a small file of tiny nodes (`[0,0,0,...]`) can cause.
+MAX_NODES = 250_000
 
 Pointer = tuple[Any, ...]
 
@@ -210,6 +212,7 @@ class _Walker:
         self.expanded = 0
         self.stack: list[_Frame] = []
         self.documents = 0
+        self.node_count = 0
         self.root: Any = None
 
     def run(self) -> Any:
@@ -237,6 +240,11 @@ class _Walker:
 
     def _on(self, event: yaml.Event) -> None:
         mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
+            self.node_count += 1
+        if self.node_count > MAX_NODES:
+            raise self._fatal("AVN101", mark, f"more than {MAX_NODES:,} YAML nodes in one file: split it into "
+                              "smaller files")
         if isinstance(event, yaml.ScalarEvent):
             self._add(self._scalar(event, mark), mark, event.anchor, 1)
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):

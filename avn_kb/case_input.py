@@ -56,14 +56,25 @@ def case_from_bytes(vocabulary: Vocabulary, data: bytes, where: str) -> tuple[di
 def case_from_json_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:
     """One line of a JSONL batch: strict JSON, one case object (or {"id": ..., "facts": {...}})."""
     try:
-        facts = json.loads(line, parse_constant=_refuse_constant)
+        facts = json.loads(line, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except (json.JSONDecodeError, ValueError) as err:
         column = getattr(err, "colno", 1)
         return None, [CaseError(f"{where}:{column}", f"not valid JSON ({getattr(err, 'msg', err)})")]
+    except RecursionError:
+        return None, [CaseError(where, "nested too deeply to be a case: a case is a flat mapping of facts")]
     if isinstance(facts, dict) and isinstance(facts.get("facts"), dict):
         facts = facts["facts"]
     errors = check_case(vocabulary, facts, where)
     return (None, errors) if errors else (facts, [])
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"{key!r} is given twice: keep one value")
+        result[key] = value
+    return result
 
 
 def _refuse_constant(name: str) -> Any:

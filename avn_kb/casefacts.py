@@ -37,15 +37,21 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
     return problems
 
 
+def _shown(value: Any) -> str:
+    """A value as a message can show it: long ones are cut (a 10 MB string is not echoed back)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _value_problem(vocabulary: Vocabulary, name: str, kind: str, value: Any) -> tuple[str, str] | None:
     if value is None:
         return None
     if kind == "enum":
         allowed = vocabulary.fact_values(name)
         if not isinstance(value, str):
-            return "AVN125", f"{value!r} is not a term; give one of: {', '.join(allowed)}"
+            return "AVN125", f"{_shown(value)} is not a term; give one of: {', '.join(allowed)}"
         if value not in allowed:
-            return "AVN122", f"{value!r} is not one of: {', '.join(allowed)}"
+            return "AVN122", f"{_shown(value)} is not one of: {', '.join(allowed)}"
         return None
     if kind == "set":
         allowed = vocabulary.fact_values(name)
@@ -57,10 +63,10 @@ def _value_problem(vocabulary: Vocabulary, name: str, kind: str, value: Any) -> 
             return "AVN122", f"{', '.join(map(repr, unknown))} not among: {', '.join(allowed)}"
         return None
     if kind == "boolean":
-        return None if isinstance(value, bool) else ("AVN125", f"{value!r} is not true or false")
+        return None if isinstance(value, bool) else ("AVN125", f"{_shown(value)} is not true or false")
     fact = vocabulary.facts[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "AVN125", f"{value!r} is not a number ({fact.unit})"
+        return "AVN125", f"{_shown(value)} is not a number ({fact.unit})"
     if fact.integer and value != int(value):
         return "AVN122", f"{value} is not a whole number"
     if (fact.low is not None and value < fact.low) or (fact.high is not None and value > fact.high):

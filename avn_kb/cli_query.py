@@ -13,6 +13,7 @@ import click
 from avn_kb.case_input import CaseError, case_from_bytes, case_from_json_line, case_from_options
 from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, usage
 from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.loader.safe_yaml import MAX_FILE_BYTES
 from avn_kb.model import KnowledgeBase
 from avn_kb.report import query_markdown, query_text
 from avn_kb.report.query_data import as_data
@@ -97,21 +98,31 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
 
 
 def _read_case_bytes(case_file: str) -> bytes:
+    # Read at most one byte past the limit: the loader then refuses the case as too large, and a
+    # stream without end (/dev/zero) is never read whole.
     try:
         if case_file == "-":
-            return sys.stdin.buffer.read()
-        return Path(case_file).read_bytes()
+            return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        with open(case_file, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         usage("query", f"cannot read {case_file}: {err.strerror or err}")
 
 
-def _lines(batch: str) -> Iterator[tuple[int, str]]:
-    stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8", errors="replace")
+def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of a JSONL batch; text is None for a line that is not UTF-8 (reported,
+    never silently replaced). A byte-order mark at the start is dropped."""
+    stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
     try:
-        for number, line in enumerate(stream, start=1):
-            yield number, line
+        for number, raw in enumerate(stream, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
 
 
@@ -128,6 +139,10 @@ def _run_batch(kb: KnowledgeBase, batch: str, day: dt.date | None, statuses: tup
     with click.progressbar(length=total, label="cases", file=sys.stderr) if progress else _nullbar() as bar:
         for number, line in _lines(batch):
             bar.update(1)
+            if line is None:
+                bad += 1
+                click.echo(f"avn-kb query: {batch}:{number}: not UTF-8 text: save the batch as UTF-8", err=True)
+                continue
             if not line.strip():
                 continue
             facts, errors = case_from_json_line(kb.vocabulary, line, f"{batch}:{number}")
@@ -139,7 +154,7 @@ def _run_batch(kb: KnowledgeBase, batch: str, day: dt.date | None, statuses: tup
             data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
                            audience, explain)
             data["line"] = number
-            case_id = _case_id(line)
+            case_id = _case_id(line) if len(line) < 100_000 else None
             if case_id:
                 data["id"] = case_id
             text = json.dumps(data, ensure_ascii=False)

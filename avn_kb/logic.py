@@ -32,7 +32,7 @@ from avn_kb.model import Vocabulary
 class SearchLimits:
     """How many partial cases one question may visit before it gives up (reported, never silent)."""
 
-    max_steps: int = 200_000
+    max_steps: int = 30_000  # about a second in the worst case: a pre-commit hook must not hang
 
 
 class SearchTooLarge(Exception):

@@ -85,17 +85,24 @@ def _entry(raw: dict[str, Any]) -> Entry:
         name=raw.get("file") or raw["generate"], generated="generate" in raw, slot=raw["slot"],
         findings=None if findings is None else tuple((c, int(l), int(k)) for c, l, k in findings),
         says=raw.get("says"), exit=raw.get("exit", 1), limits=bool(raw.get("limits", False)),
-        decoys=tuple(raw.get("decoys", DECOYS)),
+        decoys=tuple(raw.get("decoys", _default_decoys(raw["slot"]))),
         others=None if others == "any" else tuple((p, c, int(l), int(k)) for p, c, l, k in others),
         xfail=dict(raw.get("xfail", {})))
 
 
 # Second, independent defects planted in other files: (file, text, replacement, expected finding).
+# Each depends on its own file only, so that no hostile input can excuse it: a schema error in a
+# recommendation and in a golden case, and a malformed PMID (a check on the loaded bibliography).
 DECOYS: dict[str, tuple[str, str, str, Located]] = {
     "recommendations": ("recommendations/resistive-training.yaml", '    version: "1.0.0"\n', "    version: 1.0\n",
                         ("AVN111", 5, 14)),
-    "cases": ("cases/basic.yaml", "apply: [OF-001, RT-001]", "apply: [OF-001, RT-009]", ("AVN127", 7, 23)),
+    "cases": ("cases/basic.yaml", "  - id: CASE-002\n", "  - id: case-2\n", ("AVN111", 8, 9)),
+    "references": ("references.yaml", 'PMID: "8595753"', 'PMID: "PMID8595753"', ("AVN204", 11, 11)),
 }
+
+
+def _default_decoys(slot: str) -> tuple[str, ...]:
+    return tuple(name for name, (path, _, _, _) in DECOYS.items() if path != slot)
 
 ENTRIES = [_entry(raw) for raw in yaml.safe_load((HOSTILE / "expected.yaml").read_text(encoding="utf-8"))]
 
@@ -174,6 +181,17 @@ def _many_tiny_nodes(kb: Path, outside: Path) -> str:
     return relative
 
 
+def _nodes_just_under_the_limit(kb: Path, outside: Path) -> str:
+    """The largest file the node limit lets through, with one schema error to locate."""
+    relative = "recommendations/nodes-just-under-the-limit.yaml"
+    from avn_kb.loader.safe_yaml import MAX_NODES
+
+    # The root mapping, three keys, two values and the list start, then the items: MAX_NODES in all.
+    items = MAX_NODES - 7
+    (kb / relative).write_bytes(b"topic: offloading\nrecommendations: []\nnote: [" + b"1," * (items - 1) + b"1]\n")
+    return relative
+
+
 def _symlink_outside(kb: Path, outside: Path) -> str:
     relative = "recommendations/symlink-outside.yaml"
     (outside / "secret.yaml").write_bytes(b"topic: offloading\nrecommendations: []\n")
@@ -248,6 +266,7 @@ GENERATORS: dict[str, Callable[[Path, Path], str]] = {
     "long-line-1mb": _long_line_1mb,
     "long-line-15mb": _long_line_15mb,
     "many-tiny-nodes": _many_tiny_nodes,
+    "nodes-just-under-the-limit": _nodes_just_under_the_limit,
     "symlink-outside": _symlink_outside,
     "symlink-required-file-outside": _symlink_required_file_outside,
     "symlink-folder-outside": _symlink_folder_outside,
@@ -723,8 +742,6 @@ def test_batch_with_a_10mb_line_refuses_it_and_answers_the_rest(query_kb: Path, 
     assert done.stderr.startswith(f"avn-kb query: {batch}:2: site: 'kkkk")
 
 
-@pytest.mark.xfail(strict=True, reason="the message for a 10 MB line repeats the whole 10 MB value on stderr "
-                   "(casefacts._value_problem formats the value with !r, unbounded)")
 def test_batch_message_for_a_huge_value_stays_short(query_kb: Path, tmp_path: Path) -> None:
     batch = _batch(tmp_path, b'{"site": "' + b"k" * 10_000_000 + b'"}')
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))
@@ -734,9 +751,6 @@ def test_batch_message_for_a_huge_value_stays_short(query_kb: Path, tmp_path: Pa
 
 @pytest.mark.parametrize("nested", [b"[" * 100_000 + b"]" * 100_000, b'{"a": ' * 5_000 + b"1" + b"}" * 5_000],
                          ids=["array", "object"])
-@pytest.mark.xfail(strict=True, reason="a deeply nested JSON line raises RecursionError out of json.loads "
-                   "(case_input.case_from_json_line catches only ValueError): exit 3, and the lines after it "
-                   "are never answered")
 def test_batch_with_deeply_nested_json_refuses_that_line_only(query_kb: Path, tmp_path: Path, nested: bytes) -> None:
     batch = _batch(tmp_path, GOOD.encode(), nested, GOOD.encode())
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))
@@ -745,8 +759,6 @@ def test_batch_with_deeply_nested_json_refuses_that_line_only(query_kb: Path, tm
     assert result.stderr.startswith(f"avn-kb query: {batch}:2")
 
 
-@pytest.mark.xfail(strict=True, reason="a JSON line with a fact given twice is answered for the last value "
-                   "(json.loads keeps the last); a case file with the same duplicate is refused (AVN105)")
 def test_batch_line_with_a_duplicate_fact_is_refused(query_kb: Path, tmp_path: Path) -> None:
     batch = _batch(tmp_path, b'{"site": "knee", "site": "femoral-head"}')
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))
@@ -763,18 +775,12 @@ def test_batch_json_error_column_is_on_the_line(query_kb: Path, tmp_path: Path) 
     assert result.stderr.startswith(f"avn-kb query: {batch}:1:18: ")
 
 
-@pytest.mark.xfail(strict=True, reason="a batch file saved with a UTF-8 byte-order mark loses its first case: "
-                   "'not valid JSON (Unexpected UTF-8 BOM (decode using utf-8-sig))'; case files accept a BOM "
-                   "with a warning")
 def test_batch_with_a_byte_order_mark_answers_its_first_line(query_kb: Path, tmp_path: Path) -> None:
     batch = _batch(tmp_path, b"\xef\xbb\xbf" + GOOD.encode())
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))
     assert [json.loads(line)["line"] for line in result.stdout.splitlines()] == [1]
 
 
-@pytest.mark.xfail(strict=True, reason="invalid UTF-8 in a batch is silently replaced by U+FFFD (the batch is "
-                   "opened with errors='replace'): an id is answered altered, a value is reported as "
-                   "'kn\\ufffde' is not one of ..., never as an encoding problem")
 def test_batch_line_with_invalid_utf8_is_refused_as_such(query_kb: Path, tmp_path: Path) -> None:
     batch = _batch(tmp_path, b'{"id": "P\xe9-7", "facts": {"site": "knee"}}')
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))
@@ -801,9 +807,6 @@ def test_case_file_over_the_size_limit_is_refused_within_limits(query_kb: Path, 
     assert "over the 20,971,520-byte limit" in done.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="the case on stdin (and a CASE_FILE such as /dev/zero) is read whole "
-                   "before any limit applies (cli_query._read_case_bytes: sys.stdin.buffer.read()): an endless "
-                   "stream exhausts memory instead of being refused at MAX_FILE_BYTES")
 def test_endless_stdin_is_refused_within_limits(query_kb: Path) -> None:
     done = run_limited(["query", "--kb", str(query_kb), "-"], stdin=Path("/dev/zero"))
     assert done.within_limits(), str(done)

@@ -88,9 +88,10 @@ def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, 
             continue
         given = result.get(derived.name)
         if given is not None:
-            if held and given not in held:
+            derived_value = next(iter(held)) if held else (None if open_case else derived.otherwise)
+            if derived_value is not None and given != derived_value:
                 problems.append(f"{derived.name} is given as {given} but the other facts give "
-                                f"{next(iter(held))}: correct one of them")
+                                f"{derived_value}: correct one of them")
             continue
         if held:
             result[derived.name] = next(iter(held))

@@ -103,7 +103,15 @@ class CaseSearch:
 
     def _axes(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         by_fact: dict[str, list[Test]] = {}
-        for test in _expanded_tests(self.vocabulary, conditions):
+        found = _expanded_tests(self.vocabulary, conditions)
+        # Every derived fact reading one of these facts can make a case's facts disagree, which
+        # removes the case: its tests must choose the values too, even if no condition reads it.
+        reads = {fact for test in found for fact in [test.fact]}
+        for derived in self.vocabulary.derived.values():
+            tests_of = [t for _, when in derived.cases for t in tests(when)]
+            if any(t.fact in reads for t in tests_of):
+                found.extend(_expanded_tests(self.vocabulary, [when for _, when in derived.cases]))
+        for test in found:
             if test.fact in self.vocabulary.facts:
                 by_fact.setdefault(test.fact, []).append(test)
         axes = [(fact, candidate_values(self.vocabulary, fact, found)) for fact, found in by_fact.items()]
@@ -148,6 +156,10 @@ class CaseSearch:
             case[fact] = value
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
             del case[fact]
+        if not not_apply and fact in self._derivation_inputs:
+            # Giving this fact may make derived facts disagree where leaving it out does not: a
+            # witness may exist only with it missing.
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
 
     def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         """The facts these conditions read, each with the values that stand for all others."""

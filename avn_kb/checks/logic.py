@@ -59,6 +59,10 @@ def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, A
         if not isinstance(test, Test):
             continue
         kind = vocabulary.fact_type(test.fact)
+        derived = vocabulary.derived.get(test.fact)
+        keep_only = (test.op == "in") != negated
+        if derived is not None and derived.otherwise is None and not keep_only:
+            continue  # a derived fact may have no value at all, which every exclusion lets through
         if kind in ("enum", "boolean") and test.op in ("in", "not_in"):
             domain = frozenset(vocabulary.fact_values(test.fact)) if kind == "enum" else frozenset([True, False])
             keep = (test.op == "in") != negated  # `not: {phase: acute}` allows every other phase

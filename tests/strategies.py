@@ -33,11 +33,20 @@ INTERVENTIONS = {
 
 @dataclass(frozen=True)
 class Shape:
-    """Which optional facts a generated vocabulary has."""
+    """Which optional facts a generated vocabulary has; the derived fact as (value, condition
+    mapping) cases and its `otherwise`."""
 
     enums: tuple[str, ...]
     integer: bool
-    derived: DerivedFact | None
+    derived_cases: tuple[tuple[str, Any], ...] = ()
+    otherwise: str | None = None
+
+    @property
+    def derived(self) -> DerivedFact | None:
+        if not self.derived_cases:
+            return None
+        return DerivedFact(DERIVED, "Derived", DERIVED_VALUES,
+                           tuple((value, parse(when)) for value, when in self.derived_cases), otherwise=self.otherwise)
 
     @property
     def tested(self) -> tuple[str, ...]:
@@ -111,16 +120,15 @@ def raw_conditions(enums: tuple[str, ...], with_derived: bool, max_leaves: int =
 @st.composite
 def shapes(draw: st.DrawFn) -> Shape:
     enums = ("e1", "e2", "e3") if draw(st.booleans()) else ("e1", "e2")
-    derived = None
+    cases: tuple[tuple[str, Any], ...] = ()
+    otherwise = None
     if draw(st.booleans()):
         # The cases of a derived fact read base facts only; they may overlap (facts that disagree)
         # and need not cover every case (then `otherwise`, or no value).
         base = st.one_of(_enum_test(enums), _set_test())
-        cases = draw(st.lists(st.tuples(st.sampled_from(DERIVED_VALUES), base), min_size=1, max_size=2))
+        cases = tuple(draw(st.lists(st.tuples(st.sampled_from(DERIVED_VALUES), base), min_size=1, max_size=2)))
         otherwise = draw(st.sampled_from((None, *DERIVED_VALUES)))
-        derived = DerivedFact(DERIVED, "Derived", DERIVED_VALUES,
-                              tuple((value, parse(when)) for value, when in cases), otherwise=otherwise)
-    return Shape(enums, draw(st.booleans()), derived)
+    return Shape(enums, draw(st.booleans()), cases, otherwise)
 
 
 def _action(draw: st.DrawFn) -> Action:
@@ -134,29 +142,58 @@ def _action(draw: st.DrawFn) -> Action:
     return Action(kind, target, dose={"reps": dose} if dose else {})
 
 
+@dataclass(frozen=True)
+class RecSpec:
+    """A generated recommendation, short to print."""
+
+    id: str
+    when: dict[str, Any]
+    action: Action
+    status: str = "approved"
+    overrides: tuple[str, ...] = ()
+    supersedes: tuple[str, ...] = ()
+
+    def build(self) -> Recommendation:
+        return Recommendation(
+            id=self.id, version="1.0.0", status=self.status, title=self.id, statement="s", plain_language="p",
+            topic="topic", population="pop", when=parse(self.when, ("recommendations", 0, "when")),
+            action=self.action, strength="conditional", direction=self.action.stance, certainty="low",
+            indirect=False, indirect_reason=None, expert_opinion=False, citations=(), overrides=self.overrides,
+            supersedes=self.supersedes)
+
+
+@dataclass(frozen=True)
+class GeneratedKB:
+    """A generated knowledge base: its shape and recommendations (printed when a test fails), and
+    the model built from them."""
+
+    shape: Shape
+    recs: tuple[RecSpec, ...]
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return KnowledgeBase("generated", None, vocabulary_of(self.shape), (), tuple(r.build() for r in self.recs),
+                             (), ())
+
+
 @st.composite
-def knowledge_bases(draw: st.DrawFn, min_recs: int = 2, max_recs: int = 5) -> KnowledgeBase:
-    """A knowledge base of a few recommendations over a generated vocabulary."""
+def knowledge_bases(draw: st.DrawFn, min_recs: int = 2, max_recs: int = 5) -> GeneratedKB:
+    """A few recommendations over a generated vocabulary."""
     shape = draw(shapes())
-    vocabulary = vocabulary_of(shape)
     count = draw(st.integers(min_recs, max_recs))
     ids = [f"RC-{i:03d}" for i in range(1, count + 1)]
     recs = []
     for rec_id in ids:
-        when = parse(draw(raw_conditions(shape.enums, shape.derived is not None)), ("recommendations", 0, "when"))
+        when = draw(raw_conditions(shape.enums, shape.derived is not None))
         action = _action(draw)
         others = [i for i in ids if i != rec_id]
-        overrides = tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))) if draw(
+        overrides = tuple(draw(st.lists(st.sampled_from(others), max_size=2, unique=True))) if others and draw(
             st.integers(0, 3)) == 0 else ()
-        supersedes = tuple(draw(st.lists(st.sampled_from(others), max_size=1))) if draw(
+        supersedes = tuple(draw(st.lists(st.sampled_from(others), max_size=1))) if others and draw(
             st.integers(0, 7)) == 0 else ()
         status = draw(st.sampled_from(STATUSES)) if draw(st.integers(0, 3)) == 0 else "approved"
-        recs.append(Recommendation(
-            id=rec_id, version="1.0.0", status=status, title=rec_id, statement="s", plain_language="p",
-            topic="topic", population="pop", when=when, action=action, strength="conditional",
-            direction=action.stance, certainty="low", indirect=False, indirect_reason=None, expert_opinion=False,
-            citations=(), overrides=overrides, supersedes=supersedes))
-    return KnowledgeBase("generated", None, vocabulary, (), tuple(recs), (), ())
+        recs.append(RecSpec(rec_id, when, action, status, overrides, supersedes))
+    return GeneratedKB(shape, tuple(recs))
 
 
 def number_values(integer: bool) -> tuple[float, ...]:

@@ -1,0 +1,1 @@
+"""The performance harness (see docs/performance.md): `python -m benchmarks.run`."""

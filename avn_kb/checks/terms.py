@@ -159,7 +159,7 @@ def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
     for ref in ctx.kb.references:
         yield from _population(vocabulary, ref.population, ref.where.at("population"), ref.id)
         for index, topic in enumerate(ref.topics):
-            if topic not in vocabulary.topics:
+            if topic not in vocabulary.topics and topic not in ctx.declared_names:
                 yield issue("AVN123", ref.where.path, ref.where.pointer + ("topics", index),
                             f"{ref.id}: topic {topic!r} is not declared in the vocabulary", ids=(ref.id,))
         for index, target in enumerate(ref.covers or ()):
@@ -180,7 +180,8 @@ def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
                 yield issue("AVN124", vocabulary.where.path,
                             ("interventions", intervention.name, "dose", parameter.name, "min"),
                             f"{intervention.name}.{parameter.name}: min exceeds max: swap them")
-            if parameter.per_kg_of and vocabulary.fact_type(parameter.per_kg_of) != "number":
+            if (parameter.per_kg_of and vocabulary.fact_type(parameter.per_kg_of) != "number"
+                    and parameter.per_kg_of not in ctx.declared_names):
                 yield issue("AVN121", vocabulary.where.path,
                             ("interventions", intervention.name, "dose", parameter.name, "per_kg_of"),
                             f"{intervention.name}.{parameter.name}: per_kg_of names {parameter.per_kg_of!r}, "

@@ -59,14 +59,14 @@ class DirectorySource:
                 if entry.suffix in (".yaml", ".yml"):
                     yield f"{folder}/{entry.name}", kind, False
 
-    def folder_findings(self, shown_root: str) -> list[Finding]:
-        """A folder that is a link leaving the knowledge directory, or a file where a folder is
-        expected: reported, never read."""
+    def folder_findings(self, shown_root: str) -> list[tuple[str, Finding]]:
+        """(kind, finding) for a folder that is a link leaving the knowledge directory, or a file
+        where a folder is expected: reported, never read."""
         found = []
-        for folder, _ in FOLDERS:
+        for folder, kind in FOLDERS:
             problem = self._folder_problem(folder)
             if problem is not None:
-                found.append(_finding("AVN101", os.path.join(shown_root, folder), problem))
+                found.append((kind, _finding("AVN101", os.path.join(shown_root, folder), problem)))
         return found
 
     def _folder_problem(self, folder: str) -> str | None:
@@ -136,7 +136,9 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
                              "cases": []}
     files: list[str] = []
     if isinstance(source, DirectorySource):
-        loaded.findings.extend(source.folder_findings(shown_root))
+        for kind, finding in source.folder_findings(shown_root):
+            loaded.findings.append(finding)
+            loaded.unloaded_kinds.add(kind)
     for relative, kind, required in source.files():
         shown = os.path.join(shown_root, relative)
         data, problem = source.read(relative, shown)

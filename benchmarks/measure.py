@@ -142,7 +142,7 @@ def validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> l
     finally:
         knowledge.load_yaml, knowledge.schema_findings = real_load, real_schema  # type: ignore[assignment]
     phases = [Phase("load: YAML parsing (safe_yaml)", spent["parse"], True),
-              Phase("load: JSON Schema (jsonschema)", spent["schema"], True),
+              Phase("load: schema validation (schemas.schema_findings)", spent["schema"], True),
               Phase("load: building the model", total - spent["parse"] - spent["schema"], True)]
     ctx = CheckContext(kb=loaded.kb, as_of=as_of, unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),

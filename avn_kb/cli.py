@@ -128,7 +128,7 @@ def _format_choices() -> list[str]:
 def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None) -> None:
     """Check the knowledge base in KB_DIR (default: knowledge)."""
     from avn_kb.engine import validate as run_validation
-    from avn_kb.loader.git_source import GitError
+    from avn_kb.loader import GitError
     from avn_kb.report import formatter
 
     try:

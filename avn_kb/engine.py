@@ -9,8 +9,6 @@ from pathlib import Path
 from avn_kb.checks import CHECKS, CheckContext
 from avn_kb.codes import CODES
 from avn_kb.findings import Finding
-from avn_kb.checks.versions import check_versions
-from avn_kb.loader.git_source import GitSource
 from avn_kb.loader.knowledge import Loaded, load_knowledge
 
 
@@ -37,7 +35,12 @@ class Report:
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read)."""
-    old = load_knowledge(GitSource(root, base), shown_root).kb if base else None
+    old = None
+    if base:
+        # Only pull requests ask for --base: keep git and the version rules out of every other start-up.
+        from avn_kb.loader.git_source import GitSource
+
+        old = load_knowledge(GitSource(root, base), shown_root).kb
     loaded = load_knowledge(root, shown_root)
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
@@ -48,6 +51,8 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
     for check in CHECKS.values():
         raw.extend(check(ctx))
     if old is not None and base is not None:
+        from avn_kb.checks.versions import check_versions
+
         raw.extend(check_versions(old, loaded.kb, base, frozenset(loaded.unbuilt_ids)))
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)

@@ -160,6 +160,10 @@ class Recommendation:
     where: Source = Source("")
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    def in_force(self, day: str) -> bool:
+        """Whether the effective period (both ends inclusive, ISO dates) covers `day`."""
+        return (self.effective_from or "") <= day and (self.effective_until is None or day <= self.effective_until)
+
 
 @dataclass(frozen=True)
 class Reference:

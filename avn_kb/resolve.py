@@ -14,7 +14,7 @@ the recommendations that allow each value, so a case only evaluates its candidat
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 from avn_kb import actions
@@ -136,10 +136,6 @@ def missing_facts(vocabulary: Vocabulary | None, condition: Condition, facts: Ma
     return tuple(dict.fromkeys(needed))
 
 
-def _in_force(rec: Recommendation, day: str) -> bool:
-    return (rec.effective_from or "") <= day and (rec.effective_until is None or day <= rec.effective_until)
-
-
 def _loads(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
     vocabulary = kb.vocabulary
     intervention = vocabulary.interventions.get(rec.action.target) if vocabulary else None
@@ -163,7 +159,7 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     facts = with_derived(vocabulary, case) if vocabulary else dict(case)
     index = index or Index(kb)
     candidates = index.candidates(facts)
-    eligible = {rec.id: rec for rec in kb.recommendations if rec.status in statuses and _in_force(rec, day)}
+    eligible = {rec.id: rec for rec in kb.recommendations if rec.status in statuses and rec.in_force(day)}
     superseded = {old: rec.id for rec in eligible.values() for old in rec.supersedes}
     results: dict[str, Outcome] = {}
     for rec in kb.recommendations:
@@ -234,6 +230,4 @@ def _flag_conflicts(results: dict[str, Outcome]) -> None:
                     clashes.setdefault(a.rec.id, []).append(b.rec.id)
                     clashes.setdefault(b.rec.id, []).append(a.rec.id)
     for rec_id, others in clashes.items():
-        outcome = results[rec_id]
-        results[rec_id] = Outcome(outcome.rec, outcome.outcome, outcome.reason, outcome.missing,
-                                  outcome.overridden_by, tuple(others), outcome.trace, outcome.load_kg)
+        results[rec_id] = replace(results[rec_id], conflicts_with=tuple(others))

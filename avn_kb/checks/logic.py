@@ -12,7 +12,6 @@ Failing:  RT-001 do resistive-training when {region: lower-limb};
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Any, Iterator
 
 from avn_kb import actions
@@ -238,10 +237,6 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
                             ids=(narrow.id, wide.id))
 
 
-def _in_force(rec: Recommendation, day: str) -> bool:
-    return (rec.effective_from or "") <= day and (rec.effective_until is None or day <= rec.effective_until)
-
-
 def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
     """A few examples that differ from each other as much as possible (greedy, farthest first),
     so that the gaps shown are different regions rather than neighbours."""
@@ -264,7 +259,7 @@ def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
         return
     search = CaseSearch(vocabulary)
     day = ctx.as_of.isoformat()
-    approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and _in_force(rec, day)]
+    approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and rec.in_force(day)]
     for index, (target, scope) in enumerate(manifest.decision_required):
         on_target = [rec for rec in approved if rec.action.target == target]
         if not all(well_formed(vocabulary, rec.when) for rec in on_target):

@@ -10,7 +10,7 @@ Failing:  when: {stage: II} (no fact `stage`, AVN121); when: {site: hip} (AVN122
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 from avn_kb.casefacts import case_problems
 from avn_kb.checks.context import CheckContext

@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Iterator
 
 from avn_kb.findings import Finding
+from avn_kb.loader import GitError
 from avn_kb.loader.knowledge import FOLDERS, REQUIRED_FILES
 from avn_kb.loader.safe_yaml import MAX_FILE_BYTES
-
-
-class GitError(Exception):
-    """The revision or repository cannot be used (a usage error, exit 2)."""
 
 
 def _git(repo: Path, *args: str) -> bytes:

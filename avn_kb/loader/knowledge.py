@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
@@ -200,8 +200,6 @@ def _points_at_key(problem: Finding) -> bool:
 
 
 def _replace_location(finding: Finding, line: int, column: int) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, line=line, column=column)
 
 

@@ -56,7 +56,9 @@ def case_from_bytes(vocabulary: Vocabulary, data: bytes, where: str) -> tuple[di
 def case_from_json_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:
     """One line of a JSONL batch: strict JSON, one case object (or {"id": ..., "facts": {...}})."""
     try:
-        facts = json.loads(line, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+        # Without its own newline: json counts an error at the end of the line as on its line 2,
+        # column 1, while the batch line is what the editor has to fix.
+        facts = json.loads(line.rstrip("\r\n"), parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except (json.JSONDecodeError, ValueError) as err:
         column = getattr(err, "colno", 1)
         return None, [CaseError(f"{where}:{column}", f"not valid JSON ({getattr(err, 'msg', err)})")]

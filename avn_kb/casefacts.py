@@ -30,11 +30,24 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
         if problem:
             problems.append(CaseProblem(name, problem[0], f"{name}: {problem[1]}"))
     if not problems:
-        from avn_kb.derive import disagreements
-
-        problems += [CaseProblem(next(iter(facts), ""), "AVN122", message)
-                     for message in disagreements(vocabulary, facts)]
+        problems += _disagreements(vocabulary, facts)
     return problems
+
+
+def _disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
+    """Facts that give a derived fact more than one value, each problem on the fact that brings
+    the disagreement: the first whose addition makes the facts so far disagree (ficat_stage after
+    arco_stage). Disagreement is monotone (more facts never reconcile facts that disagree), so
+    that fact exists and is one of those to correct."""
+    from avn_kb.derive import disagreements
+
+    messages = disagreements(vocabulary, facts)
+    if not messages:
+        return []
+    names = list(facts)
+    culprit = next((name for count, name in enumerate(names, start=1)
+                    if disagreements(vocabulary, {n: facts[n] for n in names[:count]})), names[-1])
+    return [CaseProblem(culprit, "AVN122", message) for message in messages]
 
 
 def _shown(value: Any) -> str:

@@ -53,7 +53,11 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
     if old is not None and base is not None:
         from avn_kb.checks.versions import check_versions
 
-        raw.extend(check_versions(old, loaded.kb, base, frozenset(loaded.unbuilt_ids)))
+        unbuilt = set(loaded.unbuilt_ids)
+        if "recommendations" in loaded.unloaded_kinds:
+            # A recommendation missing now may sit in the file that cannot be read: not "removed".
+            unbuilt |= {rec.id for rec in old.recommendations}
+        raw.extend(check_versions(old, loaded.kb, base, frozenset(unbuilt)))
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)

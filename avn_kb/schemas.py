@@ -74,22 +74,15 @@ def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = 
 
 
 def _most_specific(error: "ValidationError") -> "ValidationError":
-    # oneOf/anyOf errors say only "not valid under any of the given schemas"; the deepest
-    # sub-error usually names the real problem.
-    while error.context:
-        from jsonschema.exceptions import best_match
+    # oneOf/anyOf errors say only "not valid under any of the given schemas". Given the error
+    # itself, best_match descends into the branches and takes the deepest sub-error, then one
+    # whose schema fits the value's type: the branch that got furthest into the value is the one
+    # the editor meant ([.nan, 3] is a range with a bad item, not a list where a number belongs).
+    # When branches tie (a list where a term or a mapping is expected), it keeps the oneOf error.
+    # Given error.context instead, it would take the shallowest: the wrong branch.
+    from jsonschema.exceptions import best_match
 
-        candidate = best_match(error.context)
-        if candidate is None or candidate is error:
-            break
-        if error.validator in ("oneOf", "anyOf") and _is_type_only(error.context):
-            break
-        error = candidate
-    return error
-
-
-def _is_type_only(errors: list["ValidationError"]) -> bool:
-    return all(e.validator == "type" and not e.path for e in errors)
+    return best_match([error]) or error
 
 
 def _where(path: Any) -> str:

@@ -644,8 +644,6 @@ def test_bad_case_file_is_refused_with_its_location(query_kb: Path, tmp_path: Pa
         assert result.stderr.startswith(f"{prefix}{where[0]}:{where[1]}: "), result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a case whose stages disagree is reported at the first fact of the case "
-                   "(site, 1:7), not at a fact that disagrees (casefacts.case_problems uses next(iter(facts)))")
 def test_disagreeing_stages_are_located_at_a_stage(query_kb: Path, tmp_path: Path) -> None:
     case = tmp_path / "case.yaml"
     case.write_bytes(b"site: femoral-head\narco_stage: IIIA\nficat_stage: I\n")
@@ -768,8 +766,6 @@ def test_batch_line_with_a_duplicate_fact_is_refused(query_kb: Path, tmp_path: P
     assert "site" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a JSON error at the end of a line is reported at column 1: the column is "
-                   "taken from json's line 2, after the line's own newline (case_from_json_line keeps the '\\n')")
 def test_batch_json_error_column_is_on_the_line(query_kb: Path, tmp_path: Path) -> None:
     batch = _batch(tmp_path, b'{"site": "knee", ')
     result = run_cli("query", "--kb", str(query_kb), "--batch", str(batch))

@@ -89,3 +89,34 @@ def test_fast_and_reference_validators_agree() -> None:
             assert fast.is_valid(candidate) == reference_ok, (kind, candidate)
             checked += 1
     assert checked > 500
+
+
+RECOMMENDATION = {"id": "RT-002", "version": "1.0.0", "status": "draft", "title": "t", "statement": "s",
+                  "plain_language": "p", "population": "avn", "when": {"site": "knee"},
+                  "action": {"kind": "do", "target": "resistive-training"},
+                  "strength": {"level": "conditional", "direction": "for"}, "certainty": "low",
+                  "evidence": {"indirect": False}, "citations": [{"ref": "a"}]}
+
+# (what is changed, where the finding sits under recommendations[0], its message from there on):
+# a oneOf error is explained by the branch that got furthest into the value, not the shallowest.
+ONE_OF = [
+    ({"action": {"kind": "do", "target": "x", "dose": {"sets": [".nan", 3]}}}, ("action", "dose", "sets", 0),
+     ".action.dose.sets[0]: .nan is a string, expected a number"),
+    ({"when": {"age": {"min": 20, "max": ".inf"}}}, ("when", "age", "max"),
+     ".when.age.max: .inf is a string, expected a number"),
+    ({"when": {"site": {"is": "knee", "then": 1}}}, ("when", "site", "then"),
+     ".when.site: unknown field 'then' (allowed: has, in, is, lacks, max, min, not_in): remove or rename it"),
+    # No branch gets further than another: the oneOf error itself.
+    ({"when": {"site": ["knee", "hip"]}}, ("when", "site"),
+     ".when.site: ['knee', 'hip'] is not valid under any of the given schemas"),
+]
+
+
+@pytest.mark.parametrize("change,pointer,message", ONE_OF, ids=[m.split(":")[0] for _, _, m in ONE_OF])
+def test_one_of_error_names_the_branch_the_editor_meant(change: dict[str, object], pointer: tuple[object, ...],
+                                                         message: str) -> None:
+    from avn_kb.schemas import schema_findings
+
+    document = {"topic": "t", "recommendations": [{**RECOMMENDATION, **change}]}
+    found = [(f.pointer, f.message) for f in schema_findings("recommendations", "r.yaml", document)]
+    assert found == [(("recommendations", 0, *pointer), f"recommendations[0]{message}")]

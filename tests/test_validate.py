@@ -68,6 +68,17 @@ def test_each_breakage_exits_1_and_names_file_and_line(mini_copy: Path, what: st
     assert any(f["code"] == "AVN102" and f["path"].endswith("cases/basic.yaml") for f in report["findings"])
 
 
+def test_unreadable_recommendations_file_blames_nothing_that_points_into_it(mini_copy: Path) -> None:
+    # OF-001 lives in the file that cannot be parsed: a link to it is not dangling (AVN311), the
+    # decision it covers is not a gap (AVN304), and the golden case expecting it is not wrong.
+    _replace(mini_copy / RT, '    version: "1.0.0"\n', '    version: "1.0.0"\n    overrides: [OF-001]\n')
+    line = _replace(mini_copy / OF, "    status: approved\n", "    status: [approved\n")
+    exit_code, report = validate_json(mini_copy)
+    assert exit_code == 1
+    assert [(f["code"], f["path"], f["line"]) for f in report["findings"]] == [("AVN102", f"{mini_copy}/{OF}", line + 1)]
+    assert f"opened at line {line}, column 13; close it with ']'" in report["findings"][0]["message"]
+
+
 def test_python_tag_executes_nothing(mini_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     _replace(mini_copy / RT, "    plain_language: Lift",

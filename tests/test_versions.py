@@ -167,6 +167,10 @@ CHANGES: list[tuple[str, tuple[Edit, ...], tuple[Edit, ...], tuple[Expect, ...]]
      (WILLIAMS_UNUSED, Expect("AVN412", "error", RT, "topic: resistive-training", "topic", RT1_REMOVED, ("RT-001",)))),
     ("file-removed-manifest-unchanged", (), (delete(RT), CASES_WITHOUT_RT1),
      (WILLIAMS_UNUSED, Expect("AVN412", "error", RT, None, "", RT1_REMOVED, ("RT-001",)), MANIFEST_NOT_BUMPED)),
+    ("recommendations-file-unreadable", (), (replace(RT, "    status: approved\n", "    status: [approved\n"), BUMP_KB),
+     (Expect("AVN102", "error", RT, "title: Resistive training dose", ":",
+             "YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence opened at line 6, "
+             "column 13; close it with ']' or fix the syntax here"),)),
     ("dose-changed-no-bump", (), (replace(RT, "sets: [1, 3]", "sets: [1, 4]"), BUMP_KB),
      (Expect("AVN410", "error", RT, RT_VERSION.strip(), '"',
              "RT-001 changed (action) but its version is still 1.0.0: bump it (minor at least)", ("RT-001",)),)),

@@ -3,6 +3,7 @@ generator `check(ctx) -> Iterator[Finding]`; the engine locates findings and sta
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Iterator
 
 from avn_kb.checks import evidence, graphs, identity, lifecycle, logic, references, terms
@@ -10,6 +11,18 @@ from avn_kb.checks.context import CheckContext
 from avn_kb.findings import Finding
 
 Check = Callable[[CheckContext], Iterator[Finding]]
+
+
+def _quiet_when_unloaded(kind: str, check: Check) -> Check:
+    """`check` judges what is absent from the documents of `kind` (a gap is a missing
+    recommendation, a dangling link one that does not exist): when a file or folder of that kind could not be read, the absence is the
+    reader's, not the knowledge's, and the loading finding already says what to fix."""
+    @functools.wraps(check)
+    def guarded(ctx: CheckContext) -> Iterator[Finding]:
+        if kind not in ctx.unloaded_kinds:
+            yield from check(ctx)
+    return guarded
+
 
 CHECKS: dict[str, Check] = {
     "duplicate-ids": identity.check_duplicate_ids,
@@ -27,10 +40,10 @@ CHECKS: dict[str, Check] = {
     "unsatisfiable": logic.check_unsatisfiable,
     "conflicts": logic.check_conflicts,
     "redundancy": logic.check_redundancy,
-    "gaps": logic.check_gaps,
+    "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
     "link-cycles": graphs.check_link_cycles,
     "derivation-cycles": graphs.check_derivation_cycles,
-    "dangling-links": graphs.check_dangling_links,
+    "dangling-links": _quiet_when_unloaded("recommendations", graphs.check_dangling_links),
     "superseded-still-approved": graphs.check_superseded_still_approved,
     "approval": lifecycle.check_approval,
     "review-due": lifecycle.check_review_due,

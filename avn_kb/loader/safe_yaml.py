@@ -168,11 +168,28 @@ def _syntax_finding(path: str, text: str, err: yaml.MarkedYAMLError) -> Finding:
     problem = err.problem or "cannot parse"
     if "nesting depth" in problem:
         return _finding("AVN107", path, line, col, "nesting too deep for the parser: flatten the structure")
-    context = f" {err.context}" if err.context else ""
+    context, advice = _syntax_context(err)
     hint = ""
     if mark and mark.line >= text.count("\n") and not text.endswith("\n\n"):
         hint = "; the file may be truncated"
-    return _finding("AVN102", path, line, col, f"YAML syntax error: {problem}{context}{hint}; fix the syntax here")
+    return _finding("AVN102", path, line, col, f"YAML syntax error: {problem}{context}{hint}; {advice}")
+
+
+def _syntax_context(err: yaml.MarkedYAMLError) -> tuple[str, str]:
+    """What the parser was inside when it failed and where that began, and what to do. The finding
+    stays where the parser stopped (a missing comma in a long list is there), but an unclosed `[`
+    is only noticed on a later line: its opening is the other place the editor must look."""
+    advice = "fix the syntax here"
+    if not err.context:
+        return "", advice
+    opened, failed = err.context_mark, err.problem_mark
+    if opened is None or (failed is not None and (opened.line, opened.column) == (failed.line, failed.column)):
+        return f" {err.context}", advice
+    where = f"line {opened.line + 1}, column {opened.column + 1}"
+    for collection, closer in (("flow sequence", "]"), ("flow mapping", "}")):
+        if err.context.endswith(collection):
+            return f" {err.context} opened at {where}", f"close it with '{closer}' or {advice}"
+    return f" {err.context} started at {where}", advice
 
 
 def _reader_finding(path: str, text: str, err: yaml.YAMLError) -> Finding:

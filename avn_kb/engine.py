@@ -9,6 +9,7 @@ from pathlib import Path
 from avn_kb.checks import CHECKS, CheckContext
 from avn_kb.codes import CODES
 from avn_kb.findings import Finding
+from avn_kb.gcpause import collector_paused
 from avn_kb.loader.knowledge import Loaded, load_knowledge
 
 
@@ -32,6 +33,7 @@ class Report:
         return 0
 
 
+@collector_paused()
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read)."""

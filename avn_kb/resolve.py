@@ -6,22 +6,27 @@ outcome: `applies`, `overridden` (it applies, but an applying recommendation ove
 `not-applicable`, or `excluded` (status not asked for, not in force on the date, or superseded).
 Missing information never reads as false: evaluation is three-valued.
 
-An index built once per knowledge base maps the enum facts tested at the top of each condition to
-the recommendations that allow each value, so a case only evaluates its candidates; the others are
-`not-applicable` without being evaluated (their trace is computed only if asked for).
+An Index built once per knowledge base holds the compiled conditions and bitset filters
+(`resolve_index`): a case evaluates only its candidates, the recommendations its facts do not rule
+out. The others are `not-applicable` without being evaluated (their trace is computed only if asked
+for), and their outcome objects are shared, so a case costs what its candidates cost.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from avn_kb import actions
-from avn_kb.conditions import All, Condition, Not, Test, evaluate, tests
+from avn_kb.conditions import Condition, Not, Test, evaluate, tests
 from avn_kb.derive import with_derived
+from avn_kb.gcpause import collector_paused
 from avn_kb.digraph import cyclic_nodes, predecessors, topological_order
-from avn_kb.model import KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.model import Action, KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.resolve_index import CandidateIndex, bitset, positions_of
 
 OUTCOMES = ("applies", "overridden", "undecided", "not-applicable", "excluded")
 
@@ -48,60 +53,177 @@ class Outcome:
     load_kg: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
 class Resolution:
-    case: Mapping[str, Any]
-    facts: Mapping[str, Any]  # the case plus derived facts
-    as_of: dt.date
-    statuses: tuple[str, ...]
-    outcomes: tuple[Outcome, ...]
+    """The outcome of every recommendation for one case.
+
+    `resolve` decides which recommendations apply, are undecided or overridden, as positions;
+    the Outcome objects (with loads, missing facts and traces) are made when first asked for, and
+    the outcomes of everything else (not applicable, excluded) are shared objects of the Index.
+    A program that only wants the applying ids pays for nothing more."""
+
+    def __init__(self, kb: KnowledgeBase, case: Mapping[str, Any], facts: Mapping[str, Any], as_of: dt.date,
+                 statuses: tuple[str, ...], index: Index, decision: _Decision, explain: bool) -> None:
+        self.case = case
+        self.facts = facts  # the case plus derived facts
+        self.as_of = as_of
+        self.statuses = statuses
+        self._kb = kb
+        self._index = index
+        self._decision = decision
+        self._explain = explain
+
+    @cached_property
+    def _decided(self) -> dict[int, Outcome]:
+        """Position -> outcome for every recommendation that applies, is overridden or undecided
+        (and, when explaining, every not-applicable one with its trace)."""
+        kb, facts, explain, decision = self._kb, self.facts, self._explain, self._decision
+        recs = self._index.recommendations
+        decided: dict[int, Outcome] = {}
+        for i in decision.applies:
+            trace = trace_of(recs[i].when, facts) if explain else ()
+            decided[i] = Outcome(recs[i], "applies", trace=trace, load_kg=_loads(kb, recs[i], facts),
+                                 conflicts_with=decision.conflicts.get(i, ()))
+        for i in decision.undecided:
+            missing = _missing(kb.vocabulary, self._index.reads[i], facts)
+            trace = trace_of(recs[i].when, facts) if explain else ()
+            decided[i] = Outcome(recs[i], "undecided", f"give {' or '.join(missing)}", missing=missing, trace=trace)
+        for i, winners in decision.overridden.items():
+            decided[i] = Outcome(recs[i], "overridden", f"overridden by {', '.join(winners)}",
+                                 overridden_by=winners, trace=decided[i].trace)
+        if explain:
+            excluded = self._index.eligibility(self.statuses, self.as_of.isoformat()).excluded
+            for i, rec in enumerate(recs):
+                if i not in decided and i not in excluded:
+                    decided[i] = Outcome(rec, "not-applicable", trace=trace_of(rec.when, facts))
+        return decided
+
+    @cached_property
+    def outcomes(self) -> tuple[Outcome, ...]:
+        """Every recommendation's outcome, in knowledge-base order."""
+        decided, default = self._decided, self._index.not_applicable
+        excluded = self._index.eligibility(self.statuses, self.as_of.isoformat()).excluded
+        return tuple(decided.get(i) or excluded.get(i) or default[i] for i in range(len(default)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Resolution):
+            return NotImplemented
+        return ((self.case, self.facts, self.as_of, self.statuses, self.outcomes)
+                == (other.case, other.facts, other.as_of, other.statuses, other.outcomes))
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, never hashed
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{name}={len(self.ids(name))}" for name in OUTCOMES)
+        return f"Resolution(case={dict(self.case)!r}, as_of={self.as_of}, {counts})"
 
     def by_outcome(self, outcome: str) -> list[Outcome]:
-        return [o for o in self.outcomes if o.outcome == outcome]
+        if outcome in ("not-applicable", "excluded"):
+            return [o for o in self.outcomes if o.outcome == outcome]
+        decided = self._decided
+        return [decided[i] for i in self._positions(outcome)]
 
     def ids(self, outcome: str) -> list[str]:
-        return [o.rec.id for o in self.outcomes if o.outcome == outcome]
+        if outcome in ("not-applicable", "excluded"):
+            return [o.rec.id for o in self.by_outcome(outcome)]
+        recs = self._index.recommendations
+        return [recs[i].id for i in self._positions(outcome)]
+
+    def _positions(self, outcome: str) -> list[int]:
+        decision = self._decision
+        if outcome == "overridden":
+            return sorted(decision.overridden)
+        chosen = decision.applies if outcome == "applies" else decision.undecided
+        return [i for i in chosen if i not in decision.overridden]
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """What `resolve` decided, by position: applying and undecided recommendations (ascending),
+    the overridden ones with their winners, and the applying ones in conflict with others."""
+
+    applies: list[int]
+    undecided: list[int]
+    overridden: dict[int, tuple[str, ...]]
+    conflicts: dict[int, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Eligibility:
+    """For one (statuses, day): the recommendations that may apply, and the others' outcomes."""
+
+    allowed: int  # bitset
+    excluded: Mapping[int, Outcome]
 
 
 class Index:
-    """Recommendations keyed by one discriminating enum fact of their condition."""
+    """Everything about a knowledge base the resolver needs that does not depend on the case:
+    compiled conditions and per-fact bitset filters (see `resolve_index`), the shared
+    not-applicable outcomes, and the eligibility for each (statuses, day) asked so far."""
+
+    ELIGIBILITY_CACHE = 16
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.vocabulary: Vocabulary | None = kb.vocabulary
-        self.always: list[Recommendation] = []
-        self.keyed: dict[str, dict[Any, list[Recommendation]]] = {}
-        self.on_fact: dict[str, list[Recommendation]] = {}
-        for rec in kb.recommendations:
-            key = self._discriminator(rec.when)
-            if key is None:
-                self.always.append(rec)
-                continue
-            fact, values = key
-            self.on_fact.setdefault(fact, []).append(rec)
-            for value in values:
-                self.keyed.setdefault(fact, {}).setdefault(value, []).append(rec)
+        self.recommendations = tuple(kb.recommendations)
+        with collector_paused():
+            self.filters = CandidateIndex(self.recommendations, self.vocabulary)
+            self.not_applicable = tuple(Outcome(rec, "not-applicable") for rec in self.recommendations)
+            self.reads = [_reads(rec.when) for rec in self.recommendations]
+        self.position = {rec.id: i for i, rec in reversed(list(enumerate(self.recommendations)))}
+        self.overriding = bitset((i for i, rec in enumerate(self.recommendations) if rec.overrides),
+                                 len(self.recommendations))
+        self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
 
-    def _discriminator(self, condition: Condition) -> tuple[str, frozenset[Any]] | None:
-        if self.vocabulary is None:
-            return None
-        parts = condition.parts if isinstance(condition, All) else (condition,)
-        best: tuple[str, frozenset[Any]] | None = None
-        for part in parts:
-            if isinstance(part, Test) and part.op == "in" and self.vocabulary.fact_type(part.fact) == "enum":
-                if best is None or len(part.values) < len(best[1]):
-                    best = (part.fact, part.values)
-        return best
-
-    def candidates(self, facts: Mapping[str, Any]) -> set[str]:
-        """Ids of the recommendations whose condition might hold on these facts."""
-        found = {rec.id for rec in self.always}
-        for fact, recs in self.on_fact.items():
-            if fact not in facts:
-                found.update(rec.id for rec in recs)
-            else:
-                found.update(rec.id for rec in self.keyed[fact].get(facts[fact], ()))
+    def eligibility(self, statuses: tuple[str, ...], day: str) -> _Eligibility:
+        key = (statuses, day)
+        found = self._eligibility.get(key)
+        if found is None:
+            if len(self._eligibility) >= self.ELIGIBILITY_CACHE:
+                self._eligibility.pop(next(iter(self._eligibility)))
+            found = self._eligibility[key] = _eligibility(self.recommendations, statuses, day)
         return found
+
+    def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> tuple[int, int]:
+        """Two bitsets over the eligible recommendations: those whose condition holds on these
+        facts, and those it leaves open. Exact recommendations are read off the filters; the
+        others (and any whose fact the filters cannot judge) are evaluated."""
+        ruled, absent, unsure = self.filters.classify(facts)
+        live = self.eligibility(statuses, day).allowed & ~ruled
+        exact = live & self.filters.exact & ~unsure
+        holds, open_ = exact & ~absent, exact & absent
+        checks = self.filters.checks
+        for i in positions_of(live & ~exact):
+            result = checks[i](facts)
+            if result is True:
+                holds |= 1 << i
+            elif result is None:
+                open_ |= 1 << i
+        return holds, open_
+
+    def candidates(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> set[int]:
+        """Positions of the eligible recommendations whose condition holds or is open."""
+        holds, open_ = self.truth(facts, statuses, day)
+        return set(positions_of(holds | open_))
+
+
+def _eligibility(recs: tuple[Recommendation, ...], statuses: tuple[str, ...], day: str) -> _Eligibility:
+    eligible = {rec.id for rec in recs if rec.status in statuses and rec.in_force(day)}
+    superseded: dict[str, str] = {}
+    for rec in recs:
+        if rec.id in eligible:
+            for old in rec.supersedes:
+                superseded.setdefault(old, rec.id)
+    excluded: dict[int, Outcome] = {}
+    for i, rec in enumerate(recs):
+        if rec.status not in statuses:
+            excluded[i] = Outcome(rec, "excluded", f"status {rec.status}")
+        elif rec.id not in eligible:
+            excluded[i] = Outcome(rec, "excluded", f"not in force on {day}")
+        elif rec.id in superseded:
+            excluded[i] = Outcome(rec, "excluded", f"superseded by {superseded[rec.id]}")
+    allowed = bitset((i for i in range(len(recs)) if i not in excluded), len(recs))
+    return _Eligibility(allowed, excluded)
 
 
 def trace_of(condition: Condition, facts: Mapping[str, Any], negated: bool = False) -> tuple[TermTrace, ...]:
@@ -120,8 +242,17 @@ def trace_of(condition: Condition, facts: Mapping[str, Any], negated: bool = Fal
 
 def missing_facts(vocabulary: Vocabulary | None, condition: Condition, facts: Mapping[str, Any]) -> tuple[str, ...]:
     """The facts whose absence leaves the condition open, derived ones replaced by what they need."""
+    return _missing(vocabulary, _reads(condition), facts)
+
+
+def _reads(condition: Condition) -> tuple[str, ...]:
+    """The facts a condition tests, in order of first test."""
+    return tuple(dict.fromkeys(t.fact for t in tests(condition)))
+
+
+def _missing(vocabulary: Vocabulary | None, reads: tuple[str, ...], facts: Mapping[str, Any]) -> tuple[str, ...]:
     needed: list[str] = []
-    pending = [t.fact for t in tests(condition) if t.fact not in facts]
+    pending = [fact for fact in reads if fact not in facts]
     seen: set[str] = set()
     while pending:
         fact = pending.pop(0)
@@ -157,77 +288,78 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     day = (as_of or dt.date.today()).isoformat()
     vocabulary = kb.vocabulary
     facts = with_derived(vocabulary, case) if vocabulary else dict(case)
-    index = index or Index(kb)
-    candidates = index.candidates(facts)
-    eligible = {rec.id: rec for rec in kb.recommendations if rec.status in statuses and rec.in_force(day)}
-    superseded = {old: rec.id for rec in eligible.values() for old in rec.supersedes}
-    results: dict[str, Outcome] = {}
-    for rec in kb.recommendations:
-        if rec.status not in statuses:
-            results[rec.id] = Outcome(rec, "excluded", f"status {rec.status}")
-        elif rec.id not in eligible:
-            results[rec.id] = Outcome(rec, "excluded", f"not in force on {day}")
-        elif rec.id in superseded:
-            results[rec.id] = Outcome(rec, "excluded", f"superseded by {superseded[rec.id]}")
-        elif rec.id not in candidates:
-            trace = trace_of(rec.when, facts) if explain else ()
-            results[rec.id] = Outcome(rec, "not-applicable", trace=trace)
-        else:
-            results[rec.id] = _evaluate(kb, rec, facts, explain)
-    _apply_overrides(results)
-    _flag_conflicts(results)
-    return Resolution(dict(case), facts, dt.date.fromisoformat(day), statuses,
-                      tuple(results[rec.id] for rec in kb.recommendations))
+    if index is None or index.kb is not kb:
+        index = Index(kb)
+    holds, open_ = index.truth(facts, statuses, day)
+    applies, undecided = list(positions_of(holds)), list(positions_of(open_))
+    overridden = _overrides(index, holds, holds | open_, index.overriding & holds)
+    conflicts = _conflicts(index.recommendations, [i for i in applies if i not in overridden])
+    decision = _Decision(applies, undecided, overridden, conflicts)
+    return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
 
 
-def _evaluate(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any], explain: bool) -> Outcome:
-    held = evaluate(rec.when, facts)
-    trace = trace_of(rec.when, facts) if explain or held is None else ()
-    if held is True:
-        return Outcome(rec, "applies", trace=trace, load_kg=_loads(kb, rec, facts))
-    if held is None:
-        missing = missing_facts(kb.vocabulary, rec.when, facts)
-        return Outcome(rec, "undecided", f"give {' or '.join(missing)}", missing=missing, trace=trace)
-    return Outcome(rec, "not-applicable", trace=trace)
-
-
-def _apply_overrides(results: dict[str, Outcome]) -> None:
-    """An applying recommendation overrides those it names (when they apply or are undecided).
-    Only winners override: walk the overrides graph from the top. Links on a cycle (reported by
-    the validator) are ignored."""
+def _overrides(index: Index, holds: int, alive: int, overriders: int) -> dict[int, tuple[str, ...]]:
+    """The overridden recommendations (applying or undecided) with the applying ones that
+    override them. Only winners override: walk the overrides graph from the top. Links on a cycle
+    (reported by the validator) are ignored."""
+    if not overriders:
+        return {}
+    recs, position = index.recommendations, index.position
     graph: dict[str, set[str]] = {}
-    for rec_id, outcome in results.items():
-        if outcome.outcome == "applies" and outcome.rec.overrides:
-            graph[rec_id] = {other for other in outcome.rec.overrides if other in results}
-    if not graph:
-        return
+    for i in positions_of(overriders):
+        targets = {other for other in recs[i].overrides if other in position and alive >> position[other] & 1}
+        graph[recs[i].id] = targets
+    if not any(graph.values()):
+        return {}
     order = topological_order(graph)
     if order is None:
         blocked = cyclic_nodes(graph)
         graph = {a: {b for b in targets if not (a in blocked and b in blocked)} for a, targets in graph.items()}
         order = topological_order(graph) or []
-    overriders = predecessors(graph)
+    beaten_by = predecessors(graph)
+    overridden: dict[int, tuple[str, ...]] = {}
     for rec_id in order:
-        outcome = results[rec_id]
-        if outcome.outcome not in ("applies", "undecided"):
-            continue
-        winners = tuple(sorted(w for w in overriders.get(rec_id, ()) if results[w].outcome == "applies"))
+        j = position[rec_id]
+        winners = tuple(sorted(w for w in beaten_by.get(rec_id, ())
+                               if holds >> position[w] & 1 and position[w] not in overridden))
         if winners:
-            results[rec_id] = Outcome(outcome.rec, "overridden", f"overridden by {', '.join(winners)}",
-                                      overridden_by=winners, trace=outcome.trace)
+            overridden[j] = winners
+    return overridden
 
 
-def _flag_conflicts(results: dict[str, Outcome]) -> None:
-    by_target: dict[str, list[Outcome]] = {}
-    for outcome in results.values():
-        if outcome.outcome == "applies":
-            by_target.setdefault(outcome.rec.action.target, []).append(outcome)
-    clashes: dict[str, list[str]] = {}
-    for applying in by_target.values():
-        for i, a in enumerate(applying):
-            for b in applying[i + 1:]:
-                if actions.contradiction(a.rec.action, b.rec.action):
-                    clashes.setdefault(a.rec.id, []).append(b.rec.id)
-                    clashes.setdefault(b.rec.id, []).append(a.rec.id)
-    for rec_id, others in clashes.items():
-        results[rec_id] = replace(results[rec_id], conflicts_with=tuple(others))
+def _conflicts(recs: tuple[Recommendation, ...], applying: list[int]) -> dict[int, tuple[str, ...]]:
+    """For each applying recommendation whose action contradicts another applying one on the
+    same target, the ids of those others."""
+    by_target: dict[str, list[int]] = {}
+    for i in applying:
+        by_target.setdefault(recs[i].action.target, []).append(i)
+    clashes: dict[int, list[str]] = {}
+    for group in by_target.values():
+        if len(group) < 2 or not _may_clash([recs[i].action for i in group]):
+            continue
+        for n, i in enumerate(group):
+            for j in group[n + 1:]:
+                if actions.contradiction(recs[i].action, recs[j].action):
+                    clashes.setdefault(i, []).append(recs[j].id)
+                    clashes.setdefault(j, []).append(recs[i].id)
+    return {i: tuple(others) for i, others in clashes.items()}
+
+
+def _may_clash(group: list[Action]) -> bool:
+    """False when no two of these actions on one target can contradict: one stance, at most one
+    level, and for each dose parameter every range overlapping every other (intervals meet
+    pairwise exactly when the highest low is at most the lowest high), in one pass."""
+    stances = {action.stance for action in group}
+    if len(stances) > 1:
+        return True
+    if stances == {"against"}:
+        return False
+    if len({action.level for action in group if action.level is not None}) > 1:
+        return True
+    lows: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    for action in group:
+        for name, (low, high) in action.dose.items():
+            lows[name] = max(lows.get(name, low), low)
+            highs[name] = min(highs.get(name, high), high)
+    return any(lows[name] > highs[name] for name in lows)

@@ -1,6 +1,6 @@
 """The resolver and zen-engine on the same recommendations and cases, in this process.
 
-The resolver runs as a program calls it: `resolve(kb, case, as_of, index=index)` with an Index
+The resolver runs as a program calls it: `resolve(kb, case, as_of, index=index).ids("applies")` with an Index
 built once. zen-engine evaluates the decision graph of benchmarks/zen_table.py, compiled once
 (`ZenDecisionContent`) and served by the engine's loader, which is zen's fast path: in zen-engine
 2.1 `engine.evaluate(key, case)` through a loader is more than ten times faster per call than
@@ -114,7 +114,8 @@ def compare(kb: KnowledgeBase, cases: list[dict[str, Any]], as_of: dt.date, chec
             if not first:
                 first = (f"{json.dumps(case)}: resolver only {sorted(ours - theirs)[:5]}, "
                          f"zen only {sorted(theirs - ours)[:5]}")
-    resolver = time_calls(lambda case: resolve(kb, case, as_of=as_of, index=index), cases)
+    # Timed as a program uses it: resolve, then read the applying ids (outcome objects are lazy).
+    resolver = time_calls(lambda case: resolve(kb, case, as_of=as_of, index=index).ids("applies"), cases)
     zen_latency = time_calls(runner.evaluate, cases)
     return Comparison(len(kb.recommendations), len(zen_table.eligible(kb, as_of)), rows, index_seconds,
                       compile_seconds, resolver, zen_latency, min(check, len(cases)), mismatches, first,

@@ -337,7 +337,7 @@ def resolvers(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
         index = Index(kb)
         # Fewer cases at the largest sizes: the growth curve needs the median and the mean only.
         cases = case_maker.make_cases(kb.vocabulary, min(plan.cases, 500, max(60, 5_000_000 // n)))
-        latency = engines.time_calls(lambda case: resolve(kb, case, as_of=AS_OF, index=index), cases)
+        latency = engines.time_calls(lambda case: resolve(kb, case, as_of=AS_OF, index=index).ids("applies"), cases)
         results.resolve_growth[n] = (load, latency.p50_ms, latency.mean_ms)
         del kb, index
         gc.collect()
@@ -365,7 +365,7 @@ def profiles(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
     cases = case_maker.make_cases(kb.vocabulary, 300)
     say(f"cProfile: resolve N = {n:,}, {len(cases)} cases")
     results.profiles[f"resolve, N = {n:,}, {len(cases)} cases (prebuilt Index)"] = measure.profile(
-        lambda: [resolve(kb, case, as_of=AS_OF, index=index) for case in cases])
+        lambda: [resolve(kb, case, as_of=AS_OF, index=index).ids("applies") for case in cases])
 
 
 # ---------------------------------------------------------------- entry point

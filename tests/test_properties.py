@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from avn_kb.casefacts import case_problems
+from avn_kb.compiled import compile_condition
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.logic import check_conflicts, check_unsatisfiable
 from avn_kb import conditions, derive
@@ -350,6 +351,32 @@ def test_resolve_is_deterministic_and_the_index_changes_nothing(pair: tuple[Know
                     index=Index(kb))
     assert first.outcomes == again.outcomes
     assert dict(first.facts) == dict(again.facts)
+
+
+@settings(max_examples=examples(60))
+@given(kb_and_case())
+def test_outcomes_without_explanation_equal_those_with_it(pair: tuple[KnowledgeBase, dict[str, Any]]) -> None:
+    # The fast path (candidates from the bitset index, shared not-applicable outcomes) must give
+    # the outcomes the explained path gives, trace aside.
+    kb, case = pair
+    plain = resolve(kb, case, as_of=DAY, statuses=ALL_STATUSES)
+    explained = resolve(kb, case, as_of=DAY, statuses=ALL_STATUSES, explain=True)
+    def key(resolution: Any) -> list[tuple[Any, ...]]:
+        return [(o.rec.id, o.outcome, o.reason, o.missing, o.overridden_by, o.conflicts_with, dict(o.load_kg))
+                for o in resolution.outcomes]
+    assert key(plain) == key(explained)
+    for name in ("applies", "overridden", "undecided", "not-applicable", "excluded"):
+        assert plain.ids(name) == [o.rec.id for o in plain.outcomes if o.outcome == name]
+
+
+@settings(max_examples=examples(150))
+@given(st.data())
+def test_compiled_conditions_agree_with_evaluate(data: st.DataObject) -> None:
+    shape = data.draw(gen.shapes())
+    vocabulary = gen.vocabulary_of(shape)
+    condition = conditions.parse(data.draw(gen.raw_conditions(shape.enums, with_derived=False)))
+    case = data.draw(gen.cases(vocabulary, derived_given=False))
+    assert compile_condition(condition)(case) is conditions.evaluate(condition, case)
 
 
 # ------------------------------------------------------------------------------------------------

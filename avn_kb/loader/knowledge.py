@@ -15,6 +15,7 @@ from avn_kb.loader import build
 from avn_kb.loader.safe_yaml import MAX_FILE_BYTES, YamlDocument, load_yaml
 from avn_kb.model import KnowledgeBase, Manifest, Recommendation, Reference, GoldenCase, Source, Vocabulary
 from avn_kb.schemas import schema_findings
+from avn_kb.gcpause import collector_paused
 
 REQUIRED_FILES = (("kb.yaml", "manifest"), ("vocabulary.yaml", "vocabulary"), ("references.yaml", "references"))
 FOLDERS = (("recommendations", "recommendations"), ("cases", "cases"))
@@ -127,6 +128,7 @@ class KnowledgeSource(Protocol):
     def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]: ...
 
 
+@collector_paused()
 def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
     """Load a knowledge directory (or another source of its files, such as a git revision);
     paths in findings start with `shown_root`."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from avn_kb.conditions import evaluate, facts_of
+from avn_kb.conditions import facts_of
 from avn_kb.digraph import cyclic_nodes, topological_order
 from avn_kb.model import DerivedFact, Vocabulary
 
@@ -50,8 +50,8 @@ NO_VALUE = _NoValue()
 def _held(derived: DerivedFact, facts: Mapping[str, Any]) -> tuple[set[str], bool]:
     """The values of the cases that hold, and whether some case is still open (unknown)."""
     held, open_case = set(), False
-    for value, when in derived.cases:
-        result = evaluate(when, facts)
+    for value, check in derived.compiled_cases:
+        result = check(facts)
         if result is True:
             held.add(value)
         elif result is None:

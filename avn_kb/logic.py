@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Iterator, Sequence
 
+from avn_kb.compiled import Check, compile_condition
 from avn_kb.conditions import Condition, Test, evaluate, tests
 from avn_kb.derive import derive
 from avn_kb.model import Vocabulary
@@ -37,6 +38,29 @@ class SearchLimits:
 
 class SearchTooLarge(Exception):
     """The question needed more steps than allowed; the caller reports that it could not decide."""
+
+
+class SearchBudget:
+    """Partial cases that all the questions of one validation may visit together. Each question
+    is bounded by SearchLimits; this bounds their sum, so that a knowledge base asking many hard
+    questions still finishes in bounded time (a pre-commit hook must not hang). It grows with the
+    knowledge base: a large one asks more questions, each of them usually small."""
+
+    BASE = 40_000  # about as long as one question at its limit and a third: well inside 2 s
+    PER_RECOMMENDATION = 400
+    FREE_STEPS = 1_000  # every question may take this many whatever is left: small ones always finish
+
+    def __init__(self, steps: int) -> None:
+        self.total = steps
+        self.left = steps
+
+    @classmethod
+    def for_size(cls, recommendations: int) -> SearchBudget:
+        return cls(cls.BASE + cls.PER_RECOMMENDATION * recommendations)
+
+    def spent(self) -> SearchTooLarge:
+        return SearchTooLarge(f"the search budget of this validation ({self.total:,} partial cases in all, "
+                              "for this number of recommendations) is spent")
 
 
 def _expanded_tests(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> list[Test]:
@@ -94,9 +118,11 @@ def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) 
 class CaseSearch:
     """Searches the case space of one vocabulary."""
 
-    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits()) -> None:
+    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits(),
+                 budget: SearchBudget | None = None) -> None:
         self.vocabulary = vocabulary
         self.limits = limits
+        self.budget = budget
         # Facts that derived facts read: only these can make a case's facts disagree.
         self._derivation_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
                                    for t in tests(when)}
@@ -129,26 +155,33 @@ class CaseSearch:
         empty and the rest cannot matter)."""
         axes = self._axes([*apply, *not_apply])
         steps = [0]
-        yield from self._walk(axes, 0, {}, list(apply), list(not_apply), steps)
+        try:
+            yield from self._walk(axes, 0, {}, [compile_condition(c) for c in apply],
+                                  [compile_condition(c) for c in not_apply], steps)
+        finally:  # also when the caller stops early (find takes the first case): never raise here
+            if self.budget is not None:
+                self.budget.left -= steps[0]
 
-    def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Condition],
-              not_apply: list[Condition], steps: list[int]) -> Iterator[dict[str, Any]]:
+    def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Check],
+              not_apply: list[Check], steps: list[int]) -> Iterator[dict[str, Any]]:
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
+        if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
+            raise self.budget.spent()
         facts, disagree = derive(self.vocabulary, case)
         if disagree:
             return  # facts that disagree stay in disagreement on every extension: no real case here
-        results = [evaluate(c, facts) for c in apply]
-        if any(r is False for r in results):
+        results = [check(facts) for check in apply]
+        if False in results:
             return
-        if any(evaluate(c, facts) is True for c in not_apply):
+        if any(check(facts) is True for check in not_apply):
             return
         if not not_apply and all(r is True for r in results):
             yield dict(case)
             return
         if depth == len(axes):
-            if all(r is True for r in results) and all(evaluate(c, facts) is not True for c in not_apply):
+            if all(r is True for r in results) and all(check(facts) is not True for check in not_apply):
                 yield dict(case)
             return
         fact, values = axes[depth]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Mapping
 
+from avn_kb.compiled import Check, compile_condition
 from avn_kb.conditions import Condition
 
 Pointer = tuple[Any, ...]
@@ -50,6 +51,11 @@ class DerivedFact:
     @property
     def type(self) -> str:
         return "enum"
+
+    @cached_property
+    def compiled_cases(self) -> tuple[tuple[str, Check], ...]:
+        """The cases with compiled conditions: derivation runs at every step of a case search."""
+        return tuple((value, compile_condition(when)) for value, when in self.cases)
 
 
 @dataclass(frozen=True)

@@ -566,15 +566,27 @@ def test_search_limit_is_reported_as_avn306_not_guessed(tmp_path: Path, monkeypa
     assert all("more than 500 partial cases" in f["message"] for f in findings if f["code"] == "AVN306")
 
 
-@pytest.mark.xfail(strict=False, reason="the search limit bounds each question, not the run: at 30,000 partial cases "
-                   "one question costs about 1.2 s (~40 us per partial case: derive.disagreements and with_derived "
-                   "run at every step), and this knowledge base asks two (a conflict and a satisfiability, both "
-                   "AVN306), so validate takes about 2.9 s; nothing bounds the sum over questions")
 def test_question_at_the_search_limit_stays_within_limits(tmp_path: Path) -> None:
+    # Two questions at the limit (a conflict and a satisfiability): the run's budget bounds their sum.
     kb = _search_heavy_kb(tmp_path, flags=18)
     done = run_limited(["validate", str(kb)])
     assert done.within_limits(), str(done)
     assert " AVN306 " in done.stdout
+
+
+def test_search_budget_bounds_the_sum_of_questions(tmp_path: Path) -> None:
+    from avn_kb.logic import SearchBudget
+
+    kb = _search_heavy_kb(tmp_path, flags=18)
+    result = run_cli("validate", str(kb), "--format", "json")
+    too_large = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "AVN306"]
+    messages = " | ".join(f["message"] for f in too_large)
+    # The first question stops at its own limit; the next finds the run's budget spent.
+    assert "more than 30,000 partial cases" in messages
+    budget = SearchBudget.for_size(3)  # the three recommendations of this knowledge base
+    assert f"the search budget of this validation ({budget.total:,} partial cases in all" in messages
+    assert not any(f["code"] == "AVN301" for f in json.loads(result.stdout)["findings"])
+    assert "gap search" not in messages  # a small question still gets its free steps
 
 
 # ------------------------------------------------------------------------------------------------

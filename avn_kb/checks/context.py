@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from avn_kb.logic import SearchBudget
 from avn_kb.model import KnowledgeBase
 
 
@@ -16,3 +17,9 @@ class CheckContext:
     unbuilt_citations: frozenset[str] = frozenset()
     declared_names: frozenset[str] = field(default_factory=frozenset)
     unloaded_kinds: frozenset[str] = frozenset()
+    # Shared by every case search of one validation: bounds the run, not only each question.
+    search_budget: SearchBudget | None = None
+
+    def __post_init__(self) -> None:
+        if self.search_budget is None:
+            object.__setattr__(self, "search_budget", SearchBudget.for_size(len(self.kb.recommendations)))

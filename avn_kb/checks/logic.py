@@ -145,7 +145,7 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary)
+    search = CaseSearch(vocabulary, budget=ctx.search_budget)
     recs = live(ctx)
     resolved: dict[str, set[str]] = {}
     for rec in recs:
@@ -183,7 +183,7 @@ def check_unsatisfiable(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary)
+    search = CaseSearch(vocabulary, budget=ctx.search_budget)
     for rec in ctx.kb.recommendations:
         if not well_formed(vocabulary, rec.when):
             continue
@@ -200,7 +200,7 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary)
+    search = CaseSearch(vocabulary, budget=ctx.search_budget)
     same: dict[Any, list[Recommendation]] = {}
     for rec in live(ctx):
         action = rec.action
@@ -257,7 +257,7 @@ def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
     vocabulary, manifest = ctx.kb.vocabulary, ctx.kb.manifest
     if vocabulary is None or manifest is None:
         return
-    search = CaseSearch(vocabulary)
+    search = CaseSearch(vocabulary, budget=ctx.search_budget)
     day = ctx.as_of.isoformat()
     approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and rec.in_force(day)]
     for index, (target, scope) in enumerate(manifest.decision_required):

@@ -185,21 +185,9 @@ class Index:
         return found
 
     def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> tuple[int, int]:
-        """Two bitsets over the eligible recommendations: those whose condition holds on these
-        facts, and those it leaves open. Exact recommendations are read off the filters; the
-        others (and any whose fact the filters cannot judge) are evaluated."""
-        ruled, absent, unsure = self.filters.classify(facts)
-        live = self.eligibility(statuses, day).allowed & ~ruled
-        exact = live & self.filters.exact & ~unsure
-        holds, open_ = exact & ~absent, exact & absent
-        checks = self.filters.checks
-        for i in positions_of(live & ~exact):
-            result = checks[i](facts)
-            if result is True:
-                holds |= 1 << i
-            elif result is None:
-                open_ |= 1 << i
-        return holds, open_
+        """Bitsets of the eligible recommendations whose condition holds on these facts, and of
+        those it leaves open."""
+        return self.filters.truth(facts, self.eligibility(statuses, day).allowed)
 
     def candidates(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> set[int]:
         """Positions of the eligible recommendations whose condition holds or is open."""

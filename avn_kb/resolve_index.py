@@ -198,6 +198,7 @@ class CandidateIndex:
 
     def __init__(self, recommendations: Sequence[Recommendation], vocabulary: Vocabulary | None) -> None:
         self.size = len(recommendations)
+        self.everyone = (1 << self.size) - 1
         self.checks = [compile_condition(rec.when) for rec in recommendations]
         self.filters: dict[str, _FiniteFilter | _RangeFilter | _SetFilter] = {}
         readers: dict[str, list[int]] = {}
@@ -257,3 +258,20 @@ class CandidateIndex:
             else:
                 ruled |= out
         return ruled, absent, unsure
+
+    def truth(self, facts: Mapping[str, Any], among: int) -> tuple[int, int]:
+        """Two bitsets over the recommendations in `among`: those whose condition holds on these
+        facts, and those it leaves open. Exact recommendations are read off the filters; the
+        others (and any whose fact the filters cannot judge) are evaluated."""
+        ruled, absent, unsure = self.classify(facts)
+        live = among & ~ruled
+        exact = live & self.exact & ~unsure
+        holds, open_ = exact & ~absent, exact & absent
+        checks = self.checks
+        for i in positions_of(live & ~exact):
+            result = checks[i](facts)
+            if result is True:
+                holds |= 1 << i
+            elif result is None:
+                open_ |= 1 << i
+        return holds, open_

@@ -34,7 +34,8 @@ from avn_kb.casefacts import case_problems
 from avn_kb.compiled import compile_condition
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.logic import check_conflicts, check_unsatisfiable
-from avn_kb import conditions, derive
+from avn_kb import actions, conditions, derive
+from avn_kb.checks import pairs
 from avn_kb.conditions import All, Condition, Not
 from avn_kb.model import Action, KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve import Index, resolve
@@ -408,6 +409,28 @@ def test_conflicts_equal_brute_force_and_witnesses_make_both_apply(generated: ge
             # AVN312 asks for it to be retired); otherwise it applies, or is overridden.
             outcome = outcomes[rec_id]
             assert outcome.outcome in ("applies", "overridden") or outcome.reason.startswith("superseded by")
+
+
+@settings(max_examples=examples(100))
+@given(gen.knowledge_bases(min_recs=2, max_recs=8))
+def test_conflict_candidates_from_bitsets_equal_pairwise_comparison(generated: gen.GeneratedKB) -> None:
+    # The bitset pair finder must yield exactly the pairs a pairwise comparison yields: actions that
+    # contradict and top-level demands that are compatible, in the same order.
+    kb = generated.kb
+    assert kb.vocabulary is not None
+    recs = list(kb.recommendations)
+    demands = [pairs.allowed_values(kb.vocabulary, rec.when) for rec in recs]
+
+    def compatible(i: int, j: int) -> bool:
+        a, b = demands[i], demands[j]
+        return not any(pairs._incompatible(a[f], b[f]) for f in a.keys() & b.keys())
+
+    for target in {rec.action.target for rec in recs}:
+        group = [i for i, rec in enumerate(recs) if rec.action.target == target]
+        expected = [(recs[i].id, recs[j].id) for n, i in enumerate(group) for j in group[n + 1:]
+                    if actions.contradiction(recs[i].action, recs[j].action) and compatible(i, j)]
+        found = [(a.id, b.id) for a, b in pairs.contradicting_pairs([recs[i] for i in group], kb.vocabulary)]
+        assert found == expected
 
 
 @settings(max_examples=examples(60))

@@ -16,11 +16,12 @@ from typing import Any, Iterator
 
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
+from avn_kb.checks.pairs import contradicting_pairs
 from avn_kb.checks.terms import well_formed
-from avn_kb.conditions import All, Condition, Not, Test, evaluate
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
-from avn_kb.model import Recommendation, Vocabulary
+from avn_kb.model import Recommendation
+from avn_kb.resolve_index import CandidateIndex, positions_of
 
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
@@ -43,90 +44,6 @@ def show_case(case: dict[str, Any]) -> str:
             return "true" if value else "false"
         return f"{value:g}" if isinstance(value, float) else str(value)
     return "{" + ", ".join(f"{k}: {show(v)}" for k, v in case.items()) + "}"
-
-
-def _allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:
-    """What the top-level conjunction of a condition demands of single facts: for an enum or
-    boolean fact the values it allows, for a number the interval, for a set the elements it must
-    have and must lack. Two conditions whose demands on one fact are incompatible cannot both hold:
-    a cheap filter before any search (only the enum part is used for bucketing)."""
-    parts = condition.parts if isinstance(condition, All) else (condition,)
-    allowed: dict[str, Any] = {}
-    for part in parts:
-        negated = isinstance(part, Not)
-        test = part.part if isinstance(part, Not) else part
-        if not isinstance(test, Test):
-            continue
-        kind = vocabulary.fact_type(test.fact)
-        derived = vocabulary.derived.get(test.fact)
-        keep_only = (test.op == "in") != negated
-        if derived is not None and derived.otherwise is None and not keep_only:
-            continue  # a derived fact may have no value at all, which every exclusion lets through
-        if kind in ("enum", "boolean") and test.op in ("in", "not_in"):
-            domain = frozenset(vocabulary.fact_values(test.fact)) if kind == "enum" else frozenset([True, False])
-            keep = (test.op == "in") != negated  # `not: {phase: acute}` allows every other phase
-            values = test.values & domain if keep else domain - test.values
-            allowed[test.fact] = allowed.get(test.fact, domain) & values
-        elif kind == "number" and test.op == "range" and not negated:
-            low, high = allowed.get(test.fact, (None, None))
-            if test.low is not None:
-                low = test.low if low is None else max(low, test.low)
-            if test.high is not None:
-                high = test.high if high is None else min(high, test.high)
-            allowed[test.fact] = (low, high)
-        elif kind == "set" and test.op in ("has", "lacks"):
-            has, lacks = allowed.get(test.fact, (frozenset(), frozenset()))
-            if (test.op == "has") != negated:
-                has = has | test.values
-            else:
-                lacks = lacks | test.values
-            allowed[test.fact] = (has, lacks)
-    return allowed
-
-
-def _incompatible(a: Any, b: Any) -> bool:
-    if isinstance(a, frozenset):
-        return not (a & b)
-    if isinstance(a[0], frozenset):  # set fact: (must have, must lack)
-        return bool(a[0] & b[1] or b[0] & a[1])
-    (lo_a, hi_a), (lo_b, hi_b) = a, b
-    return (lo_a is not None and hi_b is not None and lo_a > hi_b) or \
-        (lo_b is not None and hi_a is not None and lo_b > hi_a)
-
-
-def _disjoint(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return any(_incompatible(a[fact], b[fact]) for fact in a.keys() & b.keys())
-
-
-def overlapping_pairs(recs: list[Recommendation],
-                      allowed: dict[str, dict[str, Any]]) -> Iterator[tuple[Recommendation, Recommendation]]:
-    """Pairs whose top-level demands are compatible: the only pairs that can both apply, each
-    yielded once, in the order of `recs`. Enum demands are matched through an inverted index (for
-    each fact and value, the recommendations allowing it, plus those not testing the fact), so the
-    partners of each recommendation come from set intersections rather than from comparing it with
-    every other; number and set demands are then compared pair by pair."""
-    index: dict[str, dict[Any, set[int]]] = {}
-    for i, rec in enumerate(recs):
-        for fact, demand in allowed[rec.id].items():
-            if isinstance(demand, frozenset):
-                by_value = index.setdefault(fact, {})
-                for value in demand:
-                    by_value.setdefault(value, set()).add(i)
-    everyone = set(range(len(recs)))
-    untested = {fact: everyone - set().union(*by_value.values()) for fact, by_value in index.items()}
-    for i, rec in enumerate(recs):
-        partners = everyone
-        for fact, demand in allowed[rec.id].items():
-            if isinstance(demand, frozenset):
-                by_value = index[fact]
-                compatible = untested[fact].union(*(by_value.get(v, ()) for v in demand))
-                partners = partners & compatible
-        mine = allowed[rec.id]
-        for j in sorted(j for j in partners if j > i):
-            other = allowed[recs[j].id]
-            if not any(_incompatible(mine[f], other[f]) for f in mine.keys() & other.keys()
-                       if not isinstance(mine[f], frozenset)):
-                yield rec, recs[j]
 
 
 def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
@@ -153,9 +70,8 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     by_target: dict[str, list[Recommendation]] = {}
     for rec in recs:
         by_target.setdefault(rec.action.target, []).append(rec)
-    allowed = {rec.id: _allowed_values(vocabulary, rec.when) for rec in recs}
     for group in by_target.values():
-        for a, b in overlapping_pairs(group, allowed):
+        for a, b in contradicting_pairs(group, vocabulary):
             why = actions.contradiction(a.action, b.action)
             if why is None or not _windows_overlap(a, b):
                 continue
@@ -206,23 +122,23 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
         action = rec.action
         key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
         same.setdefault(key, []).append(rec)
-    allowed = {rec.id: _allowed_values(vocabulary, rec.when) for group in same.values() for rec in group}
     for group in same.values():
         if len(group) < 2:
             continue
-        # A few complete cases on which each condition applies refute most candidate implications
-        # at the cost of one evaluation: where `a` applies and `b` does not, `a` cannot imply `b`.
-        # Only the pairs that survive are searched exactly.
+        # A few complete cases on which each condition applies refute most candidate implications:
+        # where `a` applies and `b` does not, `a` cannot imply `b`. The group's bitset index says at
+        # once which members hold on a sample, so the candidates for "a implies b" are the members
+        # holding on every sample of `a`, found without looking at pairs. Only those are searched.
         axes = search.axes_for([rec.when for rec in group])
-        samples = {rec.id: search.complete_cases(rec.when, axes) for rec in group}
-        # Two satisfiable conditions that cannot both hold never imply each other.
-        for a, b in overlapping_pairs(group, allowed):
-            if not samples[a.id] or not samples[b.id] or not _windows_overlap(a, b):
+        samples = [search.complete_cases(rec.when, axes) for rec in group]
+        index = CandidateIndex(group, vocabulary)
+        within = [_holding_on_all(index, cases) for cases in samples]
+        pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
+        for i, j in pairs:
+            a, b = group[i], group[j]
+            if not samples[i] or not samples[j] or not _windows_overlap(a, b):
                 continue
-            a_maybe = all(evaluate(b.when, case) is True for case in samples[a.id])
-            b_maybe = all(evaluate(a.when, case) is True for case in samples[b.id])
-            if not (a_maybe or b_maybe):
-                continue
+            a_maybe, b_maybe = bool(within[i] >> j & 1), bool(within[j] >> i & 1)
             try:
                 a_in_b = a_maybe and search.implies(a.when, b.when)
                 b_in_a = b_maybe and search.implies(b.when, a.when)
@@ -235,6 +151,16 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
                             f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
                             f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
                             ids=(narrow.id, wide.id))
+
+
+def _holding_on_all(index: CandidateIndex, cases: list[dict[str, Any]]) -> int:
+    """The members of the index whose condition holds on every one of these complete cases."""
+    if not cases:
+        return 0
+    bits = index.everyone
+    for case in cases:
+        bits &= index.truth(case, bits)[0]
+    return bits
 
 
 def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -22,10 +21,17 @@ KINDS = ("common", "manifest", "vocabulary", "references", "recommendations", "c
 def schema_text(kind: str) -> str:
     """The raw JSON text of one schema: from the source tree's schema/ when running from a checkout
     (or an editable install), else from the copy a wheel ships as the avn_kb.schema package."""
-    checkout = Path(__file__).resolve().parent.parent / "schema" / f"{kind}.schema.json"
-    if checkout.is_file():
-        return checkout.read_text(encoding="utf-8")
-    return resources.files("avn_kb.schema").joinpath(f"{kind}.schema.json").read_text(encoding="utf-8")
+    name = f"{kind}.schema.json"
+    package = Path(__file__).resolve().parent
+    # A checkout has schema/ beside the package, a wheel installed as files has it inside: read
+    # either directly, since importlib.resources (tempfile, shutil, zipfile...) costs about 10 ms
+    # of every start-up, and validation runs in pre-commit on every commit.
+    for candidate in (package.parent / "schema" / name, package / "schema" / name):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    from importlib import resources  # a package that is not plain files, such as a zip
+
+    return resources.files("avn_kb.schema").joinpath(name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)
@@ -58,8 +64,16 @@ def _fast_validator(kind: str) -> Any:
         import jsonschema_rs
     except ImportError:
         return None
-    registry = jsonschema_rs.Registry([(schema(k)["$id"], schema(k)) for k in KINDS])
-    return jsonschema_rs.validator_for(schema(kind), registry=registry, validate_formats=True)
+    return jsonschema_rs.validator_for(schema(kind), registry=_fast_registry(), validate_formats=True)
+
+
+@lru_cache(maxsize=None)
+def _fast_registry() -> Any:
+    """Every schema for jsonschema-rs to resolve cross-schema refs in: built once and shared by
+    the validators of all kinds (each kind building its own cost a registry per kind)."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Registry([(schema(k)["$id"], schema(k)) for k in KINDS])
 
 
 def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[Finding]:

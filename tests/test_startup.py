@@ -1,0 +1,64 @@
+"""What a clean `avn-kb validate` imports: it runs in pre-commit on every commit, so modules that only
+some paths need (explaining schema errors, cycle paths, --base, other commands, other formats)
+must stay out of its start-up. Which modules, not how long: timings live in benchmarks/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINI, ROOT
+
+# Module (and its submodules) -> the path that needs it.
+DEFERRED = {
+    "jsonschema": "explaining a schema error (jsonschema-rs gives the verdict)",
+    "referencing": "explaining a schema error",
+    "networkx": "the path of a cycle",
+    "importlib.resources": "schemas inside a zipped package",
+    "importlib.metadata": "nothing: the version is a constant",
+    "avn_kb.loader.git_source": "--base",
+    "avn_kb.checks.versions": "--base",
+    "avn_kb.cli_query": "query, test, coverage",
+    "avn_kb.cli_render": "render",
+    "avn_kb.cli_editorial": "diff, export, graph",
+    "avn_kb.render": "render",
+    "avn_kb.report.json_report": "--format json",
+    "avn_kb.report.sarif": "--format sarif",
+    "avn_kb.report.github": "--format github",
+}
+
+PROBE = """
+import json, sys
+from avn_kb.cli import main
+try:
+    main(["validate", sys.argv[1]], prog_name="avn-kb")
+except SystemExit as done:
+    code = done.code
+sys.stdout.flush()
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("kb", [MINI, ROOT / "knowledge"], ids=["mini", "shipped"])
+def test_clean_validation_leaves_deferred_modules_unimported(kb: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE, str(kb)], capture_output=True, text=True, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["exit"] == 0, done.stdout
+    imported = [name for name in result["modules"]
+                if any(name == deferred or name.startswith(deferred + ".") for deferred in DEFERRED)]
+    assert imported == []
+
+
+def test_probe_sees_a_deferred_module_when_its_path_runs() -> None:
+    """The probe is not blind: a path that needs a deferred module does import it."""
+    probe = PROBE.replace('["validate", sys.argv[1]]', '["validate", sys.argv[1], "--format", "json"]')
+    done = subprocess.run([sys.executable, "-c", probe, str(MINI)], capture_output=True, text=True, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "avn_kb.report.json_report" in json.loads(done.stdout.splitlines()[-1])["modules"]

@@ -24,7 +24,7 @@ from itertools import combinations
 from typing import Any, Iterator, Sequence
 
 from avn_kb.compiled import Check, compile_condition
-from avn_kb.conditions import Condition, Test, evaluate, tests
+from avn_kb.conditions import All, Condition, Test, describe, tests
 from avn_kb.derive import derive
 from avn_kb.model import Vocabulary
 
@@ -115,6 +115,15 @@ def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) 
     return []
 
 
+def _conjuncts(condition: Condition) -> Iterator[Condition]:
+    """The top-level conjuncts of a condition (nested `all`s flattened)."""
+    if isinstance(condition, All):
+        for part in condition.parts:
+            yield from _conjuncts(part)
+    else:
+        yield condition
+
+
 class CaseSearch:
     """Searches the case space of one vocabulary."""
 
@@ -123,6 +132,7 @@ class CaseSearch:
         self.vocabulary = vocabulary
         self.limits = limits
         self.budget = budget
+        self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
         # Facts that derived facts read: only these can make a case's facts disagree.
         self._derivation_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
                                    for t in tests(when)}
@@ -154,16 +164,20 @@ class CaseSearch:
         """Every such case (distinct assignments of the facts read; partial when `not_apply` is
         empty and the rest cannot matter)."""
         axes = self._axes([*apply, *not_apply])
+        # Facts on the axes only because a derived fact reading them could make the case disagree:
+        # no condition reads them, so they may always stay missing, even when judging complete cases.
+        read = {test.fact for test in _expanded_tests(self.vocabulary, [*apply, *not_apply])}
+        optional = frozenset(fact for fact, _ in axes if fact not in read)
         steps = [0]
         try:
             yield from self._walk(axes, 0, {}, [compile_condition(c) for c in apply],
-                                  [compile_condition(c) for c in not_apply], steps)
+                                  [compile_condition(c) for c in not_apply], steps, optional)
         finally:  # also when the caller stops early (find takes the first case): never raise here
             if self.budget is not None:
                 self.budget.left -= steps[0]
 
     def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Check],
-              not_apply: list[Check], steps: list[int]) -> Iterator[dict[str, Any]]:
+              not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
@@ -187,12 +201,12 @@ class CaseSearch:
         fact, values = axes[depth]
         for value in values:
             case[fact] = value
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
             del case[fact]
-        if not not_apply and fact in self._derivation_inputs:
+        if fact in self._derivation_inputs and (not not_apply or fact in optional):
             # Giving this fact may make derived facts disagree where leaving it out does not: a
             # witness may exist only with it missing.
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
 
     def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         """The facts these conditions read, each with the values that stand for all others."""
@@ -203,29 +217,90 @@ class CaseSearch:
         """Up to `count` cases on which `condition` applies, each giving a value to every fact of
         `axes` (a witness filled in with different values: by monotonicity it still applies).
         With derived facts included. Empty when the condition can never apply."""
+        direct = self._direct_cases(condition, axes, count)
+        if direct is not None:
+            return direct
         partials = []
         for partial in self.iter_cases([condition]):
             partials.append(partial)
             if len(partials) == count:
                 break
+        check = compile_condition(condition)
         found: list[dict[str, Any]] = []
         for k in range(count if partials else 0):
             case = dict(partials[k % len(partials)])
             for fact, values in axes:
                 if fact in case or not values:
                     continue
-                # Rotate through the values so that samples differ; skip values that would make
-                # the facts disagree (two staging systems giving different collapse values).
+                # Rotate through the values so that samples differ (consecutive k, distinct values);
+                # skip values that would make the facts disagree (two staging systems giving
+                # different collapse values).
                 for j in range(len(values)):
-                    case[fact] = values[(k * 7 + len(fact) + j) % len(values)]
+                    case[fact] = values[(k + len(fact) + j) % len(values)]
                     if fact not in self._derivation_inputs or not derive(self.vocabulary, case)[1]:
                         break
                 else:
                     del case[fact]
             facts, disagree = derive(self.vocabulary, case)
-            if not disagree and evaluate(condition, facts) is True and facts not in found:
+            if not disagree and check(facts) is True and facts not in found:
                 found.append(facts)
         return found
+
+    def _direct_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+                      count: int) -> list[dict[str, Any]] | None:
+        """The same samples without a search, for a conjunction whose parts each read one base
+        fact (the usual condition): each fact takes, in turn, a value every part on it accepts, so
+        facts are chosen independently, except that a derivation input takes a value on which the
+        facts still agree. Every case is checked on the condition itself; None when the shortcut
+        does not apply or does not find `count` cases (the search then decides)."""
+        on_fact: dict[str, list[Condition]] = {}
+        for part in _conjuncts(condition):
+            read = {t.fact for t in tests(part)}
+            if len(read) != 1 or not read <= self.vocabulary.facts.keys():
+                return None
+            on_fact.setdefault(next(iter(read)), []).append(part)
+        if not on_fact.keys() <= {fact for fact, _ in axes}:
+            return None
+        choices = []
+        for fact, values in axes:
+            accepted = self._accepted(fact, values, on_fact.get(fact, []))
+            if not accepted:
+                return None
+            choices.append((fact, accepted, max(1, len(accepted) // count)))
+        check = compile_condition(condition)
+        found: list[dict[str, Any]] = []
+        for k in range(count):
+            # Spread the samples over each fact's accepted values (sets: from few elements to many).
+            case = {}
+            for fact, accepted, stride in choices:
+                start = k * stride + len(fact)
+                for j in range(len(accepted)):
+                    case[fact] = accepted[(start + j) % len(accepted)]
+                    if fact not in self._derivation_inputs or not derive(self.vocabulary, case)[1]:
+                        break
+                else:
+                    if fact in on_fact:
+                        return None
+                    del case[fact]
+            facts, disagree = derive(self.vocabulary, case)
+            if disagree or check(facts) is not True:
+                return None
+            if facts not in found:
+                found.append(facts)
+        return found if len(found) == count else None
+
+    def _accepted(self, fact: str, values: list[Any], parts: list[Condition]) -> list[Any]:
+        """The values of `fact` every part accepts (parts read only this fact); remembered by the
+        parts' wording, which many conditions share."""
+        if not parts:
+            return values
+        # The entry keeps `values` alive, so its id cannot be reused by another list meanwhile.
+        key = (fact, tuple(describe(part) for part in parts), id(values))
+        cached = self._accepted_cache.get(key)
+        if cached is None:
+            checks = [compile_condition(part) for part in parts]
+            cached = self._accepted_cache[key] = (values, [v for v in values if all(c({fact: v}) is True for c in checks)])
+        return cached[1]
 
     def satisfiable(self, condition: Condition) -> bool:
         return self.find([condition]) is not None

@@ -16,15 +16,19 @@ from typing import Any, Iterator
 
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
-from avn_kb.checks.pairs import contradicting_pairs
+from avn_kb.checks.pairs import allowed_values, contradicting_pairs
+from avn_kb.compiled import compile_condition
+from avn_kb.conditions import facts_of
+from avn_kb.derive import derive
 from avn_kb.checks.terms import well_formed
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
-from avn_kb.model import Recommendation
+from avn_kb.model import Recommendation, Vocabulary
 from avn_kb.resolve_index import CandidateIndex, positions_of
 
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
+SAMPLES = 3
 
 
 def live(ctx: CheckContext) -> list[Recommendation]:
@@ -130,15 +134,19 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
         # once which members hold on a sample, so the candidates for "a implies b" are the members
         # holding on every sample of `a`, found without looking at pairs. Only those are searched.
         axes = search.axes_for([rec.when for rec in group])
-        samples = [search.complete_cases(rec.when, axes) for rec in group]
+        samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
         index = CandidateIndex(group, vocabulary)
         within = [_holding_on_all(index, cases) for cases in samples]
         pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
+        nearby = _Nearby(vocabulary, group, axes)
         for i, j in pairs:
             a, b = group[i], group[j]
             if not samples[i] or not samples[j] or not _windows_overlap(a, b):
                 continue
-            a_maybe, b_maybe = bool(within[i] >> j & 1), bool(within[j] >> i & 1)
+            a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
+            b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
+            if not (a_maybe or b_maybe):
+                continue
             try:
                 a_in_b = a_maybe and search.implies(a.when, b.when)
                 b_in_a = b_maybe and search.implies(b.when, a.when)
@@ -151,6 +159,69 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
                             f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
                             f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
                             ids=(narrow.id, wide.id))
+
+
+class _Nearby:
+    """Counterexamples to "a implies b" looked for next to a's samples: change one fact of a
+    sample to a value that b's top-level demands exclude; if a still applies and b does not, a
+    does not imply b. One derivation and two evaluations per try, against a whole search: most
+    candidate implications that survive the samples fall here, and every counterexample is checked
+    on the real condition, so nothing is refuted wrongly."""
+
+    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]]) -> None:
+        self.vocabulary = vocabulary
+        self.checks = [compile_condition(rec.when) for rec in group]
+        self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
+        self.reads = [facts_of(rec.when) for rec in group]
+        self.values = dict(axes)
+        self.derived = set(vocabulary.derived)
+
+    def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
+        narrow_check, wide_check = self.checks[narrow], self.checks[wide]
+        for sample in samples:
+            base = {fact: value for fact, value in sample.items() if fact not in self.derived}
+            for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
+                facts, disagree = derive(self.vocabulary, {**base, fact: value})
+                if not disagree and narrow_check(facts) is True and wide_check(facts) is not True:
+                    return True
+        return False
+
+    def _excluded(self, demands: dict[str, Any], reads: frozenset[str],
+                  case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """(fact, value) changes of the case that the wide condition's top-level demands rule
+        out, then other values of the base facts it reads elsewhere (under `any` or `not`): for a
+        set, none and all of its elements."""
+        yield from self._against_demands(demands, case)
+        for fact in sorted(reads - demands.keys() - self.derived):
+            values = self.values.get(fact, ())
+            if values and isinstance(values[0], list):
+                yield fact, []
+                yield fact, sorted({element for value in values for element in value}, key=str)
+            else:
+                for value in values:
+                    if value != case.get(fact):
+                        yield fact, value
+
+    def _against_demands(self, demands: dict[str, Any], case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        for fact, demand in demands.items():
+            if fact in self.derived:
+                continue
+            if isinstance(demand, frozenset):
+                for value in self.values.get(fact, ()):
+                    if value not in demand and value != case.get(fact):
+                        yield fact, value
+            elif isinstance(demand[0], frozenset):  # set: add an element it must lack, drop one it must have
+                has, lacks = demand
+                present = set(case.get(fact) or ())
+                for element in sorted(lacks - present, key=str):
+                    yield fact, sorted(present | {element}, key=str)
+                for element in sorted(has & present, key=str):
+                    yield fact, sorted(present - {element}, key=str)
+            else:
+                low, high = demand
+                for value in self.values.get(fact, ()):
+                    if (low is not None and value < low) or (high is not None and value > high):
+                        yield fact, value
 
 
 def _holding_on_all(index: CandidateIndex, cases: list[dict[str, Any]]) -> int:

@@ -21,9 +21,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
 
-from avn_kb.conditions import All, Condition, Not, Test
+from avn_kb.conditions import Condition, Not, Test
 from avn_kb.model import Recommendation, Vocabulary
-from avn_kb.resolve_index import bitset, positions_of
+from avn_kb.resolve_index import bitset, conjuncts, positions_of
 
 
 def allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:
@@ -31,9 +31,8 @@ def allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, An
     boolean fact the values it allows, for a number the interval, for a set the elements it must
     have and must lack. Two conditions whose demands on one fact are incompatible cannot both hold:
     a cheap filter before any search."""
-    parts = condition.parts if isinstance(condition, All) else (condition,)
     allowed: dict[str, Any] = {}
-    for part in parts:
+    for part in conjuncts(condition):
         negated = isinstance(part, Not)
         test = part.part if isinstance(part, Not) else part
         if not isinstance(test, Test):

@@ -303,6 +303,9 @@ class CaseSearch:
         return cached[1]
 
     def satisfiable(self, condition: Condition) -> bool:
+        # A direct sample is a real case on which the condition holds (checked): no search needed.
+        if self._direct_cases(condition, self._axes([condition]), 1):
+            return True
         return self.find([condition]) is not None
 
     def implies(self, narrow: Condition, wide: Condition) -> bool:

@@ -42,7 +42,9 @@ METHOD = """## Method
 - **Validation** is `avn-kb validate DIR --as-of 2026-11-25` (a fixed day, so review dates judge
   the same on every run) as a process, from start to exit: wall time, CPU time (user + system,
   from `wait4`) and peak resident memory (the process's VmHWM, read from /proc every 5 ms). The shipped knowledge base is validated as pre-commit runs it:
-  `avn-kb validate knowledge`.
+  `avn-kb validate knowledge`, after `python -m compileall avn_kb` (an installed package has its
+  bytecode; the editable install under `PYTHONDONTWRITEBYTECODE` would otherwise recompile every
+  module at every start).
 - **Schema only**, two ways, on the same recommendation files:
   `check-jsonschema --base-uri file://.../schema/recommendations.schema.json --schemafile
   schema/recommendations.schema.json <files>` (the schema as shipped: its `$id` is
@@ -56,7 +58,8 @@ METHOD = """## Method
   checks the recommendation files only, against their schema only; avn-kb also loads and checks
   the manifest, vocabulary and references and runs every check.
 - **Resolver against zen-engine.** The resolver is called as a program calls it,
-  `resolve(kb, case, as_of, index=Index(kb))` with the Index built once. zen-engine 2 evaluates
+  `resolve(kb, case, as_of, index=Index(kb)).ids("applies")` with the Index built once (the
+  other outcomes are assembled when asked for). zen-engine 2 evaluates
   one JDM graph compiled by `benchmarks/zen_table.py`: an expression node for the derived facts
   (region, collapse) and one decision table with hit policy collect, one row per disjunct of each
   eligible recommendation's condition (`any` and `not` over `all` become several rows; negated

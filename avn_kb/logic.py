@@ -163,7 +163,9 @@ class CaseSearch:
     def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> Iterator[dict[str, Any]]:
         """Every such case (distinct assignments of the facts read; partial when `not_apply` is
         empty and the rest cannot matter)."""
-        axes = self._axes([*apply, *not_apply])
+        axes = self._consistent(self._axes([*apply, *not_apply]), apply)
+        if axes is None:
+            return  # some fact has no value every condition that must hold accepts: no case at all
         # Facts on the axes only because a derived fact reading them could make the case disagree:
         # no condition reads them, so they may always stay missing, even when judging complete cases.
         read = {test.fact for test in _expanded_tests(self.vocabulary, [*apply, *not_apply])}
@@ -175,6 +177,31 @@ class CaseSearch:
         finally:  # also when the caller stops early (find takes the first case): never raise here
             if self.budget is not None:
                 self.budget.left -= steps[0]
+
+    def _consistent(self, axes: list[tuple[str, list[Any]]],
+                    apply: Sequence[Condition]) -> list[tuple[str, list[Any]]] | None:
+        """The axes without the values that a part of a condition which must hold rules out on its
+        own: a conjunct reading one base fact is false for such a value whatever the other facts
+        are, so no branch through it can lead to a case. Cut before the search instead of at every
+        branch (two conditions disagreeing only on the last axis, a set of 256 subsets, otherwise
+        walk every combination of the axes before it). None when a fact is left without a value."""
+        accepts: dict[str, list[Check]] = {}
+        for condition in apply:
+            for part in _conjuncts(condition):
+                read = {t.fact for t in tests(part)}
+                if len(read) == 1 and next(iter(read)) in self.vocabulary.facts:
+                    accepts.setdefault(next(iter(read)), []).append(compile_condition(part))
+        if not accepts:
+            return axes
+        narrowed = []
+        for fact, values in axes:
+            checks = accepts.get(fact)
+            if checks:
+                values = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+                if not values:
+                    return None
+            narrowed.append((fact, values))
+        return narrowed
 
     def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Check],
               not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,9 @@ value stays a string and a warning says to quote it.
 
 Line numbers are needed only for the few nodes that findings point at, so they are not recorded
 while loading: `YamlDocument.locate` re-walks the events once, on first use.
+
+Plain files take a faster path first (`fast_yaml`: yaml-rs behind a guard), only where it gives
+exactly the value built here and nothing would be reported; everything else is loaded here.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import yaml
 
 from avn_kb.findings import Finding
 from avn_kb.codes import CODES
+from avn_kb.loader.fast_yaml import YAML11_BOOLEANS, fast_value
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -37,8 +41,7 @@ _STD = "tag:yaml.org,2002:"
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
-_YAML11_BOOLS = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-                 "on", "On", "ON", "off", "Off", "OFF"}
+_YAML11_BOOLS = YAML11_BOOLEANS
 _NON_FINITE = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
                ".nan", ".NaN", ".NAN"}
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
@@ -47,6 +50,8 @@ _OCT = re.compile(r"0o[0-7]+\Z")
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+(\.[0-9]*)?\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)([eE][-+]?[0-9]+)?\Z")
 _CONFLICT_MARKER = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
+# The search above starts at every character; these substrings, looked for at C speed, rule it out.
+_CONFLICT_RUNS = ("<" * 7, "=" * 7, ">" * 7, "|" * 7)
 _TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
 _DROP = object()  # key of a duplicate entry: its value is read and discarded
 
@@ -125,8 +130,9 @@ def decode(path: str, data: bytes) -> tuple[str | None, list[Finding]]:
     return text, findings
 
 
-def load_yaml(path: str, data: bytes) -> YamlDocument:
-    """Load one file's bytes. Never raises for bad input: problems are in `findings`."""
+def load_yaml(path: str, data: bytes, fast: bool = True) -> YamlDocument:
+    """Load one file's bytes. Never raises for bad input: problems are in `findings`. Plain files
+    take yaml-rs (`fast_yaml`), which gives the same value; `fast=False` forces the event-based path."""
     if len(data) > MAX_FILE_BYTES:
         doc = YamlDocument(path, "")
         doc.findings.append(_finding(
@@ -137,11 +143,15 @@ def load_yaml(path: str, data: bytes) -> YamlDocument:
     doc = YamlDocument(path, text or "", findings=findings)
     if text is None:
         return doc
-    marker = _CONFLICT_MARKER.search(text)
+    marker = _CONFLICT_MARKER.search(text) if any(run in text for run in _CONFLICT_RUNS) else None
     if marker:
         line, col = _line_col(text, marker.start())
         doc.findings.append(_finding("AVN112", path, line, col,
                                      "merge-conflict marker: resolve the conflict and remove the marker lines"))
+        return doc
+    value = fast_value(text, data, MAX_NODES, MAX_DEPTH) if fast and not findings else None
+    if value is not None:
+        doc.value, doc.ok = value, True
         return doc
     try:
         walker = _Walker(path, text, None, None)

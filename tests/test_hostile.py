@@ -532,8 +532,8 @@ def test_generated_long_line_puts_the_duplicate_key_where_the_manifest_says() ->
 
 def _search_heavy_kb(root: Path, flags: int) -> Path:
     """A knowledge base where one conflict question must walk 2**flags partial cases: `flags`
-    boolean facts that a do-recommendation ORs and an avoid-recommendation only decides on a number
-    fact with an empty range."""
+    boolean facts that a do-recommendation ORs and an avoid-recommendation only decides on a site
+    whose derived region contradicts it."""
     kb = root / "kb"
     shutil.copytree(MINI, kb)
     vocabulary = (kb / "vocabulary.yaml").read_text(encoding="utf-8")
@@ -541,8 +541,10 @@ def _search_heavy_kb(root: Path, flags: int) -> Path:
     (kb / "vocabulary.yaml").write_text(vocabulary.replace("derived:\n", declared + "derived:\n", 1), encoding="utf-8")
     rec = (MINI / "recommendations" / "resistive-training.yaml").read_text(encoding="utf-8")
     any_flag = "{any: [" + ", ".join(f"{{flag_{i}: true}}" for i in range(flags)) + "]}"
+    # Empty only through a derived fact (femoral-head is lower-limb), seen once site is assigned,
+    # after every flag: no single-fact part rules a value out before the search.
     both = "{all: [" + ", ".join(f"{{flag_{i}: {{in: [true, false]}}}}" for i in range(flags)) + \
-        ", {one_rep_max_kg: {min: 50}}, {one_rep_max_kg: {max: 40}}]}"
+        ", {site: femoral-head}, {region: upper-limb}]}"
     avoid = rec.replace("RT-001", "RT-002").replace("kind: do", "kind: avoid").replace("direction: for", "direction: against")
     avoid = re.sub(r"    when:\n      region: lower-limb\n      not: \{phase: acute\}\n", f"    when: {both}\n", avoid)
     avoid = re.sub(r"      dose: .*\n      exercises: .*\n", "", avoid)

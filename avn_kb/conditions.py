@@ -118,6 +118,15 @@ def tests(condition: Condition) -> Iterator[Test]:
             yield from tests(part)
 
 
+def conjuncts(condition: Condition) -> Iterator[Condition]:
+    """The top-level conjuncts of a condition (nested `all`s flattened): each must hold."""
+    if isinstance(condition, All):
+        for part in condition.parts:
+            yield from conjuncts(part)
+    else:
+        yield condition
+
+
 def facts_of(condition: Condition) -> frozenset[str]:
     """The facts a condition reads."""
     return frozenset(t.fact for t in tests(condition))

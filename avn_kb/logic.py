@@ -24,7 +24,7 @@ from itertools import combinations
 from typing import Any, Iterator, Sequence
 
 from avn_kb.compiled import Check, compile_condition
-from avn_kb.conditions import All, Condition, Test, describe, tests
+from avn_kb.conditions import Condition, Test, conjuncts, describe, tests
 from avn_kb.derive import derive
 from avn_kb.model import Vocabulary
 
@@ -115,15 +115,6 @@ def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) 
     return []
 
 
-def _conjuncts(condition: Condition) -> Iterator[Condition]:
-    """The top-level conjuncts of a condition (nested `all`s flattened)."""
-    if isinstance(condition, All):
-        for part in condition.parts:
-            yield from _conjuncts(part)
-    else:
-        yield condition
-
-
 class CaseSearch:
     """Searches the case space of one vocabulary."""
 
@@ -187,7 +178,7 @@ class CaseSearch:
         walk every combination of the axes before it). None when a fact is left without a value."""
         accepts: dict[str, list[Check]] = {}
         for condition in apply:
-            for part in _conjuncts(condition):
+            for part in conjuncts(condition):
                 read = {t.fact for t in tests(part)}
                 if len(read) == 1 and next(iter(read)) in self.vocabulary.facts:
                     accepts.setdefault(next(iter(read)), []).append(compile_condition(part))
@@ -281,7 +272,7 @@ class CaseSearch:
         facts still agree. Every case is checked on the condition itself; None when the shortcut
         does not apply or does not find `count` cases (the search then decides)."""
         on_fact: dict[str, list[Condition]] = {}
-        for part in _conjuncts(condition):
+        for part in conjuncts(condition):
             read = {t.fact for t in tests(part)}
             if len(read) != 1 or not read <= self.vocabulary.facts.keys():
                 return None

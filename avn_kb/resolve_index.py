@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from avn_kb.compiled import compile_condition
-from avn_kb.conditions import All, Condition, Test, evaluate, facts_of, tests
+from avn_kb.conditions import Condition, Test, conjuncts, evaluate, facts_of, tests
 from avn_kb.model import Recommendation, Vocabulary
 
 # Numeric facts with more distinct bounds than this are not indexed: the cumulative bitsets cost
@@ -51,15 +51,6 @@ def positions_of(bits: int) -> Iterator[int]:
     while position >= 0:
         yield position
         position = find("1", position + 1)
-
-
-def conjuncts(condition: Condition) -> Iterator[Condition]:
-    """The top-level conjuncts of a condition (nested `all`s flattened)."""
-    if isinstance(condition, All):
-        for part in condition.parts:
-            yield from conjuncts(part)
-    else:
-        yield condition
 
 
 def _value_key(value: Any) -> Any:

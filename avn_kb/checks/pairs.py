@@ -21,9 +21,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
 
-from avn_kb.conditions import Condition, Not, Test
+from avn_kb.conditions import Condition, Not, Test, conjuncts
 from avn_kb.model import Recommendation, Vocabulary
-from avn_kb.resolve_index import bitset, conjuncts, positions_of
+from avn_kb.resolve_index import bitset, positions_of
 
 
 def allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:

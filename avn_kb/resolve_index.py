@@ -8,14 +8,16 @@ Python integer used as a bitset (bit i is the i-th recommendation):
 - enum, boolean and derived facts (finite domains): a bitset per value of the domain;
 - numbers: the lower and upper bounds of range conjuncts, sorted, with cumulative bitsets, so a
   value rules out "every bound above it" with one bisection;
-- sets: single-value `has` / `lacks` conjuncts, a bitset per value.
+- sets: `has` / `lacks` conjuncts (under `any`, `all`, `not` too), a bitset per subset of the
+  values they name.
 
 A case's candidates are then the eligible recommendations minus the union of what its facts rule
-out: a few integer operations whatever the size of the knowledge base, then only the candidates'
-conditions are evaluated. Anything the index cannot express (a missing fact, a value outside the
-domain, a conjunct over several facts) rules nothing out, so the index never changes an answer:
-it only saves evaluations. Bitsets are built from position lists in one pass (never by OR-ing one
-bit at a time, which is quadratic).
+out: a few integer operations whatever the size of the knowledge base. A recommendation all of
+whose conjuncts are indexed ("exact") is not even evaluated: it holds unless ruled out, or is
+undecided when a fact it reads is missing. The rest, and any whose fact has a value no filter can
+judge (outside the domain), are evaluated with compiled conditions. So the index never changes an
+answer (a property test holds it to plain evaluation): it only saves evaluations. Bitsets are
+built from position lists in one pass (never by OR-ing one bit at a time, which is quadratic).
 """
 
 from __future__ import annotations

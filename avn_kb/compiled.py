@@ -25,7 +25,7 @@ def compile_condition(condition: Condition) -> Check:
     parts = tuple(compile_condition(part) for part in condition.parts)
     if len(parts) == 1:
         return parts[0]
-    return _conjunction(parts) if isinstance(condition, All) else _disjunction(parts)
+    return _junction(parts, decisive=not isinstance(condition, All))
 
 
 def _negation(inner: Check) -> Check:
@@ -35,35 +35,18 @@ def _negation(inner: Check) -> Check:
     return check
 
 
-def _conjunction(parts: tuple[Check, ...]) -> Check:
-    if not parts:
-        return lambda facts: True
-
+def _junction(parts: tuple[Check, ...], decisive: bool) -> Check:
+    """`all` (decisive False) or `any` (decisive True) in Kleene logic: the decisive value wins,
+    else an unknown part leaves it unknown, else the other value (so an empty `all` holds)."""
     def check(facts: Mapping[str, Any]) -> bool | None:
         unknown = False
         for part in parts:
             result = part(facts)
-            if result is False:
-                return False
+            if result is decisive:
+                return decisive
             if result is None:
                 unknown = True
-        return None if unknown else True
-    return check
-
-
-def _disjunction(parts: tuple[Check, ...]) -> Check:
-    if not parts:
-        return lambda facts: False
-
-    def check(facts: Mapping[str, Any]) -> bool | None:
-        unknown = False
-        for part in parts:
-            result = part(facts)
-            if result is True:
-                return True
-            if result is None:
-                unknown = True
-        return None if unknown else False
+        return None if unknown else not decisive
     return check
 
 

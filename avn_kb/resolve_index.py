@@ -55,7 +55,7 @@ def positions_of(bits: int) -> Iterator[int]:
         position = find("1", position + 1)
 
 
-def _value_key(value: Any) -> Any:
+def value_key(value: Any) -> Any:
     # True == 1 in a dict; a boolean must only meet a boolean.
     return (bool, value) if value is True or value is False else value
 
@@ -67,13 +67,13 @@ class _FiniteFilter:
 
     def __init__(self, domain: Sequence[Any]) -> None:
         self.domain = tuple(domain)
-        self.ruled_out: dict[Any, list[int]] = {_value_key(value): [] for value in self.domain}
+        self.ruled_out: dict[Any, list[int]] = {value_key(value): [] for value in self.domain}
         self.masks: dict[Any, int] = {}
 
     def add(self, position: int, conjunct: Condition, fact: str) -> bool:
         for value in self.domain:
             if evaluate(conjunct, {fact: value}) is False:
-                self.ruled_out[_value_key(value)].append(position)
+                self.ruled_out[value_key(value)].append(position)
         return True
 
     def freeze(self, size: int) -> None:
@@ -84,7 +84,7 @@ class _FiniteFilter:
         """The recommendations this value rules out; None for a value outside the domain (its
         conjuncts are then evaluated one by one)."""
         try:
-            return self.masks.get(_value_key(value))
+            return self.masks.get(value_key(value))
         except TypeError:  # unhashable
             return None
 

@@ -17,7 +17,6 @@ from typing import Any, Iterator
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.pairs import allowed_values, contradicting_pairs
-from avn_kb.compiled import compile_condition
 from avn_kb.conditions import facts_of
 from avn_kb.derive import derive
 from avn_kb.checks.terms import well_formed
@@ -138,7 +137,7 @@ def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
         index = CandidateIndex(group, vocabulary)
         within = [_holding_on_all(index, cases) for cases in samples]
         pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
-        nearby = _Nearby(vocabulary, group, axes)
+        nearby = _Nearby(vocabulary, group, axes, index)
         for i, j in pairs:
             a, b = group[i], group[j]
             if not samples[i] or not samples[j] or not _windows_overlap(a, b):
@@ -168,9 +167,10 @@ class _Nearby:
     candidate implications that survive the samples fall here, and every counterexample is checked
     on the real condition, so nothing is refuted wrongly."""
 
-    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]]) -> None:
+    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]],
+                 index: CandidateIndex) -> None:
         self.vocabulary = vocabulary
-        self.checks = [compile_condition(rec.when) for rec in group]
+        self.checks = index.checks  # the group's conditions, compiled once by its index
         self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
         self.reads = [facts_of(rec.when) for rec in group]
         self.values = dict(axes)

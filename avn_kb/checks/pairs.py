@@ -23,7 +23,7 @@ from typing import Any
 
 from avn_kb.conditions import Condition, Not, Test, conjuncts
 from avn_kb.model import Recommendation, Vocabulary
-from avn_kb.resolve_index import bitset, positions_of
+from avn_kb.resolve_index import bitset, positions_of, value_key
 
 
 def allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class _Compatibility:
                     restricting.setdefault(fact, []).append(i)
                     by_value = allowing.setdefault(fact, {})
                     for value in demand:
-                        by_value.setdefault(_key(value), []).append(i)
+                        by_value.setdefault(value_key(value), []).append(i)
         self.allowing = {fact: {value: bitset(found, size) for value, found in by_value.items()}
                          for fact, by_value in allowing.items()}
         self.unrestricted = {fact: self.everyone & ~bitset(found, size) for fact, found in restricting.items()}
@@ -160,14 +160,9 @@ class _Compatibility:
                 by_value = self.allowing[fact]
                 room = self.unrestricted[fact]
                 for value in demand:
-                    room |= by_value.get(_key(value), 0)
+                    room |= by_value.get(value_key(value), 0)
                 found &= room
         return found
-
-
-def _key(value: Any) -> Any:
-    # True == 1 in a dict; a boolean must only meet a boolean.
-    return (bool, value) if value is True or value is False else value
 
 
 def contradicting_pairs(group: list[Recommendation],

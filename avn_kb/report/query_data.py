@@ -46,6 +46,11 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         item["missing"] = list(outcome.missing)
     if outcome.overridden_by:
         item["overridden_by"] = list(outcome.overridden_by)
+    if outcome.pending_overrides:
+        item["pending_overrides"] = [{"id": p.id, "title": p.title, "missing": list(p.missing)}
+                                     for p in outcome.pending_overrides]
+    if outcome.would_be_overridden_by:
+        item["would_be_overridden_by"] = list(outcome.would_be_overridden_by)
     if outcome.conflicts_with:
         item["conflicts_with"] = list(outcome.conflicts_with)
     if outcome.load_kg:

@@ -10,10 +10,11 @@ import sys
 import click
 
 from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
-from avn_kb.cli_query import load_for_use
+from avn_kb.cli_query import allow_incomplete_option, load_for_use
 from avn_kb.graph_export import FORMATS as GRAPH_FORMATS
 from avn_kb.interop.fhir import DEFAULT_BASE, VERSIONS
 from avn_kb.model import KnowledgeBase
+from avn_kb.notices import notices
 
 DIFF_FORMATS = ("markdown", "json")
 
@@ -77,14 +78,16 @@ def export() -> None:
 @click.option("--base-url", default=DEFAULT_BASE, show_default=True, metavar="URL",
               help="Base of the canonical URLs of the exported resources.")
 @click.option("-o", "--output", metavar="FILE", help="Write the Bundle to FILE (atomically).")
-def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None) -> None:
+@allow_incomplete_option
+def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None, allow_incomplete: bool) -> None:
     """A FHIR Bundle: a PlanDefinition and an ActivityDefinition per recommendation (docs/interop.md)."""
     from avn_kb.interop.fhir import bundle
 
     if not base_url.startswith(("https://", "http://", "urn:")):
         usage("export fhir", f"--base-url {base_url!r} is not an absolute URL (https://..., http://... or urn:...)")
-    kb = load_for_use("export fhir", kb_dir)
-    emit(json.dumps(bundle(kb, fhir_version, base_url), indent=2, ensure_ascii=False) + "\n", output)
+    ready = load_for_use("export fhir", kb_dir, allow_incomplete)
+    data = bundle(ready.kb, fhir_version, base_url, notices(ready.kb, ready.problems))
+    emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
     sys.exit(EXIT_OK)
 
 
@@ -93,11 +96,12 @@ def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None) -> N
 @click.option("--format", "fmt", type=click.Choice(list(GRAPH_FORMATS)), required=True,
               help="Graphviz DOT or a Mermaid flowchart.")
 @click.option("-o", "--output", metavar="FILE", help="Write the graph to FILE (atomically).")
-def graph(kb_dir: str, fmt: str, output: str | None) -> None:
+@allow_incomplete_option
+def graph(kb_dir: str, fmt: str, output: str | None, allow_incomplete: bool) -> None:
     """The overrides, supersedes and citation graph of the knowledge base."""
     from avn_kb.graph_export import graph_of
 
-    kb = load_for_use("graph", kb_dir)
-    emit(GRAPH_FORMATS[fmt](graph_of(kb)), output)
+    ready = load_for_use("graph", kb_dir, allow_incomplete)
+    emit(GRAPH_FORMATS[fmt](graph_of(ready.kb, notices(ready.kb, ready.problems))), output)
     sys.exit(EXIT_OK)
 

@@ -12,9 +12,10 @@ import click
 
 from avn_kb.case_input import CaseError, case_from_bytes, case_from_json_line, case_from_options
 from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, usage
-from avn_kb.loader.knowledge import load_knowledge
 from avn_kb.loader.safe_yaml import MAX_FILE_BYTES
 from avn_kb.model import KnowledgeBase
+from avn_kb.notices import notices
+from avn_kb.readiness import Readiness, load_for_answers
 from avn_kb.report import query_markdown, query_text
 from avn_kb.report.query_data import as_data
 from avn_kb.resolve import Index, resolve
@@ -23,21 +24,33 @@ STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
 QUERY_FORMATS = ("text", "json", "markdown")
 
 
-def load_for_use(command: str, kb_dir: str) -> KnowledgeBase:
-    """The knowledge base, or exit 2 when it is too broken to answer from."""
+def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
+    """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
+    answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
+    command goes on, and its output says it is incomplete."""
     try:
         root = knowledge_dir(kb_dir)
     except click.BadParameter as err:
         usage(command, err.message)
-    loaded = load_knowledge(root, kb_dir.rstrip("/") or kb_dir)
-    errors = [f for f in loaded.findings if f.severity == "error"]
-    if loaded.kb.vocabulary is None or loaded.kb.manifest is None:
-        shown = "; ".join(f"{f.path}:{f.line}:{f.column}: {f.message}" for f in errors[:3])
-        usage(command, f"the knowledge base in {kb_dir} cannot be used ({shown}); run avn-kb validate {kb_dir}")
-    if errors:
-        click.echo(f"avn-kb {command}: warning: {len(errors)} loading error(s) in {kb_dir}; answers may be "
-                   f"incomplete: run avn-kb validate {kb_dir}", err=True)
-    return loaded.kb
+    ready = load_for_answers(root, kb_dir.rstrip("/") or kb_dir)
+    for finding in ready.problems:
+        click.echo(finding.describe(), err=True)
+    if ready.kb.vocabulary is None or ready.kb.manifest is None:
+        usage(command, f"the knowledge base in {kb_dir} cannot be used: its manifest or vocabulary did not load; "
+                       f"run avn-kb validate {kb_dir}")
+    if ready.problems and not allow_incomplete:
+        usage(command, f"refusing to answer from {kb_dir}: {len(ready.problems)} loading error(s) in "
+                       f"{', '.join(ready.files)} (above) leave recommendations out or misread; fix them (avn-kb "
+                       f"validate {kb_dir}) or pass --allow-incomplete to answer anyway, marked incomplete")
+    if ready.problems:
+        click.echo(f"avn-kb {command}: warning: answering from an incomplete knowledge base, as asked "
+                   "(--allow-incomplete); every output says so", err=True)
+    return ready
+
+
+allow_incomplete_option = click.option(
+    "--allow-incomplete", is_flag=True,
+    help="Answer even when knowledge files failed to load; every output is then marked incomplete.")
 
 
 def _labels(kb: KnowledgeBase) -> Any:
@@ -73,15 +86,18 @@ def _fail_case(errors: list[CaseError]) -> None:
 @click.option("--as-of", "as_of", metavar="DATE", help="Resolve as of this day (default today).")
 @click.option("--batch", "batch", metavar="FILE", help="JSON Lines of cases ('-' for stdin): one JSON answer per line.")
 @click.option("-o", "--output", metavar="FILE", help="Write the answer to FILE (atomically).")
+@allow_incomplete_option
 def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: str, explain: bool, show_all: bool,
-          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, output: str | None) -> None:
+          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, output: str | None,
+          allow_incomplete: bool) -> None:
     """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
     day = date_option("query", as_of)
-    kb = load_for_use("query", kb_dir)
+    ready = load_for_use("query", kb_dir, allow_incomplete)
+    kb = ready.kb
     assert kb.vocabulary is not None
     wanted = tuple(dict.fromkeys(("approved", *statuses)))
     if batch is not None:
-        sys.exit(_run_batch(kb, batch, day, wanted, audience, explain, output))
+        sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output))
     base: dict[str, Any] | None = None
     if case_file is not None:
         data = _read_case_bytes(case_file)
@@ -93,7 +109,7 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
         _fail_case(errors)
         return
     resolution = resolve(kb, facts, as_of=day, statuses=wanted, explain=explain)
-    emit(render_answer(kb, as_data(kb, resolution, audience, explain, show_all), fmt), output)
+    emit(render_answer(kb, as_data(kb, resolution, audience, explain, show_all, ready.problems), fmt), output)
     sys.exit(EXIT_OK)
 
 
@@ -126,9 +142,10 @@ def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
             stream.close()
 
 
-def _run_batch(kb: KnowledgeBase, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
+def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
                explain: bool, output: str | None) -> int:
     """Stream one JSON answer per input line; a bad line is reported on stderr and skipped."""
+    kb = ready.kb
     assert kb.vocabulary is not None
     if batch != "-" and not Path(batch).is_file():
         usage("query", f"--batch {batch}: no such file")
@@ -152,7 +169,7 @@ def _run_batch(kb: KnowledgeBase, batch: str, day: dt.date | None, statuses: tup
                     click.echo(f"avn-kb query: {error}", err=True)
                 continue
             data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
-                           audience, explain)
+                           audience, explain, problems=ready.problems)
             data["line"] = number
             case_id = _case_id(line) if len(line) < 100_000 else None
             if case_id:
@@ -189,12 +206,16 @@ class _nullbar:
 @click.command(name="test")
 @click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
 @click.option("--as-of", "as_of", metavar="DATE", help="Default date for cases without as_of (default today).")
-def run_tests(kb_dir: str, as_of: str | None) -> None:
+@allow_incomplete_option
+def run_tests(kb_dir: str, as_of: str | None, allow_incomplete: bool) -> None:
     """Run the golden cases in KB_DIR/cases: a line per case, a diff on failure."""
     from avn_kb.golden import run_all, unexercised
 
     day = date_option("test", as_of)
-    kb = load_for_use("test", kb_dir)
+    ready = load_for_use("test", kb_dir, allow_incomplete)
+    kb = ready.kb
+    for note in notices(kb, ready.problems):
+        click.echo(note)
     runs = run_all(kb, day)
     for run in runs:
         click.echo(f"{'PASS' if run.passed else 'FAIL'} {run.case.id} {run.case.title}")
@@ -214,18 +235,20 @@ def run_tests(kb_dir: str, as_of: str | None) -> None:
 @click.option("--columns", default="arco_stage", show_default=True, help="Enum fact for the columns.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--as-of", "as_of", metavar="DATE")
-def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None) -> None:
+@allow_incomplete_option
+def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None, allow_incomplete: bool) -> None:
     """Which topics approved recommendations cover, site by stage."""
     from avn_kb import coverage as cov
 
     day = date_option("coverage", as_of)
-    kb = load_for_use("coverage", kb_dir)
+    ready = load_for_use("coverage", kb_dir, allow_incomplete)
+    kb, notes = ready.kb, notices(ready.kb, ready.problems)
     try:
         matrix = cov.coverage(kb, rows, columns, day)
     except ValueError as err:
         usage("coverage", str(err))
     if fmt == "json":
-        click.echo(json.dumps(cov.as_data(matrix), indent=2))
+        click.echo(json.dumps({"notices": list(notes), "incomplete": ready.incomplete, **cov.as_data(matrix)}, indent=2))
     else:
         labels = {t: str(v.get("label", t)) for t, v in (kb.vocabulary.topics.items() if kb.vocabulary else [])}
-        click.echo(cov.render_text(matrix, labels), nl=False)
+        click.echo("".join(note + "\n" for note in notes) + cov.render_text(matrix, labels), nl=False)

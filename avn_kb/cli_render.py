@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from avn_kb.cli import EXIT_OK, knowledge_dir, usage
-from avn_kb.cli_query import load_for_use
+from avn_kb.cli_query import allow_incomplete_option, load_for_use
+from avn_kb.notices import notices
 from avn_kb.fileio import write_atomic
 from avn_kb.render import FORMATS, render as render_files
 
@@ -34,13 +35,14 @@ def _output_dir(out: str, kb_dir: str) -> Path:
               help="Directory to write to (created if needed; must be outside the knowledge directory).")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="html", show_default=True,
               help="html: index.html with inline styles, script and pictures; markdown: index.md.")
-def render(kb_dir: str, out: str, fmt: str) -> None:
+@allow_incomplete_option
+def render(kb_dir: str, out: str, fmt: str, allow_incomplete: bool) -> None:
     """Write the guidance as a readable article: sections by topic, status, strength, certainty and
     numbered citations for every recommendation, the coverage matrix and the overrides graph."""
     target = _output_dir(out, kb_dir)
-    kb = load_for_use("render", kb_dir)
+    ready = load_for_use("render", kb_dir, allow_incomplete)
     written = []
-    for name, content in render_files(kb, fmt).items():
+    for name, content in render_files(ready.kb, fmt, notices(ready.kb, ready.problems)).items():
         try:
             write_atomic(target / name, content)
         except OSError as err:

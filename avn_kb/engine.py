@@ -44,14 +44,7 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
 
         old = load_knowledge(GitSource(root, base), shown_root).kb
     loaded = load_knowledge(root, shown_root)
-    ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
-                       unbuilt_ids=frozenset(loaded.unbuilt_ids),
-                       unbuilt_citations=frozenset(loaded.unbuilt_citations),
-                       declared_names=frozenset(loaded.declared_names),
-                       unloaded_kinds=frozenset(loaded.unloaded_kinds))
-    raw: list[Finding] = list(loaded.findings)
-    for check in CHECKS.values():
-        raw.extend(check(ctx))
+    extra: list[Finding] = []
     if old is not None and base is not None:
         from avn_kb.checks.versions import check_versions
 
@@ -59,11 +52,28 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
         if "recommendations" in loaded.unloaded_kinds:
             # A recommendation missing now may sit in the file that cannot be read: not "removed".
             unbuilt |= {rec.id for rec in old.recommendations}
-        raw.extend(check_versions(old, loaded.kb, base, frozenset(unbuilt)))
+        extra.extend(check_versions(old, loaded.kb, base, frozenset(unbuilt)))
+    findings = run_checks(loaded, tuple(CHECKS), as_of, extra)
+    return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
+
+
+def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
+               extra: list[Finding] | None = None) -> list[Finding]:
+    """The loader's findings and those of the named checks (plus `extra`), located, with the
+    manifest's severities and the recommendations' acceptances applied, sorted, each once."""
+    ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
+                       unbuilt_ids=frozenset(loaded.unbuilt_ids),
+                       unbuilt_citations=frozenset(loaded.unbuilt_citations),
+                       declared_names=frozenset(loaded.declared_names),
+                       unloaded_kinds=frozenset(loaded.unloaded_kinds))
+    raw: list[Finding] = list(loaded.findings)
+    for name in names:
+        raw.extend(CHECKS[name](ctx))
+    raw.extend(extra or ())
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)
-    return Report(shown_root, tuple(_unique(findings)), len(loaded.kb.files), len(loaded.kb.recommendations))
+    return _unique(findings)
 
 
 def _located(loaded: Loaded, finding: Finding) -> Finding:

@@ -24,6 +24,11 @@ class Finding:
     witness: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     accepted: str | None = None
 
+    def describe(self) -> str:
+        """The finding as one line of `avn-kb validate`'s text report."""
+        accepted = f" [accepted: {self.accepted}]" if self.accepted is not None else ""
+        return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code} {self.message}{accepted}"
+
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path, self.line, self.column, self.code, self.message)
 

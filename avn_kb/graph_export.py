@@ -37,6 +37,7 @@ class Edge:
 class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
+    notes: tuple[str, ...] = ()  # avn_kb.notices, written as comments at the top
 
 
 def _short(text: str) -> str:
@@ -44,8 +45,9 @@ def _short(text: str) -> str:
     return text if len(text) <= TITLE_WIDTH else text[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
-def graph_of(kb: KnowledgeBase) -> Graph:
-    """Nodes in knowledge-base order (recommendations, then references, then missing targets)."""
+def graph_of(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Graph:
+    """Nodes in knowledge-base order (recommendations, then references, then missing targets);
+    `notes` to write at the top."""
     nodes = {f"rec:{r.id}": Node(f"rec:{r.id}", "recommendation", r.id, r.status, (r.id, r.status, _short(r.title)))
              for r in kb.recommendations}
     for ref in kb.references:
@@ -65,7 +67,7 @@ def graph_of(kb: KnowledgeBase) -> Graph:
             edge = Edge(f"rec:{rec.id}", key, relation)
             if edge not in edges:  # the same reference cited twice is one edge
                 edges.append(edge)
-    return Graph(tuple(nodes.values()) + tuple(missing.values()), tuple(edges))
+    return Graph(tuple(nodes.values()) + tuple(missing.values()), tuple(edges), notes)
 
 
 # --- Graphviz DOT -------------------------------------------------------------------------------
@@ -90,7 +92,8 @@ def dot_string(text: str) -> str:
 
 
 def render_dot(graph: Graph, name: str = "avn_kb") -> str:
-    lines = [f"digraph {dot_string(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
+    lines = [f"// {' '.join(note.split())}" for note in graph.notes]
+    lines += [f"digraph {dot_string(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];',
              '  edge [fontname="Helvetica", fontsize=9];']
     for node in graph.nodes:
         lines.append(f"  {dot_string(node.key)} [label={dot_string(chr(10).join(node.lines))}, "
@@ -128,7 +131,7 @@ def render_mermaid(graph: Graph) -> str:
     # Node ids are generated: knowledge ids like RT-001 contain dashes, which Mermaid may read as
     # part of an arrow.
     ids = {node.key: f"n{index}" for index, node in enumerate(graph.nodes, start=1)}
-    lines = ["flowchart LR"]
+    lines = [f"%% {' '.join(note.split())}" for note in graph.notes] + ["flowchart LR"]
     for node in graph.nodes:
         label = "<br/>".join(mermaid_text(line) for line in node.lines)
         lines.append(f'  {ids[node.key]}["{label}"]' if node.kind == "recommendation"

@@ -51,6 +51,18 @@ class Outcome:
     conflicts_with: tuple[str, ...] = ()
     trace: tuple[TermTrace, ...] = ()
     load_kg: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    pending_overrides: tuple[PendingOverride, ...] = ()
+    would_be_overridden_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PendingOverride:
+    """An undecided recommendation that overrides an undecided one: if it turns out to apply, the
+    other does not. `missing`: the facts that would decide it."""
+
+    id: str
+    title: str
+    missing: tuple[str, ...]
 
 
 class Resolution:
@@ -79,23 +91,57 @@ class Resolution:
         kb, facts, explain, decision = self._kb, self.facts, self._explain, self._decision
         recs = self._index.recommendations
         decided: dict[int, Outcome] = {}
+
+        def trace(i: int) -> tuple[TermTrace, ...]:
+            return trace_of(recs[i].when, facts) if explain else ()
+
         for i in decision.applies:
-            trace = trace_of(recs[i].when, facts) if explain else ()
-            decided[i] = Outcome(recs[i], "applies", trace=trace, load_kg=_loads(kb, recs[i], facts),
+            decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=_loads(kb, recs[i], facts),
                                  conflicts_with=decision.conflicts.get(i, ()))
         for i in decision.undecided:
-            missing = _missing(kb.vocabulary, self._index.reads[i], facts)
-            trace = trace_of(recs[i].when, facts) if explain else ()
-            decided[i] = Outcome(recs[i], "undecided", f"give {' or '.join(missing)}", missing=missing, trace=trace)
+            decided[i] = self._undecided(i, trace(i))
         for i, winners in decision.overridden.items():
             decided[i] = Outcome(recs[i], "overridden", f"overridden by {', '.join(winners)}",
-                                 overridden_by=winners, trace=decided[i].trace)
+                                 overridden_by=winners, trace=trace(i))
         if explain:
             excluded = self._index.eligibility(self.statuses, self.as_of.isoformat()).excluded
             for i, rec in enumerate(recs):
                 if i not in decided and i not in excluded:
                     decided[i] = Outcome(rec, "not-applicable", trace=trace_of(rec.when, facts))
         return decided
+
+    def _undecided(self, i: int, trace: tuple[TermTrace, ...]) -> Outcome:
+        """An undecided outcome: the facts its own condition lacks, and each undecided overrider
+        with the facts that would decide it."""
+        index, decision = self._index, self._decision
+        rec = index.recommendations[i]
+        own = self._open_facts(i)
+        pending = tuple(PendingOverride(rival, index.recommendations[index.position[rival]].title,
+                                        self._deciding_facts(index.position[rival]))
+                        for rival in decision.pending.get(i, ()))
+        winners = decision.would_lose.get(i, ())
+        parts = []
+        if own:
+            beaten = f" (it cannot apply: if it holds, {', '.join(winners)} overrides it)" if winners else ""
+            parts.append(f"give {' or '.join(own)}{beaten}")
+        parts += [f"{p.id} ({p.title}) overrides it if it applies: give {' or '.join(p.missing)}" for p in pending]
+        missing = tuple(dict.fromkeys((*own, *(f for p in pending for f in p.missing))))
+        return Outcome(rec, "undecided", "; ".join(parts), missing=missing, trace=trace, pending_overrides=pending,
+                       would_be_overridden_by=winners)
+
+    def _open_facts(self, i: int) -> tuple[str, ...]:
+        """The facts whose absence leaves recommendation i's own condition open ((): it holds)."""
+        if self._decision.holds >> i & 1:
+            return ()
+        return _missing(self._kb.vocabulary, self._index.reads[i], self.facts)
+
+    def _deciding_facts(self, i: int) -> tuple[str, ...]:
+        """The facts that would settle whether recommendation i applies: those its condition
+        lacks, and those its own undecided overriders need."""
+        index = self._index
+        own = self._open_facts(i)
+        rivals = self._decision.pending.get(i, ())
+        return tuple(dict.fromkeys((*own, *(f for r in rivals for f in self._deciding_facts(index.position[r])))))
 
     @cached_property
     def outcomes(self) -> tuple[Outcome, ...]:
@@ -132,19 +178,23 @@ class Resolution:
         decision = self._decision
         if outcome == "overridden":
             return sorted(decision.overridden)
-        chosen = decision.applies if outcome == "applies" else decision.undecided
-        return [i for i in chosen if i not in decision.overridden]
+        return decision.applies if outcome == "applies" else decision.undecided
 
 
 @dataclass(frozen=True)
 class _Decision:
-    """What `resolve` decided, by position: applying and undecided recommendations (ascending),
-    the overridden ones with their winners, and the applying ones in conflict with others."""
+    """What `resolve` decided, by position: the applying and the undecided recommendations
+    (ascending, final: neither overridden), the overridden ones with their winners, the ones
+    left undecided by an undecided overrider (with those overriders' ids), the open ones that
+    an applying recommendation would override, and the applying ones in conflict with others."""
 
+    holds: int  # bitset: the recommendations whose own condition holds
     applies: list[int]
     undecided: list[int]
     overridden: dict[int, tuple[str, ...]]
-    conflicts: dict[int, tuple[str, ...]]
+    pending: dict[int, tuple[str, ...]]
+    would_lose: dict[int, tuple[str, ...]]
+    conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -279,26 +329,31 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     if index is None or index.kb is not kb:
         index = Index(kb)
     holds, open_ = index.truth(facts, statuses, day)
-    applies, undecided = list(positions_of(holds)), list(positions_of(open_))
-    overridden = _overrides(index, holds, holds | open_, index.overriding & holds)
-    conflicts = _conflicts(index.recommendations, [i for i in applies if i not in overridden])
-    decision = _Decision(applies, undecided, overridden, conflicts)
+    decision = _settle(index, holds, open_)
+    decision.conflicts.update(_conflicts(index.recommendations, decision.applies))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
 
 
-def _overrides(index: Index, holds: int, alive: int, overriders: int) -> dict[int, tuple[str, ...]]:
-    """The overridden recommendations (applying or undecided) with the applying ones that
-    override them. Only winners override: walk the overrides graph from the top. Links on a cycle
-    (reported by the validator) are ignored."""
-    if not overriders:
-        return {}
-    recs, position = index.recommendations, index.position
+def _settle(index: Index, holds: int, open_: int) -> _Decision:
+    """Final outcomes under overrides, right whatever the missing facts turn out to be.
+
+    R applies only when its condition holds and every recommendation overriding it is known not
+    to apply (it does not apply, or is itself overridden). One that applies beats R: R is
+    overridden. One that is undecided leaves R undecided, pending it. A recommendation whose
+    condition is open stays undecided (overriders it would lose to are kept for the reason).
+    Walk the overrides graph from the top so that each overrider is settled before what it
+    overrides. Links on a cycle (reported by the validator) are ignored."""
+    applies, undecided = list(positions_of(holds)), list(positions_of(open_))
+    alive = holds | open_
+    overriders = index.overriding & alive
     graph: dict[str, set[str]] = {}
+    recs, position = index.recommendations, index.position
     for i in positions_of(overriders):
         targets = {other for other in recs[i].overrides if other in position and alive >> position[other] & 1}
-        graph[recs[i].id] = targets
-    if not any(graph.values()):
-        return {}
+        if targets:
+            graph[recs[i].id] = targets
+    if not graph:
+        return _Decision(holds, applies, undecided, {}, {}, {})
     order = topological_order(graph)
     if order is None:
         blocked = cyclic_nodes(graph)
@@ -306,13 +361,32 @@ def _overrides(index: Index, holds: int, alive: int, overriders: int) -> dict[in
         order = topological_order(graph) or []
     beaten_by = predecessors(graph)
     overridden: dict[int, tuple[str, ...]] = {}
+    pending: dict[int, tuple[str, ...]] = {}
+    would_lose: dict[int, tuple[str, ...]] = {}
+
+    def settled_applies(p: int) -> bool:
+        return bool(holds >> p & 1) and p not in overridden and p not in pending
+
     for rec_id in order:
         j = position[rec_id]
-        winners = tuple(sorted(w for w in beaten_by.get(rec_id, ())
-                               if holds >> position[w] & 1 and position[w] not in overridden))
-        if winners:
-            overridden[j] = winners
-    return overridden
+        rivals = sorted(beaten_by.get(rec_id, ()))
+        if not rivals:
+            continue
+        winners = tuple(w for w in rivals if settled_applies(position[w]))
+        open_rivals = tuple(w for w in rivals if position[w] not in overridden and not settled_applies(position[w]))
+        if holds >> j & 1:
+            if winners:
+                overridden[j] = winners
+            elif open_rivals:
+                pending[j] = open_rivals
+        else:
+            if winners:
+                would_lose[j] = winners
+            if open_rivals:
+                pending[j] = open_rivals
+    final_applies = [i for i in applies if i not in overridden and i not in pending]
+    final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
+    return _Decision(holds, final_applies, final_undecided, overridden, pending, would_lose)
 
 
 def _conflicts(recs: tuple[Recommendation, ...], applying: list[int]) -> dict[int, tuple[str, ...]]:

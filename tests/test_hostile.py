@@ -830,7 +830,10 @@ def test_query_on_an_unusable_knowledge_base_exits_2_naming_the_file(tmp_path: P
     (kb / "vocabulary.yaml").write_bytes(b"\x89PNG\r\n\x1a\n")
     result = run_cli("query", "--kb", str(kb), "--set", "site=knee")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"avn-kb query: the knowledge base in {kb} cannot be used ({kb}/vocabulary.yaml:1:1: ")
+    first, *_, last = result.stderr.splitlines()
+    assert first.startswith(f"{kb}/vocabulary.yaml:1:1: error AVN10")
+    assert last == (f"avn-kb query: the knowledge base in {kb} cannot be used: its manifest or vocabulary did not "
+                    f"load; run avn-kb validate {kb}")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -508,8 +508,20 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
-def test_copy_of_shipped_renders_with_a_loading_error_as_a_warning(shipped_copy: Path, tmp_path: Path) -> None:
-    (shipped_copy / "recommendations" / "broken.yaml").write_text("topic: monitoring\nrecommendations: [\n")
-    result = run_render("--kb", str(shipped_copy), "--out", str(tmp_path))
-    assert result.exit_code == 0
-    assert "warning: 1 loading error(s)" in result.stderr
+def test_copy_of_shipped_with_a_loading_error_is_refused_or_rendered_marked_incomplete(
+        shipped_copy: Path, tmp_path: Path) -> None:
+    broken = shipped_copy / "recommendations" / "broken.yaml"
+    broken.write_text("topic: monitoring\nrecommendations: [\n")
+    refused = run_render("--kb", str(shipped_copy), "--out", str(tmp_path / "refused"))
+    assert refused.exit_code == 2
+    assert f"{broken}:3:1: error AVN102" in refused.stderr
+    assert "refusing to answer" in refused.stderr and "--allow-incomplete" in refused.stderr
+    assert not (tmp_path / "refused").exists()
+    for fmt, name in (("html", "index.html"), ("markdown", "index.md")):
+        result = run_render("--kb", str(shipped_copy), "--out", str(tmp_path / fmt), "--format", fmt,
+                            "--allow-incomplete")
+        assert result.exit_code == 0
+        page = (tmp_path / fmt / name).read_text()
+        assert f"INCOMPLETE: 1 loading error in {broken}" in page
+        body = page[page.find("<body"):]  # the HTML title names the guidance too
+        assert body.index("INCOMPLETE") < body.index("Offloading, resistive training")

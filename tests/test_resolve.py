@@ -78,9 +78,53 @@ def test_overridden_names_the_winner_and_only_winners_override(kb: KnowledgeBase
     assert (outcomes["PR-001"], outcomes["RT-001"], outcomes["PR-002"]) == ("overridden", "applies", "applies")
 
 
-def test_undecided_recommendation_overridden_by_an_applying_one(kb: KnowledgeBase) -> None:
+def test_open_recommendation_that_an_applying_one_overrides_stays_undecided_and_says_it_cannot_apply(
+        kb: KnowledgeBase) -> None:
+    # Its condition may still turn out false (then it does not apply) or true (then it is
+    # overridden): neither is known, so neither is said; the reason says it cannot apply.
     winner = _variant(kb, "RT-001", id="RT-009", when=parse({"site": "knee"}), overrides=("RT-001",))
-    assert _outcomes(_with(kb, winner), {"site": "knee"})["RT-001"] == "overridden"
+    outcome = next(o for o in resolve(_with(kb, winner), {"site": "knee"}, as_of=DAY).outcomes if o.rec.id == "RT-001")
+    assert (outcome.outcome, outcome.missing, outcome.would_be_overridden_by) == ("undecided", ("phase",), ("RT-009",))
+    assert outcome.reason == "give phase (it cannot apply: if it holds, RT-009 overrides it)"
+    assert _outcomes(_with(kb, winner), {"site": "knee", "phase": "chronic"})["RT-001"] == "overridden"
+
+
+def _light_dose(kb: KnowledgeBase) -> Recommendation:
+    """An override of RT-001 for thrombocytopenia, as the shipped PR-005 is."""
+    return _variant(kb, "RT-001", id="PR-009", title="Light dose when platelets are low",
+                    when=parse({"comorbidities": {"has": "thrombocytopenia"}}),
+                    action=replace(kb.recommendation("RT-001").action, dose={"sets": (1, 1)}),  # type: ignore[union-attr]
+                    overrides=("RT-001",))
+
+
+def test_undecided_override_leaves_what_it_overrides_undecided_and_names_it(kb: KnowledgeBase) -> None:
+    # The issue: a missing blood count must not release the standard dose.
+    resolution = resolve(_with(kb, _light_dose(kb)), {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    rt = next(o for o in resolution.outcomes if o.rec.id == "RT-001")
+    assert rt.outcome == "undecided"
+    assert [(p.id, p.title, p.missing) for p in rt.pending_overrides] == [
+        ("PR-009", "Light dose when platelets are low", ("comorbidities",))]
+    assert rt.missing == ("comorbidities",)
+    assert rt.reason == "PR-009 (Light dose when platelets are low) overrides it if it applies: give comorbidities"
+    assert rt.load_kg == {}
+    assert "RT-001" not in resolution.ids("applies")
+    # Either answer to the missing fact decides both.
+    bigger = _with(kb, _light_dose(kb))
+    assert _outcomes(bigger, {"site": "knee", "phase": "chronic", "comorbidities": []})["RT-001"] == "applies"
+    assert _outcomes(bigger, {"site": "knee", "phase": "chronic", "comorbidities": ["thrombocytopenia"]})[
+        "RT-001"] == "overridden"
+
+
+def test_pending_chain_names_the_facts_of_every_link(kb: KnowledgeBase) -> None:
+    # PR-010 overrides PR-009, which overrides RT-001; PR-010 is open on phase... on arco_stage.
+    top = _variant(kb, "RT-001", id="PR-010", title="Top", when=parse({"arco_stage": "IV"}), overrides=("PR-009",))
+    case = {"site": "knee", "phase": "chronic", "comorbidities": ["thrombocytopenia"]}
+    resolution = resolve(_with(kb, _light_dose(kb), top), case, as_of=DAY)
+    by_id = {o.rec.id: o for o in resolution.outcomes}
+    assert by_id["PR-009"].outcome == "undecided"
+    assert [(p.id, p.missing) for p in by_id["PR-009"].pending_overrides] == [("PR-010", ("arco_stage",))]
+    assert by_id["RT-001"].outcome == "undecided"
+    assert [(p.id, p.missing) for p in by_id["RT-001"].pending_overrides] == [("PR-009", ("arco_stage",))]
 
 
 def test_unresolved_contradiction_is_flagged_on_both(kb: KnowledgeBase) -> None:

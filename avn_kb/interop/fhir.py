@@ -171,9 +171,11 @@ def activity_definition(rec: Recommendation, kb: KnowledgeBase, base: str) -> di
     }
 
 
-def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE) -> dict[str, Any]:
+def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE,
+           notes: tuple[str, ...] = ()) -> dict[str, Any]:
     """The whole knowledge base as a collection Bundle: PlanDefinition then ActivityDefinition for
-    each recommendation, in the order they were loaded (so output is stable for diffs)."""
+    each recommendation, in the order they were loaded (so output is stable for diffs). `notes`
+    (avn_kb.notices) become the Bundle's meta tags, where every reader of the Bundle sees them."""
     if version not in VERSIONS:
         raise ValueError(f"FHIR version {version!r} is not one of {', '.join(VERSIONS)}")
     base = base.rstrip("/")
@@ -183,7 +185,16 @@ def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE) -> 
             entries.append({"fullUrl": resource["url"], "resource": resource})
     manifest = kb.manifest
     out: dict[str, Any] = {"resourceType": "Bundle", "id": manifest.id if manifest else "avn-kb", "type": "collection"}
+    if notes:
+        out["meta"] = {"tag": [{"system": f"{base}/notice", "code": _notice_code(note), "display": note}
+                               for note in notes]}
     if manifest is not None:
         out["identifier"] = {"system": f"{base}/knowledge-base", "value": f"{manifest.id}-{manifest.version}"}
     out["entry"] = entries
     return out
+
+
+def _notice_code(note: str) -> str:
+    """A stable code for a notice: `incomplete` for the banner of a knowledge base that did not
+    load whole, `notice` for the manifest's notice."""
+    return "incomplete" if note.startswith("INCOMPLETE:") else "notice"

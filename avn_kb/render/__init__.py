@@ -18,6 +18,7 @@ FORMATS: dict[str, Callable[[Article], dict[str, str]]] = {
 }
 
 
-def render(kb: KnowledgeBase, fmt: str) -> dict[str, str]:
-    """{file name: content} of the rendered guidance in format `fmt` (a key of FORMATS)."""
-    return FORMATS[fmt](build(kb))
+def render(kb: KnowledgeBase, fmt: str, notes: tuple[str, ...] = ()) -> dict[str, str]:
+    """{file name: content} of the rendered guidance in format `fmt` (a key of FORMATS), with
+    `notes` (avn_kb.notices) above everything."""
+    return FORMATS[fmt](build(kb, notes))

@@ -81,10 +81,12 @@ class Article:
     topic_labels: dict[str, str]
     coverage: CoverageFigure
     graph: Layout
+    notices: tuple[str, ...] = ()  # shown above everything (avn_kb.notices)
 
 
-def build(kb: KnowledgeBase) -> Article:
-    """The article for a loaded knowledge base (its manifest and vocabulary must have loaded)."""
+def build(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Article:
+    """The article for a loaded knowledge base (its manifest and vocabulary must have loaded);
+    `notes`: the notices to show above everything."""
     manifest, vocabulary = kb.manifest, kb.vocabulary
     assert manifest is not None and vocabulary is not None
     labels = {name: str(topic.get("label", name)) for name, topic in vocabulary.topics.items()}
@@ -105,7 +107,7 @@ def build(kb: KnowledgeBase) -> Article:
                         tuple(links(ref)) if ref else (), ref is not None, tuple(dict.fromkeys(cited_by[ref_id])))
         for n, ref_id, ref in numbering.listing())
     return Article(manifest.id, manifest.title, manifest.version, str(manifest.released), tuple(sections),
-                   references, labels, _coverage(kb, manifest.released), layout(kb))
+                   references, labels, _coverage(kb, manifest.released), layout(kb), notes)
 
 
 def _topic_order(kb: KnowledgeBase, vocabulary: Vocabulary) -> list[str]:

@@ -40,9 +40,10 @@ def _masthead(article: Article) -> str:
     toc = "".join(f'<li><a href="#topic-{escape(s.topic)}">{escape(s.label)}</a></li>' for s in article.sections)
     toc += '<li><a href="#figures">Coverage and links between recommendations</a></li>'
     toc += '<li><a href="#references">References</a></li>'
+    notes = "".join(f'<p class="notice" role="note"><strong>{escape(note)}</strong></p>' for note in article.notices)
     return (
         '<header class="masthead"><div class="wrap">'
-        f"<h1>{escape(article.title)}</h1>"
+        f"{notes}<h1>{escape(article.title)}</h1>"
         f'<p class="meta">Version <strong class="kb-version">{escape(article.version)}</strong>, released '
         f'<time class="kb-released" datetime="{escape(article.released)}">{escape(article.released)}</time></p>'
         '<div class="audience" id="audience" hidden><span class="label">Wording for:</span>'

@@ -36,7 +36,8 @@ def render(article: Article) -> dict[str, str]:
 
 
 def document(article: Article) -> str:
-    out = [f"# {escape(article.title)}", "",
+    out = [line for note in article.notices for line in (f"> **{escape(note)}**", "")]
+    out += [f"# {escape(article.title)}", "",
            f"Version **{escape(article.version)}**, released {escape(article.released)}.", ""]
     for section in article.sections:
         out += [f'<a id="topic-{attribute(section.topic)}"></a>', "", f"## {escape(section.label)}", ""]

@@ -3,11 +3,14 @@ source the text and markdown outputs are rendered from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from avn_kb import __version__
 from avn_kb.derive import NO_VALUE
+from avn_kb.findings import Finding
 from avn_kb.model import KnowledgeBase, Recommendation
+from avn_kb.notices import notices
 from avn_kb.report.citations import Numbering, formatted, links
 from avn_kb.resolve import OUTCOMES, Outcome, Resolution
 
@@ -46,6 +49,11 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         item["missing"] = list(outcome.missing)
     if outcome.overridden_by:
         item["overridden_by"] = list(outcome.overridden_by)
+    if outcome.pending_overrides:
+        item["pending_overrides"] = [{"id": p.id, "title": p.title, "missing": list(p.missing)}
+                                     for p in outcome.pending_overrides]
+    if outcome.would_be_overridden_by:
+        item["would_be_overridden_by"] = list(outcome.would_be_overridden_by)
     if outcome.conflicts_with:
         item["conflicts_with"] = list(outcome.conflicts_with)
     if outcome.load_kg:
@@ -57,7 +65,9 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
 
 
 def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
-            show_all: bool = False) -> dict[str, Any]:
+            show_all: bool = False, problems: Sequence[Finding] = ()) -> dict[str, Any]:
+    """The answer as plain data. `problems`: the loading errors of an incomplete knowledge base
+    (answering from one is the caller's explicit choice); the answer then says so."""
     numbering = Numbering(kb.references)
     shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
     sections = kb.vocabulary.sections() if kb.vocabulary else []
@@ -83,9 +93,17 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
         "as_of": resolution.as_of.isoformat(),
         "statuses": list(resolution.statuses),
         "audience": audience,
+        "notices": list(notices(kb, problems)),
+        "incomplete": bool(problems),
+        **({"problems": [_problem(f) for f in problems]} if problems else {}),
         "case": dict(resolution.case),
         "derived": derived,
         "summary": {outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
         "recommendations": items,
         "references": references,
     }
+
+
+def _problem(finding: Finding) -> dict[str, Any]:
+    return {"path": finding.path, "line": finding.line, "column": finding.column, "code": finding.code,
+            "message": finding.message}

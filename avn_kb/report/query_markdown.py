@@ -21,7 +21,8 @@ def escape(text: str) -> str:
 
 def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str], str]) -> str:
     kb = data["knowledge_base"]
-    out = [f"## {escape(str(kb.get('title', kb['id'])))} {escape(str(kb.get('version', '')))}", "",
+    out = [line for note in data["notices"] for line in (f"> **{escape(note)}**", "")]
+    out += [f"## {escape(str(kb.get('title', kb['id'])))} {escape(str(kb.get('version', '')))}", "",
            f"As of {data['as_of']}; case: " + ", ".join(f"`{escape(k)}` = {escape(str(v))}"
                                                        for k, v in data["case"].items())]
     for topic, items in sections(data, section_order):

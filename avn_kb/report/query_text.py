@@ -72,7 +72,8 @@ def sections(data: dict[str, Any], section_order: list[str]) -> list[tuple[str, 
 
 def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str], str]) -> str:
     kb = data["knowledge_base"]
-    out = [f"{kb.get('title', kb['id'])} {kb.get('version', '')} - as of {data['as_of']} "
+    out = [*data["notices"],
+           f"{kb.get('title', kb['id'])} {kb.get('version', '')} - as of {data['as_of']} "
            f"({', '.join(data['statuses'])} recommendations, for {data['audience']}s)",
            f"Case: {_facts(data['case'])}"]
     if data["derived"]:

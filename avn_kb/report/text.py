@@ -10,10 +10,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def render(report: Report, strict: bool = False) -> str:
-    lines = []
-    for f in report.findings:
-        accepted = f" [accepted: {f.accepted}]" if f.accepted is not None else ""
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.severity} {f.code} {f.message}{accepted}")
+    lines = [f.describe() for f in report.findings]
     summary = (f"{report.knowledge_base}: {_plural(report.count('error'), 'error')}, "
                f"{_plural(report.count('warning'), 'warning')}")
     if report.count("info"):

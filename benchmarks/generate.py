@@ -2,14 +2,17 @@
 
     python benchmarks/generate.py --n 10000 --out /tmp/kb-10k [--conflicts 10] [--seed 1]
 
-The manifest, vocabulary and bibliography are copied from knowledge/. Every recommendation is a
-variant of one of the shipped recommendations (taken in turn, so statuses, topics, targets,
+The manifest, vocabulary and bibliography are copied from benchmarks/base/, a frozen copy of the
+shipped knowledge base as released in 0.1.0: the generator's dimensions (an `etiology` enum, a
+one-repetition-maximum band) are those of that vocabulary, and a fixed base keeps measurements
+comparable while the shipped content changes. Every recommendation is a variant of one of the
+base recommendations (taken in turn, so statuses, topics, targets,
 evidence and citations keep the shipped proportions); what varies is its condition, its dose,
 and its links. Recommendations go into files of at most --per-file entries, one topic per file,
 named `<topic>-NNN.yaml`, with ids `<TOPIC CODE><file letters>-NNN` (e.g. `RTAB-042`).
 
 Why the result validates with 0 errors and 0 warnings (the shipped citations that need an
-acceptance keep it, as in knowledge/):
+acceptance keep it, as in the base):
 
 - Actions that contradict never meet. Per intervention, each class of action (for it, against
   it, and each level) gets a disjoint class path: against in the acute phase, for outside it (as
@@ -55,7 +58,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ROOT / "knowledge"
+SHIPPED = ROOT / "benchmarks" / "base"
 COPIED = ("kb.yaml", "vocabulary.yaml", "references.yaml")
 EXCEPTION_RATE = 0.25
 FLIP_RATE = 0.08

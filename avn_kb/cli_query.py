@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
-from pathlib import Path
 from typing import Any, Iterator
 
 import click
 
 from avn_kb.case_input import CaseError, case_from_bytes, case_from_json_line, case_from_options
-from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, usage
+from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, stdout_failed, usage
 from avn_kb.loader.safe_yaml import MAX_FILE_BYTES
 from avn_kb.model import KnowledgeBase
 from avn_kb.notices import notices
@@ -22,6 +22,8 @@ from avn_kb.resolve import Index, resolve
 
 STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
 QUERY_FORMATS = ("text", "json", "markdown")
+NO_FACTS = ("no facts given: give the case with --set fact=value (repeatable), a case file (YAML or JSON; "
+            "'-' reads it from standard input) or --batch FILE of JSON lines; avn-kb query --help lists the options")
 
 
 def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
@@ -76,7 +78,8 @@ def _fail_case(errors: list[CaseError]) -> None:
 @click.argument("case_file", required=False, metavar="[CASE_FILE | -]")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
 @click.option("--set", "settings", multiple=True, metavar="FACT=VALUE",
-              help="A fact of the case (repeatable; sets as comma-separated values).")
+              help="A fact of the case (repeatable, each fact once; sets as comma-separated values); "
+                   "adds to the facts of CASE_FILE, never changes them.")
 @click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="text", show_default=True)
 @click.option("--explain", is_flag=True, help="Show each condition test with the case's value, and citations.")
 @click.option("--all", "show_all", is_flag=True, help="Also list recommendations that do not apply.")
@@ -92,6 +95,9 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
           allow_incomplete: bool) -> None:
     """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
     day = date_option("query", as_of)
+    if not settings and case_file is None and batch is None:
+        # An empty case would answer "undecided" for nearly everything: a mistake, not a question.
+        usage("query", NO_FACTS)
     ready = load_for_use("query", kb_dir, allow_incomplete)
     kb = ready.kb
     assert kb.vocabulary is not None
@@ -99,12 +105,13 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
     if batch is not None:
         sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output))
     base: dict[str, Any] | None = None
+    where = "<stdin>" if case_file == "-" else str(case_file)
     if case_file is not None:
         data = _read_case_bytes(case_file)
-        base, errors = case_from_bytes(kb.vocabulary, data, "<stdin>" if case_file == "-" else case_file)
+        base, errors = case_from_bytes(kb.vocabulary, data, where)
         if errors:
             _fail_case(errors)
-    facts, errors = case_from_options(kb.vocabulary, settings, base)
+    facts, errors = case_from_options(kb.vocabulary, settings, base, where)
     if errors or facts is None:
         _fail_case(errors)
         return
@@ -127,10 +134,14 @@ def _read_case_bytes(case_file: str) -> bytes:
 
 def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
     """(line number, text) of a JSONL batch; text is None for a line that is not UTF-8 (reported,
-    never silently replaced). A byte-order mark at the start is dropped."""
-    stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
+    never silently replaced). A byte-order mark at the start is dropped. A batch that cannot be
+    read (a directory, no permission, an I/O error) is exit 2 naming it."""
     try:
-        for number, raw in enumerate(stream, start=1):
+        stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
+    except OSError as err:
+        usage("query", f"cannot read {batch}: {err.strerror or err}")
+    try:
+        for number, raw in enumerate(_read_or_exit(stream, batch), start=1):
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             try:
@@ -142,12 +153,24 @@ def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
             stream.close()
 
 
+def _read_or_exit(stream: Any, batch: str) -> Iterator[bytes]:
+    """The lines of `stream`; a failure to read them midway is exit 2 (the answers so far stand)."""
+    while True:
+        try:
+            raw = stream.readline()
+        except OSError as err:
+            usage("query", f"cannot read {'standard input' if batch == '-' else batch}: {err.strerror or err}")
+        if not raw:
+            return
+        yield raw
+
+
 def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
                explain: bool, output: str | None) -> int:
     """Stream one JSON answer per input line; a bad line is reported on stderr and skipped."""
     kb = ready.kb
     assert kb.vocabulary is not None
-    if batch != "-" and not Path(batch).is_file():
+    if batch != "-" and not os.path.lexists(batch):
         usage("query", f"--batch {batch}: no such file")
     index, bad, answers = Index(kb), 0, []
     out = sys.stdout if output is None else None
@@ -176,11 +199,19 @@ def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tupl
                 data["id"] = case_id
             text = json.dumps(data, ensure_ascii=False)
             if out is not None:
-                out.write(text + "\n")
+                try:
+                    out.write(text + "\n")
+                except OSError as err:
+                    stdout_failed(err)
             else:
                 answers.append(text)
     if output is not None:
         emit("".join(a + "\n" for a in answers), output)
+    elif out is not None:
+        try:
+            out.flush()
+        except OSError as err:
+            stdout_failed(err)
     return EXIT_USAGE if bad else EXIT_OK
 
 

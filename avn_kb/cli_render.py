@@ -41,8 +41,15 @@ def render(kb_dir: str, out: str, fmt: str, allow_incomplete: bool) -> None:
     numbered citations for every recommendation, the coverage matrix and the overrides graph."""
     target = _output_dir(out, kb_dir)
     ready = load_for_use("render", kb_dir, allow_incomplete)
+    files = render_files(ready.kb, fmt, notices(ready.kb, ready.problems))
+    try:
+        # The output directory is render's own: made here if needed (unlike -o's folder). The
+        # files in it obey -o's rules: a link or a device at index.html is refused, not replaced.
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        usage("render", f"cannot write {out}: {err.strerror or err}")
     written = []
-    for name, content in render_files(ready.kb, fmt, notices(ready.kb, ready.problems)).items():
+    for name, content in files.items():
         try:
             write_atomic(target / name, content)
         except OSError as err:

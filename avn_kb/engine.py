@@ -8,6 +8,7 @@ from pathlib import Path
 
 from avn_kb.checks import CHECKS, CheckContext
 from avn_kb.codes import CODES
+from avn_kb.exitcodes import ExitCode
 from avn_kb.findings import Finding
 from avn_kb.gcpause import collector_paused
 from avn_kb.loader.knowledge import Loaded, load_knowledge
@@ -29,8 +30,8 @@ class Report:
 
     def exit_code(self, strict: bool = False) -> int:
         if self.count("error") or (strict and self.count("warning")):
-            return 1
-        return 0
+            return int(ExitCode.FINDINGS)
+        return int(ExitCode.OK)
 
 
 @collector_paused()

@@ -1,34 +1,78 @@
-"""Writing files without ever leaving a partial one: write a temporary file beside the target,
-then rename it over the target (atomic on POSIX)."""
+"""Writing files without ever leaving a partial one, and without writing anywhere but a file:
+write a temporary file beside the target, then rename it over the target (atomic on POSIX).
+
+The target must be a regular file or a new name in an existing folder. A symbolic link (even to a
+regular file), a named pipe, a socket, a device (`/dev/full`, `/dev/null`) or a directory there is
+refused and left untouched: renaming over it would replace the link or the device node with a
+regular file, which is never what `-o` asks for. The target is looked at with `lstat` (links are
+never followed), once before the temporary file is made and again just before the rename, so that
+something put there meanwhile is refused too."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+class RefusedTarget(OSError):
+    """The target exists and is not a regular file (or its folder is missing): nothing was written.
+    `strerror` says why and what to do, so the caller's "cannot write X: reason" line reads whole."""
+
+    def __init__(self, path: Path, reason: str, code: int = errno.EEXIST) -> None:
+        super().__init__(code, reason, str(path))
+
 
 def write_atomic(path: Path, content: str) -> None:
-    """Replace `path` with `content` in one step; an interrupted run leaves the old file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace the regular file `path` (or create it) with `content` in one step; an interrupted
+    run leaves the old file intact. An existing file keeps its permission bits. Raises
+    RefusedTarget when `path` is not a regular file or a new name in an existing folder, and
+    OSError when the folder cannot be written."""
+    mode = _mode_for(path)
+    folder = path.parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-        os.fchmod(handle, _existing_mode(path))
+        # mkstemp makes the file private (0600); give it the target's mode, or a plain open()'s.
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
+        # Something may have been put at `path` while we wrote: look again, as late as we can.
+        _mode_for(path)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def _existing_mode(path: Path) -> int:
+def _mode_for(path: Path) -> int:
+    """The permission bits the written file gets: the existing regular file's, or those of a new
+    file under the umask. Raises RefusedTarget for anything else at `path` or a missing folder."""
     try:
-        return path.stat().st_mode & 0o7777
+        info = os.lstat(path)
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        _require_folder(path.parent)
+        return _new_file_mode()
+    if stat.S_ISREG(info.st_mode):
+        return stat.S_IMODE(info.st_mode)
+    kind = next((name for test, name in _KINDS if test(info.st_mode)), "a special file")
+    raise RefusedTarget(path, f"it is {kind}, not a regular file: give the name of a regular file or a new one")
+
+
+def _require_folder(folder: Path) -> None:
+    # A missing folder is a typo as often as not: say so rather than create it (render creates
+    # its own output directory, on purpose, before writing into it).
+    if not os.path.isdir(folder):
+        raise RefusedTarget(folder, f"the folder {folder} does not exist: create it first", errno.ENOENT)
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -269,6 +269,7 @@ def test_output_file_is_written_atomically(tmp_path: Path) -> None:
     kb = make_repo(tmp_path / "repo", MINI)
     _dose(kb)
     target = tmp_path / "out" / "CHANGES.md"
+    target.parent.mkdir()
     result = run_diff("v1", "--kb", str(kb), "-o", str(target))
     assert result.exit_code == 0 and result.stdout == ""
     assert target.read_text() == run_diff("v1", "--kb", str(kb)).stdout

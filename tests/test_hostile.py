@@ -625,7 +625,8 @@ CASE_FILES = [
     ("infinity", b"one_rep_max_kg: .inf\n", (1, 17), "not a finite number"),
     ("number outside bounds", b"pain_score: 11\n", (1, 13), "outside 0-10"),
     ("fraction for an integer", b"pain_score: 2.5\n", (1, 13), "not a whole number"),
-    ("duplicate fact", b"site: femoral-head\nsite: knee\n", (2, 1), "duplicate key 'site'"),
+    ("duplicate fact", b"site: femoral-head\nsite: knee\n", (2, 1),
+     "site is given twice (femoral-head, knee): give it once"),
     ("syntax error", b"site: [knee\n", (2, 1), "YAML syntax error"),
     ("python tag", b"site: !!python/object/apply:os.system [id]\n", (1, 7), "not allowed"),
     ("alias bomb", b"".join([b'a: &a [x, x, x, x, x, x, x, x, x]\n'] + [

@@ -106,10 +106,13 @@ def test_unreadable_input_and_bad_arguments_exit_2(tmp_path: Path) -> None:
 
 
 def test_missing_required_files_are_findings(tmp_path: Path) -> None:
+    # A folder with kb.yaml is a knowledge directory: its other missing files are findings (a folder
+    # without kb.yaml is not one at all: exit 2, tests/test_exit_codes.py).
+    (tmp_path / "kb.yaml").write_bytes((MINI / "kb.yaml").read_bytes())
     exit_code, report = validate_json(tmp_path)
     assert exit_code == 1
     assert sorted(Path(f["path"]).name for f in report["findings"] if f["code"] == "AVN113") == [
-        "kb.yaml", "references.yaml", "vocabulary.yaml"]
+        "references.yaml", "vocabulary.yaml"]
 
 
 def test_strict_fails_on_warnings(mini_copy: Path) -> None:
@@ -143,6 +146,7 @@ def test_text_format_lines(mini_copy: Path) -> None:
 
 def test_output_file_is_written_atomically(mini_copy: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
     result = run_cli("validate", str(mini_copy), "--format", "json", "--output", str(target))
     assert result.exit_code == 0 and result.stdout == ""
     assert '"exit_code": 0' in target.read_text()

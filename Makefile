@@ -15,16 +15,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The main job on the shipped knowledge base: validate it, run its golden cases, then answer
-# three sample patients (the last one without a stage, so some answers are undecided).
+# three sample patients (the last one after collapse, where the standard dose gives way to the
+# post-collapse programme and referral).
 demo: $(STAMP)
 	$(BIN)/avn-kb validate knowledge
 	$(BIN)/avn-kb test knowledge
-	@echo; echo "== Pre-collapse femoral head, chronic phase, 1RM 60 kg =="
-	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=II --set phase=chronic --set one_rep_max_kg=60
-	@echo; echo "== Haematological malignancy with thrombocytopenia, knee, Ficat I =="
-	$(BIN)/avn-kb query --set site=knee --set ficat_stage=I --set phase=subacute --set hematologic_malignancy=true --set comorbidities=thrombocytopenia
-	@echo; echo "== Shoulder, corticosteroid-related, stage not yet known (some answers undecided) =="
-	$(BIN)/avn-kb query --set site=humeral-head --set etiology=corticosteroid --set phase=chronic
+	@echo; echo "== Pre-collapse femoral head, chronic phase, estimated 1RM 60 kg, no red flags, no low counts =="
+	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=II --set phase=chronic --set estimated_one_rep_max_kg=60 --set causes= --set red_flags= --set hematologic_malignancy=false --set comorbidities=
+	@echo; echo "== Haematological malignancy with thrombocytopenia (platelets 25), knee, Ficat I =="
+	$(BIN)/avn-kb query --set site=knee --set ficat_stage=I --set phase=subacute --set hematologic_malignancy=true --set comorbidities=thrombocytopenia --set platelet_count=25 --set red_flags=
+	@echo; echo "== Collapsed femoral head (ARCO IIIA), corticosteroid-related, chronic =="
+	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=IIIA --set phase=chronic --set causes=corticosteroid --set red_flags= --set hematologic_malignancy=false --set comorbidities=
 
 test: $(STAMP)
 	$(BIN)/avn-kb validate knowledge

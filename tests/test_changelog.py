@@ -260,7 +260,7 @@ def test_shipped_knowledge_base(tmp_path: Path) -> None:
     pr = kb / "recommendations" / "precautions.yaml"
     replace(pr, "    overrides: [RT-004]\n", "    overrides: [RT-004, RT-003]\n")
     assert [_shape(e) for e in entries(kb, "v1")] == [
-        ("PR-006", "changed", "minor", ("1.0.0", "1.0.0"), ("approved", "approved"),
+        ("PR-006", "changed", "minor", ("1.1.0", "1.1.0"), ("approved", "approved"),
          [("overrides", "RT-004", "RT-004, RT-003")], [], [])]
     assert entries(kb, "v1", "HEAD") == []
 

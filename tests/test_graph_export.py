@@ -57,13 +57,28 @@ def test_dot_on_the_small_fixture() -> None:
         "}"]
 
 
+# The shipped links in file order. Every loading recommendation is overridden by the red flag
+# (PR-007) and the two lowest platelet tiers (PR-010, PR-011); the standard dose and progression
+# also by the light programme in cytopenia (PR-005) and the 31-50 tier (PR-009).
+LOADING = ["RT-003", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014", "RT-015", "RT-016"]
+SHIPPED_LINKS = {
+    ("OF-001", "supersedes"): ["OF-004"],
+    ("OF-002", "supersedes"): ["OF-004"],
+    ("PR-005", "overrides"): ["RT-001", "RT-002", "RT-004", "PR-006"],
+    ("PR-006", "overrides"): ["RT-004"],
+    ("PR-007", "overrides"): ["RT-001", "RT-002", *LOADING, "CO-001", "PR-005", "PR-006"],
+    ("PR-009", "overrides"): ["RT-001", "RT-002", "RT-004", "PR-006"],
+    ("PR-010", "overrides"): ["RT-001", "RT-002", *LOADING, "PR-005", "PR-006"],
+    ("PR-011", "overrides"): ["RT-001", "RT-002", *LOADING, "CO-001", "PR-005", "PR-006"],
+}
+
+
 def test_shipped_overrides_and_supersedes() -> None:
     kb = load_knowledge(SHIPPED, "knowledge").kb
     built = graph_of(kb)
     links = [(e.source, e.relation, e.target) for e in built.edges if e.relation != "cites"]
-    assert links == [("rec:OF-001", "supersedes", "rec:OF-004"), ("rec:OF-002", "supersedes", "rec:OF-004"),
-                     ("rec:PR-005", "overrides", "rec:RT-001"), ("rec:PR-005", "overrides", "rec:RT-002"),
-                     ("rec:PR-006", "overrides", "rec:RT-004")]
+    assert links == [(f"rec:{source}", relation, f"rec:{target}")
+                     for (source, relation), targets in SHIPPED_LINKS.items() for target in targets]
     cited = {(r.id, c.ref) for r in kb.recommendations for c in r.citations}
     assert {(e.source[4:], e.target[4:]) for e in built.edges if e.relation == "cites"} == cited
     assert len(built.nodes) == len(kb.recommendations) + len(kb.references)

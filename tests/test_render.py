@@ -20,6 +20,7 @@ from avn_kb.loader.knowledge import load_knowledge
 from avn_kb.model import KnowledgeBase
 from avn_kb.render.graph import layout
 from tests.conftest import MINI, SHIPPED
+from tests.test_graph_export import SHIPPED_LINKS
 
 
 def run_render(*args: str) -> Result:
@@ -437,11 +438,17 @@ def test_graph_layers_put_overriding_recommendations_above() -> None:
     rows: dict[float, list[str]] = {}
     for node in result.nodes:
         rows.setdefault(node.y, []).append(node.id)
-    assert [rows[y] for y in sorted(rows)] == [["OF-001", "OF-002", "PR-005", "PR-006"],
-                                              ["OF-004", "RT-001", "RT-002", "RT-004"]]
+    # Each row is overridden or superseded only by rows above it: the red flag and the platelet
+    # tiers on top, the light programme in cytopenia (PR-005) below them, then the standard dose,
+    # and the standard progression (RT-004) last, under the gradual one (PR-006).
+    assert [rows[y] for y in sorted(rows)] == [
+        ["OF-001", "OF-002", "PR-007", "PR-009", "PR-010", "PR-011"],
+        ["OF-004", "CO-001", "PR-005", "RT-003", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014",
+         "RT-015", "RT-016"],
+        ["PR-006", "RT-001", "RT-002"],
+        ["RT-004"]]
     assert {(e.source, e.target, e.kind) for e in result.edges} == {
-        ("OF-001", "OF-004", "supersedes"), ("OF-002", "OF-004", "supersedes"), ("PR-005", "RT-001", "overrides"),
-        ("PR-005", "RT-002", "overrides"), ("PR-006", "RT-004", "overrides")}
+        (source, target, kind) for (source, kind), targets in SHIPPED_LINKS.items() for target in targets}
 
 
 def test_graph_layout_survives_a_cycle_and_a_missing_target() -> None:

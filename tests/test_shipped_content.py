@@ -1,0 +1,198 @@
+"""Safety properties of the shipped guidance (issue 13), checked over a grid of patients rather than
+a few golden cases: no standard training dose after collapse, with collapse unknown, with a red
+flag (or red flags not asked about), with low or unknown platelet counts in a haematological
+malignancy; no applying recommendation prescribes an exercise that loads the affected site; the
+corticosteroid rule holds whatever other causes are recorded. And the stages are accepted only at
+their own sites: ARCO at the femoral head, Lichtman at the lunate, Ficat elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import shutil
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avn_kb.casefacts import case_problems
+from avn_kb.exercise_loads import loading_exercises
+from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.model import KnowledgeBase
+from avn_kb.resolve import Index, Resolution, resolve
+from tests.conftest import SHIPPED, run_cli
+
+DAY = dt.date(2026, 12, 1)
+STANDARD = ("RT-001", "RT-002", "RT-004")
+# Everything that loads the affected joint: the standard dose and progression, quadriceps work,
+# submaximal testing, the post-collapse and site programmes, conditioning, the light programme.
+LOADING = ("RT-001", "RT-002", "RT-003", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014",
+           "RT-015", "RT-016", "CO-001", "PR-005", "PR-006")
+STAGES = {"femoral-head": [("arco_stage", v) for v in ("I", "II", "IIIA", "IIIB", "IV")]
+          + [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
+          "knee": [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
+          "talus": [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
+          "humeral-head": [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
+          "elbow": [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
+          "lunate": [("lichtman_stage", v) for v in ("I", "II", "IIIA", "IIIB", "IIIC", "IV")]}
+# (hematologic_malignancy, comorbidities, platelet_count); None leaves the fact out.
+BLOOD = [(False, [], None), (True, [], None), (True, ["thrombocytopenia"], 20), (True, ["thrombocytopenia"], 21),
+         (True, ["thrombocytopenia"], 50), (True, [], 51), (False, ["thrombocytopenia"], 25), (None, None, None)]
+RED_FLAGS: list[list[str] | None] = [[], ["new-limp"], None]
+CAUSES = [[], ["corticosteroid"], ["corticosteroid", "hematologic-malignancy-treatment"]]
+
+
+@cache
+def shipped() -> tuple[KnowledgeBase, Index]:
+    kb = load_knowledge(SHIPPED, "knowledge").kb
+    return kb, Index(kb)
+
+
+def grid() -> Iterator[dict[str, Any]]:
+    """Every combination of site and stage (or none), blood counts, red flags and causes, chronic
+    phase, as a patient case with the unknown facts left out."""
+    for site, stages in STAGES.items():
+        for stage, blood, flags, causes in itertools.product([None, *stages], BLOOD, RED_FLAGS, CAUSES):
+            values = {"site": site, "phase": "chronic", "causes": causes, "other_joint_pain": False,
+                      "hematologic_malignancy": blood[0], "comorbidities": blood[1], "platelet_count": blood[2],
+                      "red_flags": flags}
+            if stage is not None:
+                values[stage[0]] = stage[1]
+            yield {fact: value for fact, value in values.items() if value is not None}
+
+
+@cache
+def resolved() -> tuple[tuple[dict[str, Any], Resolution], ...]:
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    accepted = [case for case in grid() if not case_problems(kb.vocabulary, case)]
+    return tuple((case, resolve(kb, case, as_of=DAY, index=index)) for case in accepted)
+
+
+def applying(resolution: Resolution) -> set[str]:
+    return set(resolution.ids("applies"))
+
+
+def test_the_grid_reaches_every_kind_of_patient() -> None:
+    """The properties below are not vacuous: the grid holds cases of each kind, and the standard
+    dose does apply to some of them."""
+    cases = resolved()
+    # 37 sites and stages (none included) x 8 blood-count records x 3 red-flag answers x 3 cause
+    # sets: every one of them is a valid patient, none is refused.
+    assert len(cases) == 37 * 8 * 3 * 3
+    kinds = {(r.facts.get("collapse"), r.facts.get("platelet_tier"), tuple(c.get("red_flags", ("?",)))) for c, r in cases}
+    assert {("post-collapse", "none", ()), ("pre-collapse", "none", ()), (None, "none", ()),
+            ("pre-collapse", "walking-only", ()), ("pre-collapse", None, ()), ("pre-collapse", "none", ("?",)),
+            ("pre-collapse", "none", ("new-limp",))} <= kinds
+    assert sum(1 for _, r in cases if {"RT-001", "RT-002"} & applying(r)) > 50
+
+
+@pytest.mark.parametrize(("name", "unsafe"), [pytest.param(*row, id=row[0]) for row in [
+    ("after collapse", lambda c, r: r.facts.get("collapse") == "post-collapse"),
+    ("with collapse unknown", lambda c, r: "collapse" not in r.facts),
+    ("with a red flag", lambda c, r: bool(c.get("red_flags"))),
+    ("with red flags not asked about", lambda c, r: "red_flags" not in c),
+    ("with platelets at 50 or below", lambda c, r: c.get("platelet_count", 999) <= 50),
+    ("with a haematological malignancy and no count", lambda c, r: c.get("hematologic_malignancy") is True
+     and "platelet_count" not in c),
+    ("with blood counts unknown", lambda c, r: "hematologic_malignancy" not in c),
+]])
+def test_no_standard_dose_or_progression(name: str, unsafe: Any) -> None:
+    cases = [(c, r) for c, r in resolved() if unsafe(c, r)]
+    assert cases, name
+    for case, resolution in cases:
+        assert not applying(resolution) & set(STANDARD), (name, case)
+
+
+@pytest.mark.parametrize(("name", "unsafe"), [pytest.param(*row, id=row[0]) for row in [
+    ("with a red flag", lambda c: bool(c.get("red_flags"))),
+    ("with red flags not asked about", lambda c: "red_flags" not in c),
+    ("with platelets at 20 or below", lambda c: c.get("platelet_count", 999) <= 20),
+]])
+def test_nothing_loads_the_affected_joint(name: str, unsafe: Any) -> None:
+    cases = [(c, r) for c, r in resolved() if unsafe(c)]
+    assert cases, name
+    for case, resolution in cases:
+        assert not applying(resolution) & set(LOADING), (name, case)
+
+
+def test_no_applying_recommendation_prescribes_an_exercise_that_loads_the_site() -> None:
+    kb, _ = shipped()
+    assert kb.vocabulary is not None
+    prescribed = 0
+    for case, resolution in resolved():
+        for outcome in resolution.by_outcome("applies"):
+            prescribed += len(outcome.rec.action.exercises)
+            assert loading_exercises(kb.vocabulary, outcome.rec.action, case) == (), (outcome.rec.id, case)
+    assert prescribed > 0
+
+
+def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> None:
+    """PR-006 is never ruled out for a pre-collapse, corticosteroid-related case: it applies, or a
+    stricter rule (the light programme, a red flag, a low platelet tier) overrides it, or one of
+    those is still undecided."""
+    cases = [(c, r) for c, r in resolved()
+             if "corticosteroid" in c["causes"] and r.facts.get("collapse") == "pre-collapse"]
+    assert any(len(c["causes"]) == 2 for c, _ in cases)
+    for case, resolution in cases:
+        assert "PR-006" not in resolution.ids("not-applicable"), case
+    assert any("PR-006" in applying(r) and len(c["causes"]) == 2 for c, r in cases)
+
+
+@pytest.mark.parametrize(("facts", "message"), [
+    (("site=humeral-head", "arco_stage=II"),
+     ("arco_stage is given (II) but is defined only where site is femoral-head, and this case has site "
+      "humeral-head: remove arco_stage or give the fact defined for such cases")),
+    (("site=femoral-head", "lichtman_stage=II"),
+     ("lichtman_stage is given (II) but is defined only where site is lunate, and this case has site "
+      "femoral-head: remove lichtman_stage or give the fact defined for such cases")),
+    (("site=lunate", "ficat_stage=II"),
+     ("ficat_stage is given (II) but is defined only where site not in [lunate], and this case has site "
+      "lunate: remove ficat_stage or give the fact defined for such cases")),
+    (("site=talus", "knee_osteonecrosis_type=spontaneous"),
+     ("knee_osteonecrosis_type is given (spontaneous) but is defined only where site is knee, and this case "
+      "has site talus: remove knee_osteonecrosis_type or give the fact defined for such cases")),
+    (("platelet_count=25", "hematologic_malignancy=false", "comorbidities="),
+     "the facts give platelet_tier more than one value (light, none): correct the facts that disagree"),
+])
+def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...], message: str) -> None:
+    result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(),
+                     *(arg for fact in facts for arg in ("--set", fact)))
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"avn-kb query: --set: {message}\n")
+
+
+@pytest.mark.parametrize(("facts", "case"), [
+    (("site=femoral-head", "arco_stage=II"), {"site": "femoral-head", "arco_stage": "II"}),
+    (("site=lunate", "lichtman_stage=II"), {"site": "lunate", "lichtman_stage": "II"}),
+    (("site=humeral-head", "ficat_stage=II"), {"site": "humeral-head", "ficat_stage": "II"}),
+    (("site=knee", "knee_osteonecrosis_type=spontaneous"), {"site": "knee", "knee_osteonecrosis_type": "spontaneous"}),
+    (("platelet_count=25", "hematologic_malignancy=false", "comorbidities=thrombocytopenia"),
+     {"platelet_count": 25, "hematologic_malignancy": False, "comorbidities": ["thrombocytopenia"]}),
+])
+def test_the_same_facts_where_they_belong_are_answered(facts: tuple[str, ...], case: dict[str, Any]) -> None:
+    result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(), "--format", "json",
+                     *(arg for fact in facts for arg in ("--set", fact)))
+    assert (result.exit_code, result.stderr, json.loads(result.stdout)["case"]) == (0, "", case)
+
+
+def test_a_golden_case_giving_arco_at_the_humeral_head_is_refused(tmp_path: Path) -> None:
+    kb = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED, kb)
+    (kb / "cases" / "refused.yaml").write_text(
+        "cases:\n"
+        "  - id: XX-001\n"
+        "    title: ARCO given at the humeral head\n"
+        "    facts: {site: humeral-head, arco_stage: IIIA, phase: chronic}\n"
+        "    expect:\n"
+        "      not_apply: [RT-002]\n", encoding="utf-8")
+    result = run_cli("validate", str(kb), "--format", "json", "--as-of", DAY.isoformat())
+    findings = json.loads(result.stdout)["findings"]
+    assert result.exit_code == 1
+    assert [(f["code"], f["severity"], Path(f["path"]).name, f["line"], f["message"]) for f in findings
+            if not f.get("accepted")] == [
+        ("AVN126", "error", "refused.yaml", 4,
+         ("case XX-001: arco_stage is given (IIIA) but is defined only where site is femoral-head, and this case "
+          "has site humeral-head: remove arco_stage or give the fact defined for such cases"))]

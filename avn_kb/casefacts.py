@@ -13,12 +13,13 @@ from avn_kb.model import Vocabulary
 @dataclass(frozen=True)
 class CaseProblem:
     fact: str
-    code: str  # AVN121 unknown fact, AVN122 value outside the domain, AVN125 wrong type
+    code: str  # AVN121 unknown fact, AVN122 value outside the domain, AVN125 wrong type, AVN126 undefined here
     message: str
 
 
 def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
-    """Every fact that is unknown, of the wrong type or outside its domain."""
+    """Every fact that is unknown, of the wrong type or outside its domain; then, if there is none,
+    every fact given outside the cases it is defined for and every derived fact the facts disagree on."""
     problems: list[CaseProblem] = []
     for name, value in facts.items():
         kind = vocabulary.fact_type(name)
@@ -30,8 +31,19 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
         if problem:
             problems.append(CaseProblem(name, problem[0], f"{name}: {problem[1]}"))
     if not problems:
+        problems += _outside_definitions(vocabulary, facts)
         problems += _disagreements(vocabulary, facts)
     return problems
+
+
+def _outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
+    """Facts the case gives (or derives) outside the cases they are defined for (AVN126)."""
+    if not vocabulary.definitions:
+        return []
+    from avn_kb.derive import derive_values, outside_definitions
+
+    derived = derive_values(vocabulary, facts)[0]
+    return [CaseProblem(name, "AVN126", message) for name, message in outside_definitions(vocabulary, derived, facts)]
 
 
 def _disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:

@@ -40,6 +40,7 @@ _TABLE = [
     ("AVN123", "error", "undeclared vocabulary term (intervention, level, exercise, dose parameter, topic, population, reviewer)"),
     ("AVN124", "error", "range whose minimum exceeds its maximum"),
     ("AVN125", "error", "test that does not fit the fact's type"),
+    ("AVN126", "error", "golden case (or case file) gives a fact outside the cases the fact is defined for"),
     ("AVN127", "error", "golden case expects a recommendation that does not exist"),
     # AVN2xx: references and evidence
     ("AVN201", "error", "citation to a reference that does not exist"),
@@ -59,7 +60,8 @@ _TABLE = [
     ("AVN304", "warning", "gap: cases with no recommendation for an intervention that always needs one"),
     ("AVN305", "error", "strength direction disagrees with the action"),
     ("AVN306", "warning", "logic question too large to decide within the search limit"),
-    ("AVN310", "error", "cycle in overrides, supersedes or derived-fact definitions"),
+    ("AVN309", "error", "approved recommendation prescribes an exercise loading the affected part in a case it admits"),
+    ("AVN310", "error", "cycle in overrides, supersedes, derived-fact definitions or defined_for conditions"),
     ("AVN311", "error", "overrides or supersedes a recommendation that does not exist"),
     ("AVN312", "error", "approved recommendation superseded by another approved one"),
     # AVN4xx: lifecycle and versions

@@ -13,6 +13,9 @@ from typing import Any, Iterator, Mapping, Union
 
 Pointer = tuple[Any, ...]
 
+# The tests (Test.op) that fit each type of fact; derived facts are enums.
+OPS_BY_TYPE = {"enum": {"in", "not_in"}, "boolean": {"in"}, "set": {"has", "lacks"}, "number": {"range"}}
+
 
 @dataclass(frozen=True)
 class Test:

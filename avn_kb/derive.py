@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from avn_kb.conditions import facts_of
+from avn_kb.conditions import describe, facts_of
 from avn_kb.digraph import cyclic_nodes, topological_order
 from avn_kb.model import DerivedFact, Vocabulary
 
@@ -73,6 +73,17 @@ def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
 
 
 def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The case's facts plus every derived fact that can be decided, and why the case is no real
+    case: derived facts on which its facts disagree (see `derive_values`), and facts it gives (or
+    derives) outside the cases they are defined for (see `outside_definitions`). Both are monotone:
+    more facts never mend them, so a search may cut a branch at the first one."""
+    result, problems = derive_values(vocabulary, facts)
+    if vocabulary.definitions:
+        problems.extend(message for _, message in outside_definitions(vocabulary, result, facts))
+    return result, problems
+
+
+def derive_values(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The case's facts plus every derived fact that can be decided, and the derived facts on which
     the case's facts disagree (ARCO IIIA with Ficat I, say), or whose value given directly differs
     from the one derived. A case with disagreements is refused: no single reading of it exists.
@@ -100,9 +111,48 @@ def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, 
     return result, problems
 
 
+def outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
+                        given: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(fact, message) for each fact that has a value on the case (`facts`, derived facts
+    included) although its `defined_for` condition is false there; `given` (the case as written)
+    says whether the value was given or derived. Unknown is no problem: a case that does not say
+    enough to decide the condition is accepted. Kleene logic is monotone, so once false on a case
+    the condition stays false on every extension of it."""
+    found = []
+    for name, condition, check in vocabulary.definitions:
+        value = facts.get(name)
+        if value is None or value is NO_VALUE or check(facts) is not False:
+            continue
+        has = ", ".join(f"{fact} {_shown(facts[fact])}" for fact in sorted(facts_of(condition)) if fact in facts)
+        where = f"is defined only where {describe(condition)}" + (f", and this case has {has}" if has else "")
+        if given.get(name) is not None:
+            message = (f"{name} is given ({_shown(value)}) but {where}: remove {name} or give the fact defined "
+                       "for such cases")
+        else:
+            message = f"{name} is derived as {_shown(value)} but {where}: correct the facts it is derived from"
+        found.append((name, message))
+    return found
+
+
+def undefined_here(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> frozenset[str]:
+    """The facts that this case cannot give: their `defined_for` is false on its facts (derived
+    facts included, as `with_derived` gives them). Asking for one ("give arco_stage") would ask for
+    a fact the case checks then refuse."""
+    return frozenset(name for name, _, check in vocabulary.definitions if check(facts) is False)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_shown, value)) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:
-    """The problems `derive` finds: empty when the case's facts agree."""
-    return derive(vocabulary, facts)[1]
+    """The derived facts on which the case's facts disagree (see `derive_values`): empty when
+    they agree."""
+    return derive_values(vocabulary, facts)[1]
 
 
 def with_derived(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> dict[str, Any]:

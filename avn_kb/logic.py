@@ -8,7 +8,9 @@ in each interval between them (inside the declared bounds, a whole number where 
 integer) stand for every number. Derived facts are not assigned: they are computed from the base
 facts exactly as the resolver computes them. So enumerating those values over the facts that the
 conditions (and the derived facts they use) read covers every case the resolver could see, and a
-case found is a real case, evaluated by the resolver's own three-valued logic.
+case found is a real case, evaluated by the resolver's own three-valued logic. A case whose facts
+disagree on a derived fact, or that gives a fact outside the cases it is `defined_for`, is refused
+by the case checks, so it is no case here either: the search cuts it like a false condition.
 
 The enumeration assigns one fact at a time and evaluates the conditions on the partial case after
 each step. Kleene logic is monotone: a condition that is already true (or false) on a partial case
@@ -124,20 +126,20 @@ class CaseSearch:
         self.limits = limits
         self.budget = budget
         self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
-        # Facts that derived facts read: only these can make a case's facts disagree.
-        self._derivation_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
-                                   for t in tests(when)}
+        # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
+        # condition is false is no case; where it is false the fact is complete without a value.
+        self._definitions = {name: check for name, _, check in vocabulary.definitions}
+        # Facts whose values can make a case no real case: those derived facts read (the facts may
+        # disagree), facts with a `defined_for` and those it reads (the fact may be undefined).
+        # Only these are ever worth leaving out to find a witness.
+        self._validity_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
+                                 for t in tests(when)}
+        self._validity_inputs |= self._definitions.keys()
+        self._validity_inputs |= {t.fact for _, condition, _ in vocabulary.definitions for t in tests(condition)}
 
     def _axes(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         by_fact: dict[str, list[Test]] = {}
-        found = _expanded_tests(self.vocabulary, conditions)
-        # Every derived fact reading one of these facts can make a case's facts disagree, which
-        # removes the case: its tests must choose the values too, even if no condition reads it.
-        reads = {fact for test in found for fact in [test.fact]}
-        for derived in self.vocabulary.derived.values():
-            tests_of = [t for _, when in derived.cases for t in tests(when)]
-            if any(t.fact in reads for t in tests_of):
-                found.extend(_expanded_tests(self.vocabulary, [when for _, when in derived.cases]))
+        found = self._validity_tests(_expanded_tests(self.vocabulary, conditions))
         for test in found:
             if test.fact in self.vocabulary.facts:
                 by_fact.setdefault(test.fact, []).append(test)
@@ -145,6 +147,33 @@ class CaseSearch:
         # Few values first: cuts happen earlier. Name breaks ties so the search is deterministic.
         axes.sort(key=lambda axis: (len(axis[1]), axis[0]))
         return axes
+
+    def _validity_tests(self, found: list[Test]) -> list[Test]:
+        """`found` plus the tests that decide whether a case over its facts is a real case, up to a
+        fixed point: every derived fact reading one of the facts can make the case's facts
+        disagree, and the `defined_for` of a fact read can make it undefined; either removes the
+        case, so their tests must choose the values too, even if no condition reads them."""
+        vocabulary = self.vocabulary
+        reads = {test.fact for test in found}
+        readers: set[str] = set()  # derived facts whose cases are added
+        defined: set[str] = set()  # facts whose `defined_for` is added
+        while True:
+            more: list[Condition] = []
+            for derived in vocabulary.derived.values():
+                if derived.name not in readers and any(t.fact in reads for _, when in derived.cases
+                                                       for t in tests(when)):
+                    readers.add(derived.name)
+                    reads.add(derived.name)
+                    more.extend(when for _, when in derived.cases)
+            for name, condition, _ in vocabulary.definitions:
+                if name in reads and name not in defined:
+                    defined.add(name)
+                    more.append(condition)
+            if not more:
+                return found
+            extra = _expanded_tests(vocabulary, more)
+            found.extend(extra)
+            reads.update(test.fact for test in extra)
 
     def find(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> dict[str, Any] | None:
         """A case on which every condition of `apply` holds and none of `not_apply` does, or None
@@ -213,7 +242,8 @@ class CaseSearch:
             yield dict(case)
             return
         if depth == len(axes):
-            if all(r is True for r in results) and all(check(facts) is not True for check in not_apply):
+            if all(r is True for r in results) and all(check(facts) is not True for check in not_apply) \
+                    and self._complete(axes, case, facts, optional):
                 yield dict(case)
             return
         fact, values = axes[depth]
@@ -221,10 +251,19 @@ class CaseSearch:
             case[fact] = value
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
             del case[fact]
-        if fact in self._derivation_inputs and (not not_apply or fact in optional):
-            # Giving this fact may make derived facts disagree where leaving it out does not: a
-            # witness may exist only with it missing.
+        if fact in self._validity_inputs and (not not_apply or fact in optional or fact in self._definitions):
+            # Giving this fact may make derived facts disagree, or the fact undefined, where leaving
+            # it out does not: a witness may exist only with it missing. (A fact the conditions
+            # read may be left out of a complete case only where it is undefined: see _complete.)
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+
+    def _complete(self, axes: list[tuple[str, list[Any]]], case: dict[str, Any], facts: dict[str, Any],
+                  optional: frozenset[str]) -> bool:
+        """Whether the case gives every fact of the axes a value, except those no condition reads
+        (`optional`) and those its other facts leave undefined (their `defined_for` is false)."""
+        definitions = self._definitions
+        return all(fact in case or fact in optional or (fact in definitions and definitions[fact](facts) is False)
+                   for fact, _ in axes)
 
     def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
         """The facts these conditions read, each with the values that stand for all others."""
@@ -252,10 +291,10 @@ class CaseSearch:
                     continue
                 # Rotate through the values so that samples differ (consecutive k, distinct values);
                 # skip values that would make the facts disagree (two staging systems giving
-                # different collapse values).
+                # different collapse values) or a fact undefined.
                 for j in range(len(values)):
                     case[fact] = values[(k + len(fact) + j) % len(values)]
-                    if fact not in self._derivation_inputs or not derive(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or not derive(self.vocabulary, case)[1]:
                         break
                 else:
                     del case[fact]
@@ -294,7 +333,7 @@ class CaseSearch:
                 start = k * stride + len(fact)
                 for j in range(len(accepted)):
                     case[fact] = accepted[(start + j) % len(accepted)]
-                    if fact not in self._derivation_inputs or not derive(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or not derive(self.vocabulary, case)[1]:
                         break
                 else:
                     if fact in on_fact:

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any, Mapping
 
 from avn_kb.compiled import Check, compile_condition
-from avn_kb.conditions import Condition
+from avn_kb.conditions import OPS_BY_TYPE, Condition, tests
 
 Pointer = tuple[Any, ...]
 
@@ -37,6 +37,9 @@ class Fact:
     integer: bool = False
     source_ref: str | None = None
     where: Source = Source("")
+    # The cases the fact exists in (ARCO stages only at one site): a case giving it where this is
+    # false is refused. None: defined everywhere.
+    defined_for: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class DerivedFact:
     cases: tuple[tuple[str, Condition], ...]
     otherwise: str | None = None
     where: Source = Source("")
+    defined_for: Condition | None = None  # as for Fact; holds for derived values too
 
     @property
     def type(self) -> str:
@@ -68,12 +72,24 @@ class DoseParameter:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """An exercise an action may name. `loads`: the cases in which it loads the part the case is
+    about (None: declared to load nothing); checked against the conditions that prescribe it."""
+
+    id: str
+    label: str | None = None
+    loads: Condition | None = None
+    where: Source = Source("")
+
+
+@dataclass(frozen=True)
 class Intervention:
     name: str
     label: str
     dose: Mapping[str, DoseParameter] = field(default_factory=dict)
     levels: tuple[str, ...] = ()
-    exercises: tuple[str, ...] = ()
+    exercises: tuple[str, ...] = ()  # the ids, in order
+    exercise_details: Mapping[str, Exercise] = field(default_factory=dict)  # id -> its declaration
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +110,30 @@ class Vocabulary:
         if name in self.facts:
             return self.facts[name].values
         return self.derived[name].values if name in self.derived else ()
+
+    def fits(self, condition: Condition) -> bool:
+        """Whether every test of the condition names a declared fact, fits its type and uses
+        declared values (the term checks report each way in which one does not)."""
+        for test in tests(condition):
+            kind = self.fact_type(test.fact)
+            if kind is None or test.op not in OPS_BY_TYPE[kind]:
+                return False
+            if kind in ("enum", "set") and not test.values <= set(self.fact_values(test.fact)):
+                return False
+        return True
+
+    @cached_property
+    def definitions(self) -> tuple[tuple[str, Condition, Check], ...]:
+        """(fact, defined_for, its compiled check) for every fact, base or derived, that declares
+        the cases it is defined for: checked at every step of a case search. A condition that does
+        not fit the vocabulary is left out: the term checks report it, and a typo there must not
+        refuse every case besides."""
+        return tuple((fact.name, fact.defined_for, compile_condition(fact.defined_for))
+                     for fact in self.every_fact() if fact.defined_for is not None and self.fits(fact.defined_for))
+
+    def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
+        """The declared facts, base facts first, then derived ones."""
+        return (*self.facts.values(), *self.derived.values())
 
     @cached_property
     def derivation_order(self) -> tuple[DerivedFact, ...]:
@@ -216,6 +256,7 @@ class Manifest:
     decision_required: tuple[tuple[str, Condition], ...]  # (target, scope)
     severity: Mapping[str, str]
     where: Source
+    notice: str | None = None  # shown at the top of every answer, page and export
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Iterator
 
-from avn_kb.checks import evidence, graphs, identity, lifecycle, logic, references, terms
+from avn_kb.checks import evidence, exercises, graphs, identity, lifecycle, logic, references, terms
 from avn_kb.checks.context import CheckContext
 from avn_kb.findings import Finding
 
@@ -40,9 +40,11 @@ CHECKS: dict[str, Check] = {
     "unsatisfiable": logic.check_unsatisfiable,
     "conflicts": logic.check_conflicts,
     "redundancy": logic.check_redundancy,
+    "loading-exercises": exercises.check_loading_exercises,
     "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
     "link-cycles": graphs.check_link_cycles,
     "derivation-cycles": graphs.check_derivation_cycles,
+    "definition-cycles": graphs.check_definition_cycles,
     "dangling-links": _quiet_when_unloaded("recommendations", graphs.check_dangling_links),
     "superseded-still-approved": graphs.check_superseded_still_approved,
     "approval": lifecycle.check_approval,

@@ -1,5 +1,5 @@
 """The graphs between recommendations and between facts (cycle paths by networkx, see digraph.py): AVN310 cycles in overrides,
-supersedes or derived-fact definitions (the finding names the whole path), AVN311 links to
+supersedes, derived-fact definitions or `defined_for` conditions (the finding names the whole path), AVN311 links to
 recommendations that do not exist, AVN312 an approved recommendation superseded by another
 approved one.
 
@@ -10,9 +10,11 @@ Failing:  PR-001 overrides PR-002 and PR-002 overrides PR-001 (AVN310: PR-001 ->
 
 from __future__ import annotations
 
+import itertools
 from typing import Iterator
 
 from avn_kb.checks.context import CheckContext
+from avn_kb.conditions import facts_of
 from avn_kb.derive import derivation_graph
 from avn_kb.digraph import cycles
 from avn_kb.findings import Finding, issue
@@ -44,6 +46,30 @@ def check_derivation_cycles(ctx: CheckContext) -> Iterator[Finding]:
         derived = vocabulary.derived.get(cycle[0]) or next(vocabulary.derived[n] for n in cycle if n in vocabulary.derived)
         yield issue("AVN310", derived.where.path, derived.where.pointer,
                     f"cycle in derived facts: {' -> '.join(cycle)}; a derived fact cannot depend on itself")
+
+
+def check_definition_cycles(ctx: CheckContext) -> Iterator[Finding]:
+    """A fact whose `defined_for` reads the fact itself, directly or through other definitions and
+    derivations: the cases a fact exists in must be told by facts that do not depend on it. Cycles
+    of derivations alone are reported by check_derivation_cycles."""
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    graph = derivation_graph(vocabulary)
+    definition_edges = set()
+    for name, condition, _ in vocabulary.definitions:
+        for fact in facts_of(condition):
+            graph.setdefault(fact, set()).add(name)
+            definition_edges.add((fact, name))
+    declared = {fact.name: fact for fact in vocabulary.every_fact()}
+    for cycle in cycles(graph):
+        edges = list(itertools.pairwise(cycle))
+        if not any(edge in definition_edges for edge in edges):
+            continue
+        owner = declared[next(b for a, b in edges if (a, b) in definition_edges)]
+        yield issue("AVN310", owner.where.path, owner.where.pointer + ("defined_for",),
+                    f"cycle in defined_for: {' -> '.join(cycle)}; the cases a fact is defined for must be "
+                    "told by facts that do not depend on it")
 
 
 def check_dangling_links(ctx: CheckContext) -> Iterator[Finding]:

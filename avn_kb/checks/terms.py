@@ -1,11 +1,16 @@
 """Every name a document uses is declared in the vocabulary, with a value inside its domain
 (AVN121 unknown fact, AVN122 value outside the domain, AVN123 undeclared term, AVN124 range
-whose minimum exceeds its maximum, AVN125 test that does not fit the fact's type).
+whose minimum exceeds its maximum, AVN125 test that does not fit the fact's type), in
+recommendations, derived facts, `defined_for` and exercise `loads` conditions alike; golden cases
+give only facts defined for them (AVN126).
 
-Passing:  when: {site: femoral-head, collapse: pre-collapse}; dose: {sets: [1, 3]}
+Passing:  when: {site: femoral-head, collapse: pre-collapse}; dose: {sets: [1, 3]}; a golden case
+          {site: femoral-head, arco_stage: II}
 Failing:  when: {stage: II} (no fact `stage`, AVN121); when: {site: hip} (AVN122);
           action: {target: yoga} (AVN123); dose: {sets: [3, 1]} (AVN124);
-          when: {site: {has: knee}} (`has` is for set facts, AVN125).
+          when: {site: {has: knee}} (`has` is for set facts, AVN125);
+          a golden case {site: humeral-head, arco_stage: II} where arco_stage declares
+          `defined_for: {site: femoral-head}` (AVN126).
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from typing import Iterator
 
 from avn_kb.casefacts import case_problems
 from avn_kb.checks.context import CheckContext
-from avn_kb.conditions import Condition, Test, tests
+from avn_kb.conditions import OPS_BY_TYPE, Condition, Test, tests
 from avn_kb.findings import Finding, issue
-from avn_kb.model import Recommendation, Source, Vocabulary
+from avn_kb.model import Intervention, Recommendation, Source, Vocabulary
 
-_OPS_BY_TYPE = {"enum": {"in", "not_in"}, "boolean": {"in"}, "set": {"has", "lacks"}, "number": {"range"}}
+_OPS_BY_TYPE = OPS_BY_TYPE
 _OP_WORDS = {"in": "is / in", "not_in": "not_in", "has": "has", "lacks": "lacks", "range": "min / max"}
 
 
@@ -38,18 +43,20 @@ def check_conditions(ctx: CheckContext) -> Iterator[Finding]:
         if derived.otherwise is not None and derived.otherwise not in derived.values:
             yield issue("AVN122", derived.where.path, derived.where.pointer + ("otherwise",),
                         f"derived fact {derived.name}: otherwise {derived.otherwise!r} is not one of its values")
+    for fact in vocabulary.every_fact():
+        if fact.defined_for is not None:
+            yield from _condition_findings(ctx, vocabulary, fact.defined_for, fact.where.path, fact.name)
+    for intervention in vocabulary.interventions.values():
+        for exercise in intervention.exercise_details.values():
+            if exercise.loads is not None:
+                yield from _condition_findings(ctx, vocabulary, exercise.loads, exercise.where.path,
+                                               f"{intervention.name} exercise {exercise.id}")
 
 
 def well_formed(vocabulary: Vocabulary, condition: Condition) -> bool:
     """Whether every test names a declared fact, fits its type and uses declared values; the logic
     checks skip conditions that are not, so one typo is reported once, not as a cascade."""
-    for test in tests(condition):
-        kind = vocabulary.fact_type(test.fact)
-        if kind is None or test.op not in _OPS_BY_TYPE[kind]:
-            return False
-        if kind in ("enum", "set") and not test.values <= set(vocabulary.fact_values(test.fact)):
-            return False
-    return True
+    return vocabulary.fits(condition)
 
 
 def _condition_findings(ctx: CheckContext, vocabulary: Vocabulary, condition: Condition, path: str,
@@ -175,6 +182,7 @@ def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
             yield issue("AVN124", fact.where.path, fact.where.pointer + ("min",),
                         f"fact {fact.name}: min {fact.low:g} exceeds max {fact.high:g}: swap them")
     for intervention in vocabulary.interventions.values():
+        yield from _repeated_exercises(vocabulary, intervention)
         for parameter in intervention.dose.values():
             if parameter.low > parameter.high:
                 yield issue("AVN124", vocabulary.where.path,
@@ -186,6 +194,17 @@ def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
                             ("interventions", intervention.name, "dose", parameter.name, "per_kg_of"),
                             f"{intervention.name}.{parameter.name}: per_kg_of names {parameter.per_kg_of!r}, "
                             "which is not a number fact")
+
+
+def _repeated_exercises(vocabulary: Vocabulary, intervention: Intervention) -> Iterator[Finding]:
+    """An exercise id declared twice (once as a plain id, once with its loads, say): which of the two
+    declarations an action means would be a guess."""
+    seen: set[str] = set()
+    for index, exercise in enumerate(intervention.exercises):
+        if exercise in seen:
+            yield issue("AVN120", vocabulary.where.path, ("interventions", intervention.name, "exercises", index),
+                        f"{intervention.name}: exercise {exercise!r} is declared more than once: keep one declaration")
+        seen.add(exercise)
 
 
 def _population(vocabulary: Vocabulary, name: str, where: Source, owner: str) -> Iterator[Finding]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from avn_kb import conditions
-from avn_kb.model import (Action, Citation, DerivedFact, DoseParameter, Fact, GoldenCase, Intervention,
+from avn_kb.model import (Action, Citation, DerivedFact, DoseParameter, Exercise, Fact, GoldenCase, Intervention,
                           Manifest, Recommendation, Reference, Source, Vocabulary)
 
 
@@ -22,6 +22,7 @@ def manifest(raw: Mapping[str, Any], where: Source) -> Manifest:
                                 for i, item in enumerate(policy.get("decision_required", ()))),
         severity=dict(raw.get("severity", {})),
         where=where,
+        notice=raw.get("notice"),
     )
 
 
@@ -37,7 +38,7 @@ def vocabulary(raw: Mapping[str, Any], where: Source, valid: Any) -> Vocabulary:
              for name, body in (raw.get("facts") or {}).items() if valid("facts", name)}
     derived = {name: _derived(name, body, where.at("derived", name))
                for name, body in (raw.get("derived") or {}).items() if valid("derived", name)}
-    interventions = {name: _intervention(name, body)
+    interventions = {name: _intervention(name, body, where.at("interventions", name))
                      for name, body in (raw.get("interventions") or {}).items() if valid("interventions", name)}
     populations = {name: body.get("parent") for name, body in (raw.get("populations") or {}).items()
                    if valid("populations", name)}
@@ -49,21 +50,37 @@ def vocabulary(raw: Mapping[str, Any], where: Source, valid: Any) -> Vocabulary:
 def _fact(name: str, body: Mapping[str, Any], where: Source) -> Fact:
     return Fact(name=name, type=body["type"], label=body["label"], values=tuple(body.get("values", ())),
                 unit=body.get("unit"), low=body.get("min"), high=body.get("max"),
-                integer=bool(body.get("integer", False)), source_ref=body.get("source"), where=where)
+                integer=bool(body.get("integer", False)), source_ref=body.get("source"), where=where,
+                defined_for=_optional_condition(body, "defined_for", where))
+
+
+def _optional_condition(body: Mapping[str, Any], key: str, where: Source) -> conditions.Condition | None:
+    return conditions.parse(body[key], where.pointer + (key,)) if key in body else None
 
 
 def _derived(name: str, body: Mapping[str, Any], where: Source) -> DerivedFact:
     cases = tuple((case["value"], conditions.parse(case["when"], where.pointer + ("cases", i, "when")))
                   for i, case in enumerate(body["cases"]))
     return DerivedFact(name=name, label=body["label"], values=tuple(body["values"]), cases=cases,
-                       otherwise=body.get("otherwise"), where=where)
+                       otherwise=body.get("otherwise"), where=where,
+                       defined_for=_optional_condition(body, "defined_for", where))
 
 
-def _intervention(name: str, body: Mapping[str, Any]) -> Intervention:
+def _intervention(name: str, body: Mapping[str, Any], where: Source) -> Intervention:
     dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"))
             for param, spec in (body.get("dose") or {}).items()}
+    # An exercise is its id alone, or a mapping with its id, a label and the cases it loads.
+    exercises = [_exercise(item, where.at("exercises", index))
+                 for index, item in enumerate(body.get("exercises", ()))]
     return Intervention(name=name, label=body["label"], dose=dose, levels=tuple(body.get("levels", ())),
-                        exercises=tuple(body.get("exercises", ())))
+                        exercises=tuple(exercise.id for exercise in exercises),
+                        exercise_details={exercise.id: exercise for exercise in reversed(exercises)})
+
+
+def _exercise(item: Any, where: Source) -> Exercise:
+    if isinstance(item, str):
+        return Exercise(item, where=where)
+    return Exercise(item["id"], item.get("label"), _optional_condition(item, "loads", where), where)
 
 
 def reference(raw: Mapping[str, Any], where: Source) -> Reference:

@@ -210,6 +210,12 @@ class Recommendation:
         """Whether the effective period (both ends inclusive, ISO dates) covers `day`."""
         return (self.effective_from or "") <= day and (self.effective_until is None or day <= self.effective_until)
 
+    def review_overdue_since(self, day: str) -> str | None:
+        """The date its next review was due, when that is before `day` (ISO dates) and it is not
+        retired; otherwise None."""
+        due = self.review.get("next_review_due")
+        return str(due) if self.status != "retired" and due and str(due) < day else None
+
 
 @dataclass(frozen=True)
 class Reference:

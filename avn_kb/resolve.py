@@ -53,6 +53,19 @@ class Outcome:
     load_kg: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     pending_overrides: tuple[PendingOverride, ...] = ()
     would_be_overridden_by: tuple[str, ...] = ()
+    exclusion: Exclusion | None = None
+
+
+EXCLUSIONS = ("not-yet-in-force", "ended", "superseded", "status")
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Why a recommendation is left out of the answer: `kind` is one of EXCLUSIONS; `detail` the
+    date it comes into force or ended, the id superseding it, or its status."""
+
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -254,14 +267,30 @@ def _eligibility(recs: tuple[Recommendation, ...], statuses: tuple[str, ...], da
                 superseded.setdefault(old, rec.id)
     excluded: dict[int, Outcome] = {}
     for i, rec in enumerate(recs):
+        exclusion = None
         if rec.status not in statuses:
-            excluded[i] = Outcome(rec, "excluded", f"status {rec.status}")
+            exclusion = Exclusion("status", rec.status)
         elif rec.id not in eligible:
-            excluded[i] = Outcome(rec, "excluded", f"not in force on {day}")
+            ended = rec.effective_until is not None and rec.effective_until < day
+            exclusion = Exclusion("ended", str(rec.effective_until)) if ended else Exclusion(
+                "not-yet-in-force", str(rec.effective_from))
         elif rec.id in superseded:
-            excluded[i] = Outcome(rec, "excluded", f"superseded by {superseded[rec.id]}")
+            exclusion = Exclusion("superseded", superseded[rec.id])
+        if exclusion is not None:
+            excluded[i] = Outcome(rec, "excluded", _exclusion_reason(exclusion, day), exclusion=exclusion)
     allowed = bitset((i for i in range(len(recs)) if i not in excluded), len(recs))
     return _Eligibility(allowed, excluded)
+
+
+def _exclusion_reason(exclusion: Exclusion, day: str) -> str:
+    kind, detail = exclusion.kind, exclusion.detail
+    if kind == "status":
+        return f"status {detail}"
+    if kind == "superseded":
+        return f"superseded by {detail}"
+    if kind == "ended":
+        return f"not in force on {day}: ended on {detail}"
+    return f"not in force on {day}: in force from {detail}"
 
 
 def trace_of(condition: Condition, facts: Mapping[str, Any], negated: bool = False) -> tuple[TermTrace, ...]:

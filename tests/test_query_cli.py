@@ -27,7 +27,9 @@ def test_json_answer_validates_and_carries_outcomes() -> None:
     assert data["derived"] == {"collapse": "pre-collapse", "region": "lower-limb"}
     assert [(r["id"], r["outcome"]) for r in data["recommendations"]] == [("OF-001", "applies"), ("RT-001", "undecided")]
     assert data["recommendations"][1]["missing"] == ["phase"]
-    assert data["summary"] == {"applies": 1, "overridden": 0, "undecided": 1, "not-applicable": 0, "excluded": 0}
+    assert data["summary"] == {"applies": 1, "overridden": 0, "undecided": 1, "not-applicable": 0, "excluded": 0,
+                               "excluded_by_reason": [], "review_overdue": []}
+    assert (data["notices"], data["incomplete"], "problems" in data) == ([], False, False)
     assert [r["n"] for r in data["references"]] == [1, 2]
 
 

@@ -45,8 +45,8 @@ def check_approval(ctx: CheckContext) -> Iterator[Finding]:
 def check_review_due(ctx: CheckContext) -> Iterator[Finding]:
     today = ctx.as_of.isoformat()
     for rec in ctx.kb.recommendations:
-        due = rec.review.get("next_review_due")
-        if rec.status != "retired" and due and due < today:
+        due = rec.review_overdue_since(today)
+        if due:
             yield issue("AVN403", rec.where.path, rec.where.pointer + ("review", "next_review_due"),
                         f"{rec.id}: review was due on {due} (as of {today}): review it and set a new date",
                         ids=(rec.id,))

@@ -12,7 +12,7 @@ from avn_kb.findings import Finding
 from avn_kb.model import KnowledgeBase, Recommendation
 from avn_kb.notices import notices
 from avn_kb.report.citations import Numbering, formatted, links
-from avn_kb.resolve import OUTCOMES, Outcome, Resolution
+from avn_kb.resolve import EXCLUSIONS, OUTCOMES, Outcome, Resolution
 
 SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
 
@@ -29,7 +29,7 @@ def _action(rec: Recommendation) -> dict[str, Any]:
     return data
 
 
-def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: bool) -> dict[str, Any]:
+def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: bool, day: str) -> dict[str, Any]:
     rec = outcome.rec
     item: dict[str, Any] = {
         "id": rec.id, "version": rec.version, "status": rec.status, "topic": rec.topic, "title": rec.title,
@@ -56,6 +56,11 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         item["would_be_overridden_by"] = list(outcome.would_be_overridden_by)
     if outcome.conflicts_with:
         item["conflicts_with"] = list(outcome.conflicts_with)
+    overdue = rec.review_overdue_since(day)
+    if overdue:
+        item["review_overdue_since"] = overdue
+    if outcome.exclusion:
+        item["exclusion"] = {"kind": outcome.exclusion.kind, "detail": outcome.exclusion.detail}
     if outcome.load_kg:
         item["load_kg"] = {name: list(rng) for name, rng in outcome.load_kg.items()}
     if explain:
@@ -75,7 +80,8 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
     ordered = sorted((o for o in resolution.outcomes if o.outcome in shown),
                      key=lambda o: (sections.index(o.rec.topic) if o.rec.topic in sections else len(sections),
                                     o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
-    items = [_outcome(o, numbering, audience, explain) for o in ordered]
+    day = resolution.as_of.isoformat()
+    items = [_outcome(o, numbering, audience, explain, day) for o in ordered]
     derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
     manifest = kb.manifest
     references = []
@@ -98,7 +104,10 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
         **({"problems": [_problem(f) for f in problems]} if problems else {}),
         "case": dict(resolution.case),
         "derived": derived,
-        "summary": {outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
+        "summary": {**{outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
+                    "excluded_by_reason": _exclusions(resolution),
+                    "review_overdue": sorted(o.rec.id for o in resolution.outcomes if o.outcome in SHOWN_BY_DEFAULT
+                                             and o.rec.review_overdue_since(day))},
         "recommendations": items,
         "references": references,
     }
@@ -107,3 +116,16 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
 def _problem(finding: Finding) -> dict[str, Any]:
     return {"path": finding.path, "line": finding.line, "column": finding.column, "code": finding.code,
             "message": finding.message}
+
+
+def _exclusions(resolution: Resolution) -> list[dict[str, Any]]:
+    """Excluded recommendations grouped by why (in EXCLUSIONS order), each group with its ids and
+    the dates, statuses or superseding ids: an empty answer explains itself."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for outcome in resolution.by_outcome("excluded"):
+        if outcome.exclusion is not None:
+            details = groups.setdefault(outcome.exclusion.kind, {})
+            details.setdefault(outcome.exclusion.detail, []).append(outcome.rec.id)
+    return [{"reason": kind, "count": sum(len(ids) for ids in groups[kind].values()),
+             "details": [{"detail": detail, "ids": ids} for detail, ids in sorted(groups[kind].items())]}
+            for kind in EXCLUSIONS if kind in groups]

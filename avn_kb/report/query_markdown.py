@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from avn_kb.report.query_text import MARK, details, sections, trace_lines
+from avn_kb.report.query_text import MARK, counts, details, exclusions, overdue, sections, trace_lines
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>&|#])")
 
@@ -25,6 +25,9 @@ def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str
     out += [f"## {escape(str(kb.get('title', kb['id'])))} {escape(str(kb.get('version', '')))}", "",
            f"As of {data['as_of']}; case: " + ", ".join(f"`{escape(k)}` = {escape(str(v))}"
                                                        for k, v in data["case"].items())]
+    summary = data["summary"]
+    out += ["", f"{counts(summary)}."]
+    out += [f"{escape(line)}." for line in (exclusions(summary), overdue(summary)) if line]
     for topic, items in sections(data, section_order):
         out += ["", f"### {escape(labels(topic))}", ""]
         for item in items:

@@ -51,7 +51,33 @@ def details(item: dict[str, Any]) -> list[str]:
         lines.append("CONFLICT with " + ", ".join(item["conflicts_with"]) + " (unresolved in the knowledge base)")
     if item["outcome"] == "excluded":
         lines.append(f"excluded: {item.get('reason', '')}")
+    if item.get("review_overdue_since"):
+        lines.append(f"REVIEW OVERDUE since {item['review_overdue_since']}: this advice may be out of date")
     return lines
+
+
+def counts(summary: dict[str, Any]) -> str:
+    return (f"{summary['applies']} apply, {summary['overridden']} overridden, {summary['undecided']} undecided, "
+            f"{summary['not-applicable']} do not apply, {summary['excluded']} excluded")
+
+
+EXCLUSION_WORDS = {"not-yet-in-force": ("not yet in force", "from"), "ended": ("no longer in force", "ended"),
+                   "superseded": ("superseded", "by"), "status": ("left out by status", "")}
+
+
+def exclusions(summary: dict[str, Any]) -> str:
+    """Why recommendations were excluded, in one line ('' when none were)."""
+    parts = []
+    for group in summary.get("excluded_by_reason", []):
+        words, joiner = EXCLUSION_WORDS[group["reason"]]
+        details = ", ".join(f"{joiner} {d['detail']}".strip() + f" ({len(d['ids'])})" for d in group["details"])
+        parts.append(f"{group['count']} {words}: {details}")
+    return "Excluded: " + "; ".join(parts) if parts else ""
+
+
+def overdue(summary: dict[str, Any]) -> str:
+    ids = summary.get("review_overdue", [])
+    return f"Review overdue on this date: {', '.join(ids)}" if ids else ""
 
 
 def trace_lines(item: dict[str, Any]) -> list[str]:
@@ -79,8 +105,8 @@ def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str
     if data["derived"]:
         out.append(f"Derived: {_facts(data['derived'])}")
     summary = data["summary"]
-    out.append(f"{summary['applies']} apply, {summary['overridden']} overridden, {summary['undecided']} undecided, "
-               f"{summary['not-applicable']} do not apply, {summary['excluded']} excluded")
+    out.append(counts(summary))
+    out += [line for line in (exclusions(summary), overdue(summary)) if line]
     for topic, items in sections(data, section_order):
         out += ["", labels(topic).upper()]
         for item in items:

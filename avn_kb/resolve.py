@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from avn_kb import actions
 from avn_kb.conditions import Condition, Not, Test, evaluate, tests
 from avn_kb.derive import with_derived
+from avn_kb.exercise_loads import loading_exercises
 from avn_kb.gcpause import collector_paused
 from avn_kb.digraph import cyclic_nodes, predecessors, topological_order
 from avn_kb.model import Action, KnowledgeBase, Recommendation, Vocabulary
@@ -54,6 +55,9 @@ class Outcome:
     pending_overrides: tuple[PendingOverride, ...] = ()
     would_be_overridden_by: tuple[str, ...] = ()
     exclusion: Exclusion | None = None
+    # Prescribed exercises that load the affected part on this case: True, or None while a missing
+    # fact leaves it open (avn_kb.exercise_loads).
+    loading_exercises: tuple[tuple[str, bool | None], ...] = ()
 
 
 EXCLUSIONS = ("not-yet-in-force", "ended", "superseded", "status")
@@ -110,9 +114,10 @@ class Resolution:
 
         for i in decision.applies:
             decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=_loads(kb, recs[i], facts),
-                                 conflicts_with=decision.conflicts.get(i, ()))
+                                 conflicts_with=decision.conflicts.get(i, ()),
+                                 loading_exercises=self._loading(recs[i]))
         for i in decision.undecided:
-            decided[i] = self._undecided(i, trace(i))
+            decided[i] = replace(self._undecided(i, trace(i)), loading_exercises=self._loading(recs[i]))
         for i, winners in decision.overridden.items():
             decided[i] = Outcome(recs[i], "overridden", f"overridden by {', '.join(winners)}",
                                  overridden_by=winners, trace=trace(i))
@@ -141,6 +146,10 @@ class Resolution:
         missing = tuple(dict.fromkeys((*own, *(f for p in pending for f in p.missing))))
         return Outcome(rec, "undecided", "; ".join(parts), missing=missing, trace=trace, pending_overrides=pending,
                        would_be_overridden_by=winners)
+
+    def _loading(self, rec: Recommendation) -> tuple[tuple[str, bool | None], ...]:
+        vocabulary = self._kb.vocabulary
+        return loading_exercises(vocabulary, rec.action, self.facts) if vocabulary and rec.action.exercises else ()
 
     def _open_facts(self, i: int) -> tuple[str, ...]:
         """The facts whose absence leaves recommendation i's own condition open ((): it holds)."""

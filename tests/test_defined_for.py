@@ -174,3 +174,16 @@ def test_refusal_exits_2_from_a_real_process(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "avn_kb", "query", "--kb", str(kb), "--set", "site=humeral-head",
                            "--set", "arco_stage=II"], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"avn-kb query: --set: {HUMERAL_ARCO_MESSAGE}\n")
+
+
+def test_coverage_marks_the_cells_that_are_no_case(tmp_path: Path) -> None:
+    kb = planted(tmp_path, (ARCO_AT_THE_HIP,))
+    lines = run_cli("coverage", str(kb)).stdout.splitlines()
+    assert lines[0].endswith("(lower case: only once more facts are known; -: no such case)")
+    assert [line.split() for line in lines[2:]] == [["femoral-head", "Or", "Or", ".r", ".r", ".r"],
+                                                    ["knee", "-", "-", "-", "-", "-"],
+                                                    ["humeral-head", "-", "-", "-", "-", "-"]]
+    cells = json.loads(run_cli("coverage", str(kb), "--format", "json").stdout)["cells"]
+    assert [(c["site"], c["arco_stage"]) for c in cells if c.get("refused")] == [
+        (site, stage) for site in ("knee", "humeral-head") for stage in ("I", "II", "IIIA", "IIIB", "IV")]
+    assert all(c["recommendations"] == [] for c in cells if c.get("refused"))

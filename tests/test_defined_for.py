@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from avn_kb.derive import undefined_here, with_derived
+from avn_kb.loader.knowledge import load_knowledge
 from tests.conftest import run_cli
 from tests.planted_rows import Row, assert_each_code_fails_and_passes, assert_reported_exactly, params
 from tests.test_checks_semantic import (AVOID_RT, RT, RT1_ACTION, RT1_DOES, VOCAB, Edit, Expect, append,
@@ -187,3 +189,16 @@ def test_coverage_marks_the_cells_that_are_no_case(tmp_path: Path) -> None:
     assert [(c["site"], c["arco_stage"]) for c in cells if c.get("refused")] == [
         (site, stage) for site in ("knee", "humeral-head") for stage in ("I", "II", "IIIA", "IIIB", "IV")]
     assert all(c["recommendations"] == [] for c in cells if c.get("refused"))
+
+
+@pytest.mark.parametrize("facts,expected", [
+    pytest.param({"site": "humeral-head"}, {"arco_stage"}, id="another-site"),
+    pytest.param({"site": "femoral-head"}, set(), id="its-site"),
+    pytest.param({}, set(), id="site-unknown"),
+])
+def test_undefined_here_names_the_facts_a_case_cannot_give(tmp_path: Path, facts: dict[str, str],
+                                                            expected: set[str]) -> None:
+    """What the resolver must not ask for ("give arco_stage" at the humeral head)."""
+    vocabulary = load_knowledge(planted(tmp_path, (ARCO_AT_THE_HIP,)), "kb").kb.vocabulary
+    assert vocabulary is not None
+    assert undefined_here(vocabulary, with_derived(vocabulary, facts)) == expected

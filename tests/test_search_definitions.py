@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from avn_kb.casefacts import case_problems
 from avn_kb.conditions import Condition, evaluate, parse
 from avn_kb.conditions import tests as fact_tests
-from avn_kb.derive import NO_VALUE, with_derived
+from avn_kb.derive import NO_VALUE, derive, real_case, with_derived
 from avn_kb.loader.knowledge import load_knowledge
 from avn_kb.logic import CaseSearch
 from avn_kb.model import Fact, Vocabulary
@@ -257,3 +257,20 @@ def test_index_decides_number_bounds_exactly(count: float, site: str | None) -> 
     holds, open_ = index.truth(facts, index.everyone)
     expected = [evaluate(rec.when, facts) for rec in recs]
     assert [True if holds >> i & 1 else None if open_ >> i & 1 else False for i in range(len(recs))] == expected
+
+
+def test_the_search_case_checks_and_oracle_agree_on_what_is_a_case() -> None:
+    """The search's question (real_case), the explained one (derive), the case checks that refuse a
+    query, and the oracle all say the same of every case over these facts."""
+    conditions = [parse({"arco_stage": "I", "pain_score": {"min": 5}, "comorbidities": {"has": "osteoporosis"}})]
+    _, universe = _closure(VOCABULARY, conditions)
+    assert universe == ["arco_stage", "comorbidities", "pain_score", "phase", "site"]
+    options = [[MISSING, *all_values(fact, conditions, VOCABULARY)] for fact in universe]
+    verdicts = set()
+    for combination in product(*options):
+        case = {fact: value for fact, value in zip(universe, combination) if value is not MISSING}
+        real = real_case(VOCABULARY, case)[1]
+        assert real is (derive(VOCABULARY, case)[1] == []) is (case_problems(VOCABULARY, case) == []) \
+            is (real_facts(VOCABULARY, case) is not None), case
+        verdicts.add(real)
+    assert verdicts == {True, False}

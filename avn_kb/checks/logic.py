@@ -18,7 +18,7 @@ from avn_kb import actions
 from avn_kb.checks.context import CheckContext
 from avn_kb.checks.pairs import allowed_values, contradicting_pairs
 from avn_kb.conditions import facts_of
-from avn_kb.derive import derive
+from avn_kb.derive import real_case
 from avn_kb.checks.terms import well_formed
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
@@ -181,8 +181,8 @@ class _Nearby:
         for sample in samples:
             base = {fact: value for fact, value in sample.items() if fact not in self.derived}
             for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, disagree = derive(self.vocabulary, {**base, fact: value})
-                if not disagree and narrow_check(facts) is True and wide_check(facts) is not True:
+                facts, real = real_case(self.vocabulary, {**base, fact: value})
+                if real and narrow_check(facts) is True and wide_check(facts) is not True:
                     return True
         return False
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from avn_kb import actions
 from avn_kb.conditions import Condition, Not, Test, evaluate, tests
-from avn_kb.derive import with_derived
+from avn_kb.derive import NO_VALUE, undefined_here, with_derived
 from avn_kb.exercise_loads import loading_exercises
 from avn_kb.gcpause import collector_paused
 from avn_kb.digraph import cyclic_nodes, predecessors, topological_order
@@ -363,13 +363,26 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     """Resolve the knowledge base for one case (facts already checked against the vocabulary)."""
     day = (as_of or dt.date.today()).isoformat()
     vocabulary = kb.vocabulary
-    facts = with_derived(vocabulary, case) if vocabulary else dict(case)
+    facts = _case_facts(vocabulary, case) if vocabulary else dict(case)
     if index is None or index.kb is not kb:
         index = Index(kb)
     holds, open_ = index.truth(facts, statuses, day)
     decision = _settle(index, holds, open_)
     decision.conflicts.update(_conflicts(index.recommendations, decision.applies))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
+
+
+def _case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any]:
+    """The case plus its derived facts, with every fact the case cannot give (its `defined_for` is
+    false here: ARCO at a site other than the femoral head) decided as empty, as the validator's
+    search reads it: a test for a value of it is false, not open, and no answer asks for it.
+    Repeated until nothing more is decided (an empty fact may decide a derived one)."""
+    facts = with_derived(vocabulary, case)
+    while True:
+        empty = [name for name in undefined_here(vocabulary, facts) if name not in facts]
+        if not empty:
+            return facts
+        facts = with_derived(vocabulary, {**facts, **dict.fromkeys(empty, NO_VALUE)})
 
 
 def _settle(index: Index, holds: int, open_: int) -> _Decision:

@@ -7,6 +7,7 @@ import functools
 from typing import Callable, Iterator
 
 from avn_kb.checks import evidence, graphs, identity, lifecycle, logic, references, terms
+from avn_kb.checks import wording
 from avn_kb.checks.context import CheckContext
 from avn_kb.findings import Finding
 
@@ -41,6 +42,7 @@ CHECKS: dict[str, Check] = {
     "conflicts": logic.check_conflicts,
     "redundancy": logic.check_redundancy,
     "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
+    "dose-wording": wording.check_dose_wording,
     "link-cycles": graphs.check_link_cycles,
     "derivation-cycles": graphs.check_derivation_cycles,
     "dangling-links": _quiet_when_unloaded("recommendations", graphs.check_dangling_links),

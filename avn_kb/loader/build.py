@@ -60,7 +60,8 @@ def _derived(name: str, body: Mapping[str, Any], where: Source) -> DerivedFact:
 
 
 def _intervention(name: str, body: Mapping[str, Any]) -> Intervention:
-    dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"))
+    dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"),
+                                 tuple(spec.get("written_as", ())))
             for param, spec in (body.get("dose") or {}).items()}
     return Intervention(name=name, label=body["label"], dose=dose, levels=tuple(body.get("levels", ())),
                         exercises=tuple(body.get("exercises", ())))

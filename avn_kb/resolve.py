@@ -50,6 +50,9 @@ class Outcome:
     missing: tuple[str, ...] = ()
     overridden_by: tuple[str, ...] = ()
     conflicts_with: tuple[str, ...] = ()
+    # Applying recommendations on the same target whose dose ranges differ but overlap (AVN307 in
+    # the validator): the clinician would be given two doses. (other id, parameters that differ)
+    doses_differ_with: tuple[tuple[str, tuple[str, ...]], ...] = ()
     trace: tuple[TermTrace, ...] = ()
     load_kg: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     pending_overrides: tuple[PendingOverride, ...] = ()
@@ -115,6 +118,7 @@ class Resolution:
         for i in decision.applies:
             decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=_loads(kb, recs[i], facts),
                                  conflicts_with=decision.conflicts.get(i, ()),
+                                 doses_differ_with=decision.doses_differ.get(i, ()),
                                  loading_exercises=self._loading(recs[i]))
         for i in decision.undecided:
             decided[i] = replace(self._undecided(i, trace(i)), loading_exercises=self._loading(recs[i]))
@@ -217,6 +221,7 @@ class _Decision:
     pending: dict[int, tuple[str, ...]]
     would_lose: dict[int, tuple[str, ...]]
     conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -369,6 +374,7 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     holds, open_ = index.truth(facts, statuses, day)
     decision = _settle(index, holds, open_)
     decision.conflicts.update(_conflicts(index.recommendations, decision.applies))
+    decision.doses_differ.update(_doses_differ(index.recommendations, decision.applies))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
 
 
@@ -456,6 +462,27 @@ def _conflicts(recs: tuple[Recommendation, ...], applying: list[int]) -> dict[in
                     clashes.setdefault(i, []).append(recs[j].id)
                     clashes.setdefault(j, []).append(recs[i].id)
     return {i: tuple(others) for i, others in clashes.items()}
+
+
+def _doses_differ(recs: tuple[Recommendation, ...],
+                  applying: list[int]) -> dict[int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """For each applying recommendation whose dose for a parameter differs from (but overlaps)
+    another applying one's on the same target, the others with the parameters that differ."""
+    by_target: dict[str, list[int]] = {}
+    for i in applying:
+        if recs[i].action.dose and recs[i].action.stance == "for":
+            by_target.setdefault(recs[i].action.target, []).append(i)
+    found: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+    for group in by_target.values():
+        if len(group) < 2 or len({tuple(sorted(recs[i].action.dose.items())) for i in group}) < 2:
+            continue  # one dose for all of them: nothing differs (the common case, in one pass)
+        for n, i in enumerate(group):
+            for j in group[n + 1:]:
+                differ = actions.dose_differences(recs[i].action, recs[j].action)
+                if differ:
+                    found.setdefault(i, []).append((recs[j].id, differ))
+                    found.setdefault(j, []).append((recs[i].id, differ))
+    return {i: tuple(others) for i, others in found.items()}
 
 
 def _may_clash(group: list[Action]) -> bool:

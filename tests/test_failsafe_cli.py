@@ -294,3 +294,25 @@ def test_an_exercise_that_loads_the_affected_part_is_marked(tmp_path: Path) -> N
     _, out, _ = _query(kb, "--set", "site=femoral-head", "--set", "phase=chronic", "--format", "json")
     rt = next(r for r in json.loads(out)["recommendations"] if r["id"] == "RT-001")
     assert "loading_exercises" not in rt
+
+
+def test_two_doses_for_one_patient_are_flagged_in_the_answer(tmp_path: Path) -> None:
+    kb = tmp_path / "two"
+    shutil.copytree(MINI, kb)
+    path = kb / "recommendations" / "resistive-training.yaml"
+    text = path.read_text()
+    block = text[text.index("  - id: RT-001"):]
+    copy = block.replace("id: RT-001", "id: RT-002").replace("intensity_pct_1rm: [40, 60]", "intensity_pct_1rm: [60, 80]")
+    path.write_text(text + copy)
+    code, out, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic", "--format", "json")
+    assert code == 0
+    flags = {r["id"]: r.get("doses_differ_with") for r in json.loads(out)["recommendations"]}
+    assert flags == {"RT-001": [{"id": "RT-002", "parameters": ["intensity_pct_1rm"]}],
+                     "RT-002": [{"id": "RT-001", "parameters": ["intensity_pct_1rm"]}]}
+    _, text_answer, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic")
+    assert ("      TWO DOSES: RT-002 also applies with a different intensity_pct_1rm (unresolved in the knowledge "
+            "base: ask the editors which one holds)") in text_answer.splitlines()
+    # The validator refuses the pair (AVN307), with a witness.
+    result = run_cli("validate", str(kb), "--format", "json")
+    assert result.exit_code == 1
+    assert "AVN307" in {f["code"] for f in json.loads(result.stdout)["findings"]}

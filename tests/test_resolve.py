@@ -229,3 +229,18 @@ def test_a_fact_the_case_cannot_give_is_decided_empty_and_never_asked_for(kb: Kn
     # With the site unknown, the stage may still be given: still asked for.
     anywhere = {o.rec.id: o for o in resolve(defined, {}, as_of=DAY).outcomes}
     assert anywhere["MO-009"].outcome == "undecided" and "arco_stage" in anywhere["MO-009"].missing
+
+
+def test_two_applying_doses_that_differ_are_flagged_on_both(kb: KnowledgeBase) -> None:
+    # The issue: a copy of RT-001 at 60-80% beside RT-001's 40-60%: overlapping, so no conflict,
+    # but two doses for one patient (AVN307 in the validator) and the answer says so.
+    rival = _variant(kb, "RT-001", id="RT-002", action=replace(kb.recommendation("RT-001").action,  # type: ignore[union-attr]
+                                                                 dose={"intensity_pct_1rm": (60, 80), "sets": (1, 3)}))
+    resolution = resolve(_with(kb, rival), {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    flags = {o.rec.id: (o.conflicts_with, o.doses_differ_with) for o in resolution.by_outcome("applies")}
+    assert flags == {"RT-001": ((), (("RT-002", ("intensity_pct_1rm",)),)),
+                     "RT-002": ((), (("RT-001", ("intensity_pct_1rm",)),))}
+    same = _variant(kb, "RT-001", id="RT-002")
+    same_flags = {o.rec.id: o.doses_differ_with for o in resolve(_with(kb, same), {"site": "knee", "phase": "chronic"},
+                                                                 as_of=DAY).by_outcome("applies")}
+    assert same_flags == {"RT-001": (), "RT-002": ()}

@@ -56,6 +56,9 @@ def details(item: dict[str, Any]) -> list[str]:
         lines.append("overridden by " + ", ".join(item["overridden_by"]))
     if item.get("conflicts_with"):
         lines.append("CONFLICT with " + ", ".join(item["conflicts_with"]) + " (unresolved in the knowledge base)")
+    for other in item.get("doses_differ_with", []):
+        lines.append(f"TWO DOSES: {other['id']} also applies with a different {', '.join(other['parameters'])} "
+                     "(unresolved in the knowledge base: ask the editors which one holds)")
     if item["outcome"] == "excluded":
         lines.append(f"excluded: {item.get('reason', '')}")
     if item.get("review_overdue_since"):

@@ -34,7 +34,7 @@ test: $(STAMP)
 
 # Property tests with many more generated examples than CI runs.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py tests/test_failsafe.py
 
 # The performance harness (docs/performance.md): against check-jsonschema and zen-engine.
 bench: $(STAMP)

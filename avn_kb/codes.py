@@ -60,6 +60,8 @@ _TABLE = [
     ("AVN304", "warning", "gap: cases with no recommendation for an intervention that always needs one"),
     ("AVN305", "error", "strength direction disagrees with the action"),
     ("AVN306", "warning", "logic question too large to decide within the search limit"),
+    ("AVN307", "error", "two doses for one case: recommendations that can both apply give one dose parameter different, overlapping ranges"),
+    ("AVN308", "error", "statement or plain-language text gives a dose that disagrees with the structured dose"),
     ("AVN309", "error", "approved recommendation prescribes an exercise loading the affected part in a case it admits"),
     ("AVN310", "error", "cycle in overrides, supersedes, derived-fact definitions or defined_for conditions"),
     ("AVN311", "error", "overrides or supersedes a recommendation that does not exist"),

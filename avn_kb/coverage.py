@@ -1,5 +1,6 @@
 """The coverage matrix: for each site and stage, which topics have an approved recommendation
-that applies (or may apply, once more facts are known)."""
+that applies (or may apply, once more facts are known). A cell whose two facts make no case (a
+stage given where it is not `defined_for`) is marked refused and not resolved."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from avn_kb.casefacts import case_problems
 from avn_kb.model import KnowledgeBase
 from avn_kb.resolve import Index, resolve
 
@@ -16,6 +18,7 @@ class Cell:
     applies: tuple[str, ...]   # topics with a recommendation that applies
     possible: tuple[str, ...]  # topics with only undecided recommendations (more facts needed)
     ids: tuple[str, ...]       # the applying recommendations
+    refused: bool = False      # the two facts make no case (see avn_kb.casefacts): nothing to resolve
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ def coverage(kb: KnowledgeBase, row_fact: str = "site", column_fact: str = "arco
     for row in rows:
         for column in columns:
             case: dict[str, Any] = {row_fact: row, column_fact: column}
+            if case_problems(vocabulary, case):
+                cells[(row, column)] = Cell((), (), (), refused=True)
+                continue
             resolution = resolve(kb, case, as_of=as_of, index=index)
             applying = resolution.by_outcome("applies")
             undecided = resolution.by_outcome("undecided")
@@ -61,14 +67,16 @@ def render_text(matrix: Matrix, labels: dict[str, str]) -> str:
     width = max(len(c) for c in matrix.columns)
     cell_width = max(width, len(matrix.topics)) + 1
     row_width = max(len(r) for r in matrix.rows) + 2
+    refused = any(cell.refused for cell in matrix.cells.values())
     out = [f"{matrix.row_fact} x {matrix.column_fact}: " + ", ".join(
-        f"{letters[t]} = {labels.get(t, t)}" for t in matrix.topics) + " (lower case: only once more facts are known)"]
+        f"{letters[t]} = {labels.get(t, t)}" for t in matrix.topics) + " (lower case: only once more facts are known"
+        + ("; -: no such case" if refused else "") + ")"]
     out.append(" " * row_width + "".join(c.ljust(cell_width) for c in matrix.columns))
     for row in matrix.rows:
         line = row.ljust(row_width)
         for column in matrix.columns:
             cell = matrix.cells[(row, column)]
-            text = "".join(letters[t] if t in cell.applies else letters[t].lower() if t in cell.possible else "."
+            text = "-" if cell.refused else "".join(letters[t] if t in cell.applies else letters[t].lower() if t in cell.possible else "."
                            for t in matrix.topics)
             line += text.ljust(cell_width)
         out.append(line.rstrip())
@@ -80,5 +88,6 @@ def as_data(matrix: Matrix) -> dict[str, Any]:
             "columns": {"fact": matrix.column_fact, "values": list(matrix.columns)},
             "topics": list(matrix.topics),
             "cells": [{matrix.row_fact: r, matrix.column_fact: c, "applies": list(cell.applies),
-                       "possible": list(cell.possible), "recommendations": list(cell.ids)}
+                       "possible": list(cell.possible), "recommendations": list(cell.ids),
+                       **({"refused": True} if cell.refused else {})}
                       for (r, c), cell in matrix.cells.items()]}

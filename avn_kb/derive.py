@@ -83,6 +83,22 @@ def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, 
     return result, problems
 
 
+def real_case(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`derive`'s answer without its explanations, for the case search, which asks it at every
+    step: the facts with the derived ones, and whether they make a real case (no disagreement, no
+    fact outside the cases it is defined for)."""
+    result, disagree = derive_values(vocabulary, facts)
+    if disagree:
+        return result, False
+    return result, not any(_undefined(result, name, check) for name, _, check in vocabulary.definitions)
+
+
+def _undefined(facts: Mapping[str, Any], name: str, check: Any) -> bool:
+    """Whether the fact has a value on these facts while its `defined_for` (`check`) is false."""
+    value = facts.get(name)
+    return value is not None and value is not NO_VALUE and check(facts) is False
+
+
 def derive_values(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The case's facts plus every derived fact that can be decided, and the derived facts on which
     the case's facts disagree (ARCO IIIA with Ficat I, say), or whose value given directly differs
@@ -120,9 +136,9 @@ def outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
     the condition stays false on every extension of it."""
     found = []
     for name, condition, check in vocabulary.definitions:
-        value = facts.get(name)
-        if value is None or value is NO_VALUE or check(facts) is not False:
+        if not _undefined(facts, name, check):
             continue
+        value = facts[name]
         has = ", ".join(f"{fact} {_shown(facts[fact])}" for fact in sorted(facts_of(condition)) if fact in facts)
         where = f"is defined only where {describe(condition)}" + (f", and this case has {has}" if has else "")
         if given.get(name) is not None:

@@ -54,7 +54,7 @@ def graph_of(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Graph:
         who = authors(ref.csl).split(",")[0]
         nodes[f"ref:{ref.id}"] = Node(f"ref:{ref.id}", "reference", ref.id, "reference",
                                       (ref.id, _short(f"{who} {year(ref.csl)}" if who else ref.title)))
-    edges: list[Edge] = []
+    edges: dict[Edge, None] = {}  # ordered and deduplicated in one step (a list search is quadratic)
     missing: dict[str, Node] = {}
     for rec in kb.recommendations:
         targets = ([("rec", t, "overrides") for t in rec.overrides] + [("rec", t, "supersedes") for t in rec.supersedes]
@@ -64,9 +64,8 @@ def graph_of(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Graph:
             if key not in nodes and key not in missing:
                 kind = "recommendation" if prefix == "rec" else "reference"
                 missing[key] = Node(key, kind, target, "missing", (target, "missing"))
-            edge = Edge(f"rec:{rec.id}", key, relation)
-            if edge not in edges:  # the same reference cited twice is one edge
-                edges.append(edge)
+            # The same reference cited twice is one edge.
+            edges.setdefault(Edge(f"rec:{rec.id}", key, relation))
     return Graph(tuple(nodes.values()) + tuple(missing.values()), tuple(edges), notes)
 
 

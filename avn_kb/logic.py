@@ -27,7 +27,7 @@ from typing import Any, Iterator, Sequence
 
 from avn_kb.compiled import Check, compile_condition
 from avn_kb.conditions import Condition, Test, conjuncts, describe, tests
-from avn_kb.derive import derive
+from avn_kb.derive import real_case
 from avn_kb.model import Vocabulary
 
 
@@ -137,22 +137,35 @@ class CaseSearch:
         self._validity_inputs |= self._definitions.keys()
         self._validity_inputs |= {t.fact for _, condition, _ in vocabulary.definitions for t in tests(condition)}
 
-    def _axes(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
+    def _axes(self, conditions: Sequence[Condition], complete: bool = True) -> list[tuple[str, list[Any]]]:
+        """The facts to assign and the values that stand for all others. `complete`: the cases
+        are to be judged complete over the facts the conditions read (a search with `not_apply`),
+        so the facts a `defined_for` reads are assigned too, for they decide whether a fact read
+        may be missing. Otherwise they may stay missing: a case with them missing holds the same
+        conditions and is real whenever a case with them is (Kleene monotonicity), so they only
+        lend their thresholds to the facts already assigned."""
         by_fact: dict[str, list[Test]] = {}
-        found = self._validity_tests(_expanded_tests(self.vocabulary, conditions))
+        read = _expanded_tests(self.vocabulary, conditions)
+        found = self._validity_tests(list(read), definitions=True)
+        if not complete and self.vocabulary.definitions:
+            assigned = {test.fact for test in self._validity_tests(list(read), definitions=False)}
+            found = [test for test in found if test.fact in assigned]
         for test in found:
             if test.fact in self.vocabulary.facts:
                 by_fact.setdefault(test.fact, []).append(test)
         axes = [(fact, candidate_values(self.vocabulary, fact, found)) for fact, found in by_fact.items()]
         # Few values first: cuts happen earlier. Name breaks ties so the search is deterministic.
-        axes.sort(key=lambda axis: (len(axis[1]), axis[0]))
+        # Facts with a `defined_for` come after the others, so that when one is reached the facts
+        # its definition reads usually have their values and an undefined one is passed at once.
+        axes.sort(key=lambda axis: (axis[0] in self._definitions, len(axis[1]), axis[0]))
         return axes
 
-    def _validity_tests(self, found: list[Test]) -> list[Test]:
+    def _validity_tests(self, found: list[Test], definitions: bool) -> list[Test]:
         """`found` plus the tests that decide whether a case over its facts is a real case, up to a
         fixed point: every derived fact reading one of the facts can make the case's facts
-        disagree, and the `defined_for` of a fact read can make it undefined; either removes the
-        case, so their tests must choose the values too, even if no condition reads them."""
+        disagree, and (with `definitions`) the `defined_for` of a fact read can make it undefined;
+        either removes the case, so their tests must choose the values too, even if no condition
+        reads them."""
         vocabulary = self.vocabulary
         reads = {test.fact for test in found}
         readers: set[str] = set()  # derived facts whose cases are added
@@ -165,7 +178,7 @@ class CaseSearch:
                     readers.add(derived.name)
                     reads.add(derived.name)
                     more.extend(when for _, when in derived.cases)
-            for name, condition, _ in vocabulary.definitions:
+            for name, condition, _ in vocabulary.definitions if definitions else ():
                 if name in reads and name not in defined:
                     defined.add(name)
                     more.append(condition)
@@ -183,7 +196,7 @@ class CaseSearch:
     def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> Iterator[dict[str, Any]]:
         """Every such case (distinct assignments of the facts read; partial when `not_apply` is
         empty and the rest cannot matter)."""
-        axes = self._consistent(self._axes([*apply, *not_apply]), apply)
+        axes = self._consistent(self._axes([*apply, *not_apply], complete=bool(not_apply)), apply)
         if axes is None:
             return  # some fact has no value every condition that must hold accepts: no case at all
         # Facts on the axes only because a derived fact reading them could make the case disagree:
@@ -230,9 +243,9 @@ class CaseSearch:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
         if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
             raise self.budget.spent()
-        facts, disagree = derive(self.vocabulary, case)
-        if disagree:
-            return  # facts that disagree stay in disagreement on every extension: no real case here
+        facts, real = real_case(self.vocabulary, case)
+        if not real:
+            return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
         results = [check(facts) for check in apply]
         if False in results:
             return
@@ -247,6 +260,9 @@ class CaseSearch:
                 yield dict(case)
             return
         fact, values = axes[depth]
+        definition = self._definitions.get(fact)
+        if definition is not None and definition(facts) is False:
+            values = []  # undefined on this case: every value would make it no case
         for value in values:
             case[fact] = value
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
@@ -286,7 +302,7 @@ class CaseSearch:
         found: list[dict[str, Any]] = []
         for k in range(count if partials else 0):
             case = dict(partials[k % len(partials)])
-            for fact, values in axes:
+            for fact, values in self._filling_order(axes):
                 if fact in case or not values:
                     continue
                 # Rotate through the values so that samples differ (consecutive k, distinct values);
@@ -294,14 +310,21 @@ class CaseSearch:
                 # different collapse values) or a fact undefined.
                 for j in range(len(values)):
                     case[fact] = values[(k + len(fact) + j) % len(values)]
-                    if fact not in self._validity_inputs or not derive(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
                         break
                 else:
                     del case[fact]
-            facts, disagree = derive(self.vocabulary, case)
-            if not disagree and check(facts) is True and facts not in found:
+            facts, real = real_case(self.vocabulary, case)
+            if real and check(facts) is True and facts not in found:
                 found.append(facts)
         return found
+
+    def _filling_order(self, axes: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+        """The axes with the facts that declare `defined_for` last: the facts their definitions
+        read then vary freely from sample to sample (the site), and a defined fact is given where
+        it is defined and left out elsewhere (the stage), rather than pinning every sample to the
+        cases it is defined for."""
+        return sorted(axes, key=lambda axis: axis[0] in self._definitions)
 
     def _direct_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
                       count: int) -> list[dict[str, Any]] | None:
@@ -319,7 +342,10 @@ class CaseSearch:
         if not on_fact.keys() <= {fact for fact, _ in axes}:
             return None
         choices = []
-        for fact, values in axes:
+        # The facts the condition reads first: a fact it does not read then takes a value that
+        # keeps the case real (or stays missing), instead of ruling out the value it needs (a
+        # stage given before the site at which the stage is undefined).
+        for fact, values in sorted(self._filling_order(axes), key=lambda axis: axis[0] not in on_fact):
             accepted = self._accepted(fact, values, on_fact.get(fact, []))
             if not accepted:
                 return None
@@ -333,14 +359,14 @@ class CaseSearch:
                 start = k * stride + len(fact)
                 for j in range(len(accepted)):
                     case[fact] = accepted[(start + j) % len(accepted)]
-                    if fact not in self._validity_inputs or not derive(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
                         break
                 else:
                     if fact in on_fact:
                         return None
                     del case[fact]
-            facts, disagree = derive(self.vocabulary, case)
-            if disagree or check(facts) is not True:
+            facts, real = real_case(self.vocabulary, case)
+            if not real or check(facts) is not True:
                 return None
             if facts not in found:
                 found.append(facts)
@@ -361,7 +387,7 @@ class CaseSearch:
 
     def satisfiable(self, condition: Condition) -> bool:
         # A direct sample is a real case on which the condition holds (checked): no search needed.
-        if self._direct_cases(condition, self._axes([condition]), 1):
+        if self._direct_cases(condition, self._axes([condition], complete=False), 1):
             return True
         return self.find([condition]) is not None
 

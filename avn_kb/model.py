@@ -69,6 +69,7 @@ class DoseParameter:
     low: float
     high: float
     per_kg_of: str | None = None
+    written_as: tuple[str, ...] = ()  # words after a number of it in text ("% of 1RM"): checked by AVN308
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""What every answer, page and export says before anything else: that it was made from a
-knowledge base that did not load whole (the files and findings are listed by the command). Each
-output format shows these lines at its top in its own way (a banner, a JSON field, a comment)."""
+"""What every answer, page and export says before anything else: the manifest's notice (what this
+content is and is not, e.g. demonstration content not reviewed by a clinical board), and that it
+was made from a knowledge base that did not load whole (the files and findings are listed by the
+command). Each output format shows these lines at its top in its own way (a banner, a JSON field,
+a comment, a FHIR meta tag)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ def incomplete_banner(problems: Sequence[Finding]) -> str:
 def notices(kb: KnowledgeBase, problems: Sequence[Finding] = ()) -> tuple[str, ...]:
     """The lines to show at the top of an output made from `kb`."""
     lines: list[str] = []
+    if kb.manifest is not None and kb.manifest.notice:
+        lines.append(" ".join(kb.manifest.notice.split()))
     if problems:
         lines.append(incomplete_banner(problems))
     return tuple(lines)

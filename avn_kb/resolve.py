@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from avn_kb import actions
 from avn_kb.conditions import Condition, Not, Test, evaluate, tests
-from avn_kb.derive import with_derived
+from avn_kb.derive import NO_VALUE, undefined_here, with_derived
+from avn_kb.exercise_loads import loading_exercises
 from avn_kb.gcpause import collector_paused
 from avn_kb.digraph import cyclic_nodes, predecessors, topological_order
 from avn_kb.model import Action, KnowledgeBase, Recommendation, Vocabulary
@@ -49,11 +50,17 @@ class Outcome:
     missing: tuple[str, ...] = ()
     overridden_by: tuple[str, ...] = ()
     conflicts_with: tuple[str, ...] = ()
+    # Applying recommendations on the same target whose dose ranges differ but overlap (AVN307 in
+    # the validator): the clinician would be given two doses. (other id, parameters that differ)
+    doses_differ_with: tuple[tuple[str, tuple[str, ...]], ...] = ()
     trace: tuple[TermTrace, ...] = ()
     load_kg: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     pending_overrides: tuple[PendingOverride, ...] = ()
     would_be_overridden_by: tuple[str, ...] = ()
     exclusion: Exclusion | None = None
+    # Prescribed exercises that load the affected part on this case: True, or None while a missing
+    # fact leaves it open (avn_kb.exercise_loads).
+    loading_exercises: tuple[tuple[str, bool | None], ...] = ()
 
 
 EXCLUSIONS = ("not-yet-in-force", "ended", "superseded", "status")
@@ -110,9 +117,11 @@ class Resolution:
 
         for i in decision.applies:
             decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=_loads(kb, recs[i], facts),
-                                 conflicts_with=decision.conflicts.get(i, ()))
+                                 conflicts_with=decision.conflicts.get(i, ()),
+                                 doses_differ_with=decision.doses_differ.get(i, ()),
+                                 loading_exercises=self._loading(recs[i]))
         for i in decision.undecided:
-            decided[i] = self._undecided(i, trace(i))
+            decided[i] = replace(self._undecided(i, trace(i)), loading_exercises=self._loading(recs[i]))
         for i, winners in decision.overridden.items():
             decided[i] = Outcome(recs[i], "overridden", f"overridden by {', '.join(winners)}",
                                  overridden_by=winners, trace=trace(i))
@@ -141,6 +150,10 @@ class Resolution:
         missing = tuple(dict.fromkeys((*own, *(f for p in pending for f in p.missing))))
         return Outcome(rec, "undecided", "; ".join(parts), missing=missing, trace=trace, pending_overrides=pending,
                        would_be_overridden_by=winners)
+
+    def _loading(self, rec: Recommendation) -> tuple[tuple[str, bool | None], ...]:
+        vocabulary = self._kb.vocabulary
+        return loading_exercises(vocabulary, rec.action, self.facts) if vocabulary and rec.action.exercises else ()
 
     def _open_facts(self, i: int) -> tuple[str, ...]:
         """The facts whose absence leaves recommendation i's own condition open ((): it holds)."""
@@ -208,6 +221,7 @@ class _Decision:
     pending: dict[int, tuple[str, ...]]
     would_lose: dict[int, tuple[str, ...]]
     conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -354,13 +368,27 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     """Resolve the knowledge base for one case (facts already checked against the vocabulary)."""
     day = (as_of or dt.date.today()).isoformat()
     vocabulary = kb.vocabulary
-    facts = with_derived(vocabulary, case) if vocabulary else dict(case)
+    facts = _case_facts(vocabulary, case) if vocabulary else dict(case)
     if index is None or index.kb is not kb:
         index = Index(kb)
     holds, open_ = index.truth(facts, statuses, day)
     decision = _settle(index, holds, open_)
     decision.conflicts.update(_conflicts(index.recommendations, decision.applies))
+    decision.doses_differ.update(_doses_differ(index.recommendations, decision.applies))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
+
+
+def _case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any]:
+    """The case plus its derived facts, with every fact the case cannot give (its `defined_for` is
+    false here: ARCO at a site other than the femoral head) decided as empty, as the validator's
+    search reads it: a test for a value of it is false, not open, and no answer asks for it.
+    Repeated until nothing more is decided (an empty fact may decide a derived one)."""
+    facts = with_derived(vocabulary, case)
+    while True:
+        empty = [name for name in undefined_here(vocabulary, facts) if name not in facts]
+        if not empty:
+            return facts
+        facts = with_derived(vocabulary, {**facts, **dict.fromkeys(empty, NO_VALUE)})
 
 
 def _settle(index: Index, holds: int, open_: int) -> _Decision:
@@ -434,6 +462,27 @@ def _conflicts(recs: tuple[Recommendation, ...], applying: list[int]) -> dict[in
                     clashes.setdefault(i, []).append(recs[j].id)
                     clashes.setdefault(j, []).append(recs[i].id)
     return {i: tuple(others) for i, others in clashes.items()}
+
+
+def _doses_differ(recs: tuple[Recommendation, ...],
+                  applying: list[int]) -> dict[int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """For each applying recommendation whose dose for a parameter differs from (but overlaps)
+    another applying one's on the same target, the others with the parameters that differ."""
+    by_target: dict[str, list[int]] = {}
+    for i in applying:
+        if recs[i].action.dose and recs[i].action.stance == "for":
+            by_target.setdefault(recs[i].action.target, []).append(i)
+    found: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+    for group in by_target.values():
+        if len(group) < 2 or len({tuple(sorted(recs[i].action.dose.items())) for i in group}) < 2:
+            continue  # one dose for all of them: nothing differs (the common case, in one pass)
+        for n, i in enumerate(group):
+            for j in group[n + 1:]:
+                differ = actions.dose_differences(recs[i].action, recs[j].action)
+                if differ:
+                    found.setdefault(i, []).append((recs[j].id, differ))
+                    found.setdefault(j, []).append((recs[i].id, differ))
+    return {i: tuple(others) for i, others in found.items()}
 
 
 def _may_clash(group: list[Action]) -> bool:

@@ -18,7 +18,8 @@ acceptance keep it, as in the base):
   it, and each level) gets a disjoint class path: against in the acute phase, for outside it (as
   `phase: acute` / `not: {phase: acute}` / `not_in` / `in`), and different levels on disjoint
   groups of etiologies. A few recommendations (8%) take the opposite stance so that most
-  interventions have both classes. Doses of one intervention all contain the template's midpoint.
+  interventions have both classes. Every dose of one intervention is the same (that of its first
+  dosed template): two recommendations that can meet must not give different doses (AVN307).
 - Nothing is redundant. Inside a class, recommendations with the same action fix the same number
   k of independent dimensions (site, phase, etiology, haematological malignancy, collapse, a pain
   band, a one-repetition-maximum band, and four comorbidity pairs written with any/all/not), each
@@ -26,8 +27,11 @@ acceptance keep it, as in the base):
   3,000 recommendations, 3 below 30,000, 4 above (more where a group needs it), so that a case
   meets a moderate share of the recommendations.
 - Overrides as in the shipped file (PR-005 over RT-001): a quarter of the approved, dosed
-  recommendations get an exception, a narrower `consider` with a dose of its own and
-  `overrides: [its base]`; some approved ones `supersedes` a retired one on the same target.
+  recommendations get an exception, a narrower `do` with exercises of its own and
+  `overrides: [its base]` (a `do` no template on a dosed intervention has, so that no base gives
+  the same action; exceptions that do share an action fix as many dimensions as each other, each
+  a different set, so none is redundant); some approved ones `supersedes` a retired one on the
+  same target.
 - Each intervention the manifest's policy says always needs a decision gets three `do` catch-alls,
   one per phase (no AVN304).
 
@@ -36,7 +40,9 @@ inside their condition with `rest_seconds: [120, 180]` and no override: exactly 
 
 --prose compact (the default) keeps every field and the shipped citations but cuts each piece of
 prose to its first sentence and at most 50-140 characters: about 1.4 kB per recommendation
-(14 MB for 10,000; the issue's baseline file was 7.4 MB). --prose full keeps the shipped text.
+(14 MB for 10,000; the issue's baseline file was 7.4 MB). --prose full keeps the shipped text,
+whose figures (RT-001's "40-60% of one-repetition maximum") a planted conflict's dose does not
+carry: with --conflicts, full prose also gives AVN308 on the planted recommendations.
 Output is a function of the arguments only: the same seed gives the same bytes.
 """
 
@@ -209,19 +215,18 @@ def _stance(kind: str) -> str:
     return "against" if kind == "avoid" else "for"
 
 
-def _dose(template_dose: dict[str, Any], limits: dict[str, Any], rng: random.Random,
-          narrow: bool = False) -> dict[str, list[int]]:
-    """A dose around the template's that always contains the template's midpoint, so that doses
-    of one intervention never contradict each other."""
-    dose = {}
-    for name, value in template_dose.items():
-        low, high = (value, value) if not isinstance(value, list) else value
-        middle = (low + high) // 2
-        reach = 0 if narrow else 2
-        floor, ceiling = limits[name]["min"], limits[name]["max"]
-        dose[name] = [max(floor, middle - rng.randint(0, max(1, middle - low + reach))),
-                      min(ceiling, middle + rng.randint(0, max(1, high - middle + reach)))]
-    return dose
+def intervention_doses(templates: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Target -> the dose of its first dosed template: the one dose every recommendation on that
+    target gives (a copy each: planted conflicts add to a host's)."""
+    doses: dict[str, dict[str, Any]] = {}
+    for _, template in templates:
+        if "dose" in template["action"]:
+            doses.setdefault(template["action"]["target"], template["action"]["dose"])
+    return doses
+
+
+def _dose_of(target: str, doses: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {name: list(value) if isinstance(value, list) else value for name, value in doses[target].items()}
 
 
 def _key(action: dict[str, Any]) -> tuple[Any, ...]:
@@ -243,31 +248,37 @@ def plan(n: int, conflicts: int, templates: list[tuple[str, dict[str, Any]]], re
     if n < len(planned) + 2 * conflicts:
         raise ValueError(f"--n {n} is too small for {conflicts} conflicts")
     budget = n - len(planned) - conflicts
+    doses = intervention_doses(templates)
     index = 0
     while budget > 0:
         topic, template = templates[index % len(templates)]
         index += 1
-        base = Planned(template, topic, status=template["status"], action=_variant(template, vocabulary, required, rng))
+        base = Planned(template, topic, status=template["status"],
+                       action=_variant(template, vocabulary, required, doses, rng))
         planned.append(base)
         budget -= 1
         if budget > 0 and _can_host(base) and rng.random() < EXCEPTION_RATE:
             planned.append(Planned(template, topic, role="exception", base=base, status="approved"))
             budget -= 1
-    limits = {name: vocabulary["interventions"][name] for name in vocabulary["interventions"]}
-    keys = {_key(p.action) for p in planned if p.action}
+    bases = {_key(p.action) for p in planned if p.role != "exception"}
     for item in planned:
         if item.role == "exception":
             assert item.base is not None
-            intervention = limits[item.base.action["target"]]
-            while True:  # a dose of its own, so no other recommendation gives the same action
-                action = {"kind": "consider", "target": item.base.action["target"],
-                          "dose": _dose(item.template["action"]["dose"], intervention["dose"], rng, narrow=True),
-                          "exercises": sorted(rng.sample(intervention["exercises"], 2))}
-                if _key(action) not in keys:
-                    break
-            keys.add(_key(action))
-            item.action = action
+            item.action = _exception_action(item.base.action["target"], vocabulary, doses, bases, rng)
     return planned
+
+
+def _exception_action(target: str, vocabulary: dict[str, Any], doses: dict[str, dict[str, Any]],
+                      bases: set[tuple[Any, ...]], rng: random.Random) -> dict[str, Any]:
+    """`do` the target at its dose with two exercises: an action no base has (a base with the same
+    action could be implied by the exception, AVN303)."""
+    exercises = vocabulary["interventions"][target]["exercises"]
+    for _ in range(100):
+        action = {"kind": "do", "target": target, "dose": _dose_of(target, doses),
+                  "exercises": sorted(rng.sample(exercises, 2))}
+        if _key(action) not in bases:
+            return action
+    raise ValueError(f"every exception to {target} would repeat the action of a recommendation it narrows")
 
 
 def _can_host(item: Planned) -> bool:
@@ -277,13 +288,13 @@ def _can_host(item: Planned) -> bool:
 
 
 def _variant(template: dict[str, Any], vocabulary: dict[str, Any], required: list[str],
-             rng: random.Random) -> dict[str, Any]:
-    """The template's action with a dose of its own, its exercises varied, and now and then the
-    opposite stance (never on an intervention that always needs a decision: its catch-alls say do)."""
+             doses: dict[str, dict[str, Any]], rng: random.Random) -> dict[str, Any]:
+    """The template's action with the intervention's dose, its exercises varied, and now and then
+    the opposite stance (never on an intervention that always needs a decision: its catch-alls say do)."""
     action = {"kind": template["action"]["kind"], "target": template["action"]["target"]}
     intervention = vocabulary["interventions"][action["target"]]
     if "dose" in template["action"]:
-        action["dose"] = _dose(template["action"]["dose"], intervention["dose"], rng)
+        action["dose"] = _dose_of(action["target"], doses)
     for key in ("level", "exercises"):
         if key in template["action"]:
             action[key] = template["action"][key]
@@ -327,15 +338,31 @@ def assign_conditions(planned: list[Planned], conditions: Conditions, n: int, rn
             seen: set[frozenset[tuple[str, int]]] = set()
             for item in members:
                 item.fixed = _fresh(free, k, seen, rng)
+    taken: dict[tuple[Any, ...], list[frozenset[tuple[str, int]]]] = {}
     for item in planned:
         if item.role == "exception":
             assert item.base is not None
             item.path = item.base.path
-            used = {d for d, _ in item.base.fixed} | _path_dimensions(item.path)
-            extra = rng.choice([d for d in conditions.dimensions if d.name not in used])
-            item.fixed = item.base.fixed | {(extra.name, rng.randrange(extra.count))}
+            item.fixed = _exception_cell(item, conditions, taken.setdefault(_key(item.action), []), rng)
     for item in planned:
         _write_clauses(item, conditions, rng)
+
+
+def _exception_cell(item: Planned, conditions: Conditions, same: list[frozenset[tuple[str, int]]],
+                    rng: random.Random) -> frozenset[tuple[str, int]]:
+    """The base's (dimension, option) pairs and one more, such that no exception with the same
+    action (in `same`, which gets this one) has a set containing it or contained in it: otherwise
+    one of the two would imply the other (AVN303)."""
+    assert item.base is not None
+    used = {d for d, _ in item.base.fixed} | _path_dimensions(item.path)
+    free = [d for d in conditions.dimensions if d.name not in used]
+    for extra in rng.sample(free, len(free)):
+        for option in rng.sample(range(extra.count), extra.count):
+            fixed = item.base.fixed | {(extra.name, option)}
+            if not any(fixed <= other or other <= fixed for other in same):
+                same.append(fixed)
+                return fixed
+    raise ValueError(f"no condition for an exception to {item.base.rec_id or 'a base'} is free of the others")
 
 
 def _write_clauses(item: Planned, conditions: Conditions, rng: random.Random) -> None:

@@ -177,6 +177,12 @@ def conflict_message(a: str, b: str, case: str, does_a: str, does_b: str, why: s
             f"(or `overrides: [{b}]` to {a}) for the one that should win, or narrow a condition")
 
 
+def two_doses_message(a: str, b: str, case: str, ranges: str, target: str = "resistive-training") -> str:
+    return (f"{a} and {b} both apply to {case} with different doses of {target}: {ranges}; make the ranges agree, "
+            f"add `overrides: [{a}]` to {b} (or `overrides: [{b}]` to {a}) for the one that should win, or narrow a "
+            "condition")
+
+
 def gap_message(target: str, case: str, day: str = "2026-06-01") -> str:
     return (f"no approved recommendation on {target} in force on {day} applies to {case}; add one for such "
             "cases (see `avn-kb coverage`)")
@@ -305,8 +311,14 @@ ROWS: list[tuple[str, str, tuple[Edit, ...], tuple[str, ...], tuple[Expect, ...]
                  conflict_message("RT-001", "RT-002", "{phase: chronic, site: knee}", RT1_DOES,
                                   "do resistive-training (sets 5-6)", "sets 1-3 against 5-6"),
                  ("RT-002", "RT-001"), {"phase": "chronic", "site": "knee"}),)),
+    # Ranges that overlap but differ are not a contradiction: two doses for one case (AVN307).
     ("AVN301", "dose-ranges-overlap",
      (append(RT, rt_rec("RT-002", "{site: knee}", "{kind: do, target: resistive-training, dose: {sets: [3, 6]}}")),),
+     (), (Expect("AVN307", "error", RT, "dose: {sets: [3, 6]}", "[3, 6]",
+                 two_doses_message("RT-001", "RT-002", "{phase: chronic, site: knee}", "sets 1-3 against 3-6"),
+                 ("RT-002", "RT-001"), {"phase": "chronic", "site": "knee"}),)),
+    ("AVN301", "dose-ranges-equal",
+     (append(RT, rt_rec("RT-002", "{site: knee}", "{kind: do, target: resistive-training, dose: {sets: [1, 3]}}")),),
      (), ()),
     ("AVN301", "levels-differ",
      (append(OF, of_rec("OF-002", "{site: femoral-head, arco_stage: II}", NWB)),), (),

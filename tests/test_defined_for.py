@@ -6,13 +6,19 @@ compares every finding field of `avn-kb validate --format json`."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from avn_kb.derive import undefined_here, with_derived
+from avn_kb.loader.knowledge import load_knowledge
+from tests.conftest import run_cli
 from tests.planted_rows import Row, assert_each_code_fails_and_passes, assert_reported_exactly, params
 from tests.test_checks_semantic import (AVOID_RT, RT, RT1_ACTION, RT1_DOES, VOCAB, Edit, Expect, append,
-                                        conflict_message, replace, rt_rec)
+                                        conflict_message, planted, replace, rt_rec)
 
 CASES = "cases/basic.yaml"
 ARCO_VALUES = "    values: [I, II, IIIA, IIIB, IV]\n"
@@ -136,3 +142,63 @@ def test_every_code_has_a_failing_and_a_passing_row() -> None:
 def test_defined_for_findings_are_reported_exactly(tmp_path: Path, edits: tuple[Edit, ...],
                                                    expected: tuple[Expect, ...]) -> None:
     assert_reported_exactly(tmp_path, edits, expected)
+
+
+# --- cases from the outside world: query refuses them, naming the fact -----------------------------
+
+HUMERAL_ARCO_MESSAGE = outside("arco_stage", "II", "site is femoral-head", "site humeral-head")
+
+
+@pytest.mark.parametrize("how,expected", [
+    pytest.param(("--set", "site=humeral-head", "--set", "arco_stage=II"), f"--set: {HUMERAL_ARCO_MESSAGE}",
+                 id="set-options"),
+    pytest.param(("{case}",), "{case}:2:13: " + HUMERAL_ARCO_MESSAGE, id="case-file"),
+    pytest.param(("--batch", "{batch}"), "{batch}:1: " + HUMERAL_ARCO_MESSAGE, id="batch-line"),
+])
+def test_query_refuses_a_fact_outside_its_definition(tmp_path: Path, how: tuple[str, ...], expected: str) -> None:
+    kb = planted(tmp_path, (ARCO_AT_THE_HIP,))
+    (tmp_path / "case.yaml").write_text("site: humeral-head\narco_stage: II\n")
+    (tmp_path / "cases.jsonl").write_text('{"site": "humeral-head", "arco_stage": "II"}\n')
+    paths = {"case": str(tmp_path / "case.yaml"), "batch": str(tmp_path / "cases.jsonl")}
+    result = run_cli("query", "--kb", str(kb), *(arg.format(**paths) for arg in how))
+    assert (result.exit_code, result.stderr.splitlines()) == (2, [f"avn-kb query: {expected.format(**paths)}"])
+
+
+def test_query_accepts_the_fact_where_its_condition_is_unknown(tmp_path: Path) -> None:
+    kb = planted(tmp_path, (ARCO_AT_THE_HIP,))
+    result = run_cli("query", "--kb", str(kb), "--set", "arco_stage=II", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["case"] == {"arco_stage": "II"}
+
+
+def test_refusal_exits_2_from_a_real_process(tmp_path: Path) -> None:
+    kb = planted(tmp_path, (ARCO_AT_THE_HIP,))
+    done = subprocess.run([sys.executable, "-m", "avn_kb", "query", "--kb", str(kb), "--set", "site=humeral-head",
+                           "--set", "arco_stage=II"], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", f"avn-kb query: --set: {HUMERAL_ARCO_MESSAGE}\n")
+
+
+def test_coverage_marks_the_cells_that_are_no_case(tmp_path: Path) -> None:
+    kb = planted(tmp_path, (ARCO_AT_THE_HIP,))
+    lines = run_cli("coverage", str(kb)).stdout.splitlines()
+    assert lines[0].endswith("(lower case: only once more facts are known; -: no such case)")
+    assert [line.split() for line in lines[2:]] == [["femoral-head", "Or", "Or", ".r", ".r", ".r"],
+                                                    ["knee", "-", "-", "-", "-", "-"],
+                                                    ["humeral-head", "-", "-", "-", "-", "-"]]
+    cells = json.loads(run_cli("coverage", str(kb), "--format", "json").stdout)["cells"]
+    assert [(c["site"], c["arco_stage"]) for c in cells if c.get("refused")] == [
+        (site, stage) for site in ("knee", "humeral-head") for stage in ("I", "II", "IIIA", "IIIB", "IV")]
+    assert all(c["recommendations"] == [] for c in cells if c.get("refused"))
+
+
+@pytest.mark.parametrize("facts,expected", [
+    pytest.param({"site": "humeral-head"}, {"arco_stage"}, id="another-site"),
+    pytest.param({"site": "femoral-head"}, set(), id="its-site"),
+    pytest.param({}, set(), id="site-unknown"),
+])
+def test_undefined_here_names_the_facts_a_case_cannot_give(tmp_path: Path, facts: dict[str, str],
+                                                            expected: set[str]) -> None:
+    """What the resolver must not ask for ("give arco_stage" at the humeral head)."""
+    vocabulary = load_knowledge(planted(tmp_path, (ARCO_AT_THE_HIP,)), "kb").kb.vocabulary
+    assert vocabulary is not None
+    assert undefined_here(vocabulary, with_derived(vocabulary, facts)) == expected

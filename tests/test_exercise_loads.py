@@ -85,6 +85,14 @@ ROWS: list[Row] = [
      (Expect("AVN122", "error", VOCAB, "loads: {site: hip}", "hip",
              "resistive-training exercise leg-press: 'hip' is not a value of site (femoral-head, knee, humeral-head)",
              ("resistive-training exercise leg-press",)),)),
+    ("AVN111", "misspelt-loads", (exercises("{id: leg-press, load: {site: knee}}"),),
+     (Expect("AVN111", "error", VOCAB, "load: {site: knee}", "load",
+             "interventions.resistive-training.exercises[0]: unknown field 'load' (allowed: description, id, label, "
+             "loads): remove or rename it"),
+      # The intervention is not built, so what refers to it is judged against the rest of the vocabulary.
+      Expect("AVN123", "error", "references.yaml", "covers: [resistive-training]", "resistive-training",
+             "williams-2007-aha: covers 'resistive-training', which is not a declared intervention",
+             ("williams-2007-aha",)))),
     ("AVN120", "declared-twice", (exercises("leg-press", "{id: leg-press, loads: {site: knee}}"),),
      (Expect("AVN120", "error", VOCAB, "- {id: leg-press, loads", "{",
              "resistive-training: exercise 'leg-press' is declared more than once: keep one declaration"),)),

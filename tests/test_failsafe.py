@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import random
 from typing import Any, Iterator, Mapping
 
@@ -30,6 +31,8 @@ from tests.conftest import SHIPPED
 DAY = dt.date(2027, 6, 1)
 DECIDED = ("applies", "overridden", "not-applicable")
 MAX_COMPLETIONS = 3000  # beyond this, a fixed random sample of the completions
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) tries 25 times the partial cases.
+EXAMPLES = 40 * (25 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 1)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ def _decided(kb: KnowledgeBase, index: Index, case: Mapping[str, Any]) -> dict[s
     return {o.rec.id: o.outcome for o in resolve(kb, case, as_of=DAY, index=index).outcomes}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_shipped_answers_hold_for_every_completion(shipped: tuple[KnowledgeBase, Index], data: st.DataObject) -> None:

@@ -234,3 +234,85 @@ def test_exclusions_by_status_ended_and_superseded(with_override: Path) -> None:
     lines = out.splitlines()
     assert "Excluded: 1 no longer in force: ended 2026-03-01 (1)" in lines
     assert "      excluded: not in force on 2026-06-01: ended on 2026-03-01" in lines
+
+
+# ------------------------------------------------------------------------------------------------
+# The manifest's notice on every output; exercises that load the affected part marked in answers
+# ------------------------------------------------------------------------------------------------
+
+NOTICE = "Demonstration content: not reviewed by a clinical board."
+
+
+@pytest.fixture
+def with_notice(tmp_path: Path) -> Path:
+    kb = tmp_path / "noticed"
+    shutil.copytree(MINI, kb)
+    manifest = kb / "kb.yaml"
+    manifest.write_text(manifest.read_text().replace("released: ", f"notice: >-\n  {NOTICE}\nreleased: ", 1))
+    return kb
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_the_notice_comes_first_in_every_output(with_notice: Path, tmp_path: Path, command: str) -> None:
+    result = run_cli(*_args(command, with_notice, tmp_path))
+    assert result.exit_code in (0, 1), result.stderr
+    if command == "render":
+        page = (tmp_path / "site" / "index.html").read_text()
+        assert f'<p class="notice" role="note"><strong>{NOTICE}</strong></p><h1>' in page
+    elif command == "export fhir":
+        assert json.loads(result.stdout)["meta"]["tag"] == [
+            {"system": "https://avn-kb.org/fhir/notice", "code": "notice", "display": NOTICE}]
+    elif command == "graph":
+        assert result.stdout.startswith(f"// {NOTICE}\ndigraph")
+    else:
+        assert result.stdout.startswith(f"{NOTICE}\n")
+
+
+def test_the_notice_in_json_and_markdown_answers(with_notice: Path) -> None:
+    _, out, _ = _query(with_notice, "--set", "site=knee", "--format", "json")
+    assert json.loads(out)["notices"] == [NOTICE]
+    _, out, _ = _query(with_notice, "--set", "site=knee", "--format", "markdown")
+    assert out.startswith(f"> **{NOTICE}**\n")
+
+
+def test_an_exercise_that_loads_the_affected_part_is_marked(tmp_path: Path) -> None:
+    kb = tmp_path / "loads"
+    shutil.copytree(MINI, kb)
+    vocabulary = kb / "vocabulary.yaml"
+    vocabulary.write_text(vocabulary.read_text().replace(
+        "exercises: [leg-press, bench-press]",
+        "exercises:\n      - {id: leg-press, loads: {site: knee}}\n      - bench-press"))
+    code, out, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic", "--format", "json")
+    assert code == 0
+    rt = next(r for r in json.loads(out)["recommendations"] if r["id"] == "RT-001")
+    assert rt["loading_exercises"] == [{"exercise": "leg-press", "loads": True}]
+    _, text, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic")
+    assert "      CAUTION: loads the affected part in this case: leg-press; leave out or adapt" in text.splitlines()
+    _, out, _ = _query(kb, "--set", "region=lower-limb", "--set", "phase=chronic", "--format", "json")
+    rt = next(r for r in json.loads(out)["recommendations"] if r["id"] == "RT-001")
+    assert rt["loading_exercises"] == [{"exercise": "leg-press", "loads": None}]
+    _, out, _ = _query(kb, "--set", "site=femoral-head", "--set", "phase=chronic", "--format", "json")
+    rt = next(r for r in json.loads(out)["recommendations"] if r["id"] == "RT-001")
+    assert "loading_exercises" not in rt
+
+
+def test_two_doses_for_one_patient_are_flagged_in_the_answer(tmp_path: Path) -> None:
+    kb = tmp_path / "two"
+    shutil.copytree(MINI, kb)
+    path = kb / "recommendations" / "resistive-training.yaml"
+    text = path.read_text()
+    block = text[text.index("  - id: RT-001"):]
+    copy = block.replace("id: RT-001", "id: RT-002").replace("intensity_pct_1rm: [40, 60]", "intensity_pct_1rm: [60, 80]")
+    path.write_text(text + copy)
+    code, out, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic", "--format", "json")
+    assert code == 0
+    flags = {r["id"]: r.get("doses_differ_with") for r in json.loads(out)["recommendations"]}
+    assert flags == {"RT-001": [{"id": "RT-002", "parameters": ["intensity_pct_1rm"]}],
+                     "RT-002": [{"id": "RT-001", "parameters": ["intensity_pct_1rm"]}]}
+    _, text_answer, _ = _query(kb, "--set", "site=knee", "--set", "phase=chronic")
+    assert ("      TWO DOSES: RT-002 also applies with a different intensity_pct_1rm (unresolved in the knowledge "
+            "base: ask the editors which one holds)") in text_answer.splitlines()
+    # The validator refuses the pair (AVN307), with a witness.
+    result = run_cli("validate", str(kb), "--format", "json")
+    assert result.exit_code == 1
+    assert "AVN307" in {f["code"] for f in json.loads(result.stdout)["findings"]}

@@ -158,10 +158,10 @@ def _thresholds(conditions: list[Condition], fact: str) -> set[float]:
             for b in (t.low, t.high) if b is not None}
 
 
-def _all_values(fact: str, conditions: list[Condition]) -> list[Any]:
+def _all_values(fact: str, conditions: list[Condition], vocabulary: Vocabulary = VOCABULARY) -> list[Any]:
     """Every value of the fact, or (for a real number) a grid: the bounds, every threshold, and
     points just beside and between them."""
-    declared = VOCABULARY.facts[fact]
+    declared = vocabulary.facts[fact]
     if declared.type == "enum":
         return list(declared.values)
     if declared.type == "boolean":

@@ -202,3 +202,45 @@ def test_golden_cases_of_the_mini_knowledge_base(kb: KnowledgeBase, tmp_path: Pa
     runs = run_all(kb, DAY)
     assert [(r.case.id, r.failures) for r in runs] == [("CASE-001", ()), ("CASE-002", ())]
     assert unexercised(kb, runs) == []
+
+
+def _defined_for_femoral_head(kb: KnowledgeBase) -> KnowledgeBase:
+    """The mini knowledge base with arco_stage defined only at the femoral head, and a
+    recommendation that reads collapse alone."""
+    vocabulary = kb.vocabulary
+    assert vocabulary is not None
+    facts = dict(vocabulary.facts)
+    facts["arco_stage"] = replace(facts["arco_stage"], defined_for=parse({"site": "femoral-head"}))
+    collapsed = _variant(kb, "OF-001", id="MO-009", when=parse({"collapse": "post-collapse"}))
+    return replace(kb, vocabulary=replace(vocabulary, facts=facts), recommendations=kb.recommendations + (collapsed,))
+
+
+def test_a_fact_the_case_cannot_give_is_decided_empty_and_never_asked_for(kb: KnowledgeBase) -> None:
+    # At the knee arco_stage cannot be given, so collapse (read from it alone here) has no value:
+    # what needs it does not apply, rather than waiting for a fact the case checks would refuse.
+    defined = _defined_for_femoral_head(kb)
+    resolution = resolve(defined, {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    outcomes = {o.rec.id: o for o in resolution.outcomes}
+    assert outcomes["MO-009"].outcome == "not-applicable"
+    assert all("arco_stage" not in o.missing for o in resolution.outcomes)
+    # Where it can be given, it is asked for.
+    at_hip = {o.rec.id: o for o in resolve(defined, {"site": "femoral-head"}, as_of=DAY).outcomes}
+    assert (at_hip["MO-009"].outcome, at_hip["MO-009"].missing) == ("undecided", ("arco_stage",))
+    # With the site unknown, the stage may still be given: still asked for.
+    anywhere = {o.rec.id: o for o in resolve(defined, {}, as_of=DAY).outcomes}
+    assert anywhere["MO-009"].outcome == "undecided" and "arco_stage" in anywhere["MO-009"].missing
+
+
+def test_two_applying_doses_that_differ_are_flagged_on_both(kb: KnowledgeBase) -> None:
+    # The issue: a copy of RT-001 at 60-80% beside RT-001's 40-60%: overlapping, so no conflict,
+    # but two doses for one patient (AVN307 in the validator) and the answer says so.
+    rival = _variant(kb, "RT-001", id="RT-002", action=replace(kb.recommendation("RT-001").action,  # type: ignore[union-attr]
+                                                                 dose={"intensity_pct_1rm": (60, 80), "sets": (1, 3)}))
+    resolution = resolve(_with(kb, rival), {"site": "knee", "phase": "chronic"}, as_of=DAY)
+    flags = {o.rec.id: (o.conflicts_with, o.doses_differ_with) for o in resolution.by_outcome("applies")}
+    assert flags == {"RT-001": ((), (("RT-002", ("intensity_pct_1rm",)),)),
+                     "RT-002": ((), (("RT-001", ("intensity_pct_1rm",)),))}
+    same = _variant(kb, "RT-001", id="RT-002")
+    same_flags = {o.rec.id: o.doses_differ_with for o in resolve(_with(kb, same), {"site": "knee", "phase": "chronic"},
+                                                                 as_of=DAY).by_outcome("applies")}
+    assert same_flags == {"RT-001": (), "RT-002": ()}

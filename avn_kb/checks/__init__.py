@@ -7,6 +7,7 @@ import functools
 from typing import Callable, Iterator
 
 from avn_kb.checks import evidence, exercises, graphs, identity, lifecycle, logic, references, terms
+from avn_kb.checks import wording
 from avn_kb.checks.context import CheckContext
 from avn_kb.findings import Finding
 
@@ -42,6 +43,7 @@ CHECKS: dict[str, Check] = {
     "redundancy": logic.check_redundancy,
     "loading-exercises": exercises.check_loading_exercises,
     "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
+    "dose-wording": wording.check_dose_wording,
     "link-cycles": graphs.check_link_cycles,
     "derivation-cycles": graphs.check_derivation_cycles,
     "definition-cycles": graphs.check_definition_cycles,

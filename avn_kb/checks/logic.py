@@ -1,6 +1,7 @@
 """Logic over the case space, decided exactly (see avn_kb/logic.py and docs/checks.md):
 AVN301 conflicts with a witness case, AVN302 conditions that never hold, AVN303 redundancy,
-AVN304 gaps, AVN305 strength direction against the action, AVN306 a question too large to decide.
+AVN304 gaps, AVN305 strength direction against the action, AVN306 a question too large to decide,
+AVN307 two different (overlapping) doses for one case, with a witness case.
 
 Passing:  RT-001 do resistive-training when {phase: {not_in: [acute]}};
           PR-001 avoid resistive-training when {phase: acute}            (never both)
@@ -8,6 +9,10 @@ Failing:  RT-001 do resistive-training when {region: lower-limb};
           PR-004 avoid resistive-training when {comorbidities: {has: thrombocytopenia}}
           -> AVN301 with witness {site: femoral-head, comorbidities: [thrombocytopenia]}
           unless one lists the other in `overrides`.
+Failing:  RT-001 consider resistive-training (intensity_pct_1rm [40, 60]) when {region: lower-limb};
+          RT-009 consider resistive-training (intensity_pct_1rm [60, 80]) when {site: knee}
+          -> AVN307 with witness {site: knee} (so does 50 beside [40, 60]; the same range twice gives
+          nothing, and ranges that do not meet, [40, 60] beside [70, 80], are AVN301).
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from typing import Any, Iterator
 
 from avn_kb import actions
 from avn_kb.checks.context import CheckContext
-from avn_kb.checks.pairs import allowed_values, contradicting_pairs
+from avn_kb.checks.pairs import allowed_values, clashing_pairs
 from avn_kb.conditions import facts_of
-from avn_kb.derive import derive
+from avn_kb.derive import real_case
 from avn_kb.checks.terms import well_formed
 from avn_kb.findings import Finding, issue
 from avn_kb.logic import CaseSearch, SearchTooLarge
@@ -62,6 +67,9 @@ def _related(links: dict[str, set[str]], a: str, b: str) -> bool:
 
 
 def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
+    """AVN301 for actions that contradict, AVN307 for doses that differ but overlap: both are
+    pairs that can apply to one case, neither overriding the other. One pass over the candidate
+    pairs of `clashing_pairs` decides both, so that a pair is reported once, under one code."""
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
@@ -74,9 +82,10 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
     for rec in recs:
         by_target.setdefault(rec.action.target, []).append(rec)
     for group in by_target.values():
-        for a, b in contradicting_pairs(group, vocabulary):
+        for a, b in clashing_pairs(group, vocabulary):
             why = actions.contradiction(a.action, b.action)
-            if why is None or not _windows_overlap(a, b):
+            differences = () if why else actions.dose_differences(a.action, b.action)
+            if not (why or differences) or not _windows_overlap(a, b):
                 continue
             if _related(resolved, a.id, b.id):
                 continue
@@ -85,12 +94,25 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
             except SearchTooLarge as err:
                 yield _too_large(b, f"whether {a.id} and {b.id} can both apply", err)
                 continue
-            if witness is not None:
+            if witness is not None and differences:
+                yield _two_doses(a, b, differences, witness)
+            elif witness is not None:
                 yield issue("AVN301", b.where.path, b.where.pointer + ("when",),
                             f"{a.id} and {b.id} both apply to {show_case(witness)}: {actions.describe(a.action)} "
                             f"vs {actions.describe(b.action)} ({why}); add `overrides: [{a.id}]` to {b.id} (or "
                             f"`overrides: [{b.id}]` to {a.id}) for the one that should win, or narrow a condition",
                             ids=(b.id, a.id), witness=witness)
+
+
+def _two_doses(a: Recommendation, b: Recommendation, names: tuple[str, ...],
+               witness: dict[str, Any]) -> Finding:
+    ranges = ", ".join(f"{name} {actions.span(*a.action.dose[name])} against {actions.span(*b.action.dose[name])}"
+                       for name in names)
+    return issue("AVN307", b.where.path, b.where.pointer + ("action", "dose", names[0]),
+                 f"{a.id} and {b.id} both apply to {show_case(witness)} with different doses of "
+                 f"{b.action.target}: {ranges}; make the ranges agree, add `overrides: [{a.id}]` to {b.id} (or "
+                 f"`overrides: [{b.id}]` to {a.id}) for the one that should win, or narrow a condition",
+                 ids=(b.id, a.id), witness=witness)
 
 
 def _too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Finding:
@@ -181,8 +203,8 @@ class _Nearby:
         for sample in samples:
             base = {fact: value for fact, value in sample.items() if fact not in self.derived}
             for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, disagree = derive(self.vocabulary, {**base, fact: value})
-                if not disagree and narrow_check(facts) is True and wide_check(facts) is not True:
+                facts, real = real_case(self.vocabulary, {**base, fact: value})
+                if real and narrow_check(facts) is True and wide_check(facts) is not True:
                     return True
         return False
 

@@ -1,7 +1,8 @@
 """Which pairs of recommendations on one target could conflict, found with bitsets, not pair by pair.
 
-A pair is a conflict candidate when (1) the two actions contradict and (2) the top-level demands
-of the two conditions are compatible (they might both hold). Both are computed per recommendation
+A pair is a conflict candidate when (1) the two actions contradict, or (for `clashing_pairs`)
+give the same dose parameter different but overlapping ranges, and (2) the top-level demands of
+the two conditions are compatible (they might both hold). Both are computed per recommendation
 as a bitset over the recommendations of its target, so a knowledge base with thousands of
 recommendations per target costs a few integer operations per recommendation instead of a million
 pair comparisons (1.26 million at 10,000 recommendations, 8 s):
@@ -9,6 +10,8 @@ pair comparisons (1.26 million at 10,000 recommendations, 8 s):
 - contradiction (see avn_kb.actions.contradiction): the other stance; for `for` actions, another
   level, or a dose range of the same parameter lying wholly below or above (prefix and suffix
   bitsets over the sorted bounds);
+- a dose difference (see avn_kb.actions.dose_differences): another `for` action setting one of the
+  parameters to a range that neither lies wholly below nor above ours, nor equals it;
 - compatibility: for each enum or boolean fact the recommendation restricts, the recommendations
   allowing one of its values or not restricting the fact (an inverted index of bitsets).
 
@@ -18,7 +21,7 @@ Number and set demands are compared only for the candidates; the exact search de
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from avn_kb.conditions import Condition, Not, Test, conjuncts
@@ -91,9 +94,15 @@ class _Bounds:
     def above(self, value: float) -> int:
         return self.cumulative[-1] & ~self.cumulative[bisect_right(self.values, value)]
 
+    def overlapping(self, low: float, high: float, lows: _Bounds) -> int:
+        """With self the upper bounds and `lows` the lower ones of the same parameter: the
+        recommendations whose range meets [low, high] (ends below it nowhere, starts above it nowhere)."""
+        return self.cumulative[-1] & ~self.below(low) & ~lows.above(high)
+
 
 class _Contradictions:
-    """For one target's recommendations: whose action contradicts whose, as bitsets."""
+    """For one target's recommendations: whose action contradicts whose, and whose dose differs
+    from whose without contradicting it, as bitsets."""
 
     def __init__(self, group: list[Recommendation]) -> None:
         size = len(group)
@@ -101,6 +110,7 @@ class _Contradictions:
         by_level: dict[str, list[int]] = {}
         lows: dict[str, dict[float, list[int]]] = {}
         highs: dict[str, dict[float, list[int]]] = {}
+        ranges: dict[str, dict[tuple[float, float], list[int]]] = {}
         for i, rec in enumerate(group):
             action = rec.action
             by_stance.setdefault(action.stance, []).append(i)
@@ -110,11 +120,14 @@ class _Contradictions:
                 for name, (low, high) in action.dose.items():
                     lows.setdefault(name, {}).setdefault(low, []).append(i)
                     highs.setdefault(name, {}).setdefault(high, []).append(i)
+                    ranges.setdefault(name, {}).setdefault((low, high), []).append(i)
         self.stance = {stance: bitset(found, size) for stance, found in by_stance.items()}
         self.level = {level: bitset(found, size) for level, found in by_level.items()}
         self.leveled = bitset((i for found in by_level.values() for i in found), size)
         self.lows = {name: _Bounds(found, size) for name, found in lows.items()}
         self.highs = {name: _Bounds(found, size) for name, found in highs.items()}
+        self.ranges = {name: {span: bitset(found, size) for span, found in by_span.items()}
+                       for name, by_span in ranges.items()}
 
     def of(self, rec: Recommendation) -> int:
         """The recommendations whose action contradicts this one's."""
@@ -131,6 +144,17 @@ class _Contradictions:
         for name, (low, high) in action.dose.items():
             # Another `for` action's range of this parameter ends below ours starts, or starts above ours ends.
             found |= self.highs[name].below(low) | self.lows[name].above(high)
+        return found
+
+    def differing_doses(self, rec: Recommendation) -> int:
+        """The `for` recommendations giving one of this one's dose parameters another range that
+        overlaps it: two doses for one patient, without a contradiction."""
+        action = rec.action
+        if action.stance != "for":
+            return 0
+        found = 0
+        for name, (low, high) in action.dose.items():
+            found |= self.highs[name].overlapping(low, high, self.lows[name]) & ~self.ranges[name][(low, high)]
         return found
 
 
@@ -170,12 +194,28 @@ def contradicting_pairs(group: list[Recommendation],
     """Pairs of one target's recommendations whose actions contradict and whose top-level demands
     are compatible: the only pairs that can conflict. Each pair once, (earlier, later) in the order
     of `group`, ordered by the earlier then the later."""
+    return _compatible_pairs(group, vocabulary, _Contradictions.of)
+
+
+def clashing_pairs(group: list[Recommendation],
+                   vocabulary: Vocabulary) -> Iterator[tuple[Recommendation, Recommendation]]:
+    """As `contradicting_pairs`, and also the pairs whose actions give a dose parameter different
+    but overlapping ranges: every pair that could give one patient two different instructions."""
+    return _compatible_pairs(group, vocabulary,
+                             lambda found, rec: found.of(rec) | found.differing_doses(rec))
+
+
+def _compatible_pairs(group: list[Recommendation], vocabulary: Vocabulary,
+                      wanted: Callable[[_Contradictions, Recommendation], int],
+                      ) -> Iterator[tuple[Recommendation, Recommendation]]:
+    """The pairs (earlier, later) whose later member is among `wanted` of the earlier (a
+    symmetric relation, as a bitset over `group`) and whose top-level demands are compatible."""
     allowed = [allowed_values(vocabulary, rec.when) for rec in group]
     contradictions = _Contradictions(group)
     compatibility = _Compatibility(group, allowed)
     for i, rec in enumerate(group):
         later = compatibility.everyone & ~((2 << i) - 1)
-        candidates = contradictions.of(rec) & later
+        candidates = wanted(contradictions, rec) & later
         if not candidates:
             continue
         for j in positions_of(candidates & compatibility.of(allowed[i])):

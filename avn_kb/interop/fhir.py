@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from avn_kb import actions, conditions
@@ -94,13 +96,29 @@ def _related_citation(citation: Citation, ref: Reference | None, version: str) -
     return artifact
 
 
-def _related(rec: Recommendation, kb: KnowledgeBase, version: str, base: str) -> list[dict[str, Any]]:
-    references = {ref.id: ref for ref in kb.references}
-    related = [_related_citation(c, references.get(c.ref), version) for c in rec.citations]
+@dataclass(frozen=True)
+class Lookup:
+    """What every resource of one export looks up: the references by id, and who supersedes
+    whom. Built once per Bundle (rebuilding it per recommendation made the export quadratic)."""
+
+    references: Mapping[str, Reference]
+    superseded_by: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase) -> "Lookup":
+        superseded_by: dict[str, list[str]] = {}
+        for rec in kb.recommendations:
+            for old in rec.supersedes:
+                superseded_by.setdefault(old, []).append(rec.id)
+        return cls({ref.id: ref for ref in kb.references}, {k: tuple(v) for k, v in superseded_by.items()})
+
+
+def _related(rec: Recommendation, lookup: Lookup, version: str, base: str) -> list[dict[str, Any]]:
+    related = [_related_citation(c, lookup.references.get(c.ref), version) for c in rec.citations]
     forward, backward = SUPERSEDES[version]
     related += [{"type": forward, "label": old, "resource": f"{base}/PlanDefinition/{old}"} for old in rec.supersedes]
-    related += [{"type": backward, "label": other.id, "resource": f"{base}/PlanDefinition/{other.id}"}
-                for other in kb.recommendations if rec.id in other.supersedes]
+    related += [{"type": backward, "label": newer, "resource": f"{base}/PlanDefinition/{newer}"}
+                for newer in lookup.superseded_by.get(rec.id, ())]
     return related
 
 
@@ -119,8 +137,9 @@ def _label(kb: KnowledgeBase, section: str, name: str) -> str:
     return intervention.label if intervention else name
 
 
-def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: str) -> dict[str, Any]:
-    """The PlanDefinition of one recommendation."""
+def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: str,
+                    lookup: Lookup | None = None) -> dict[str, Any]:
+    """The PlanDefinition of one recommendation (`lookup`: Lookup.of(kb), passed when exporting many)."""
     action: dict[str, Any] = {
         "extension": [
             _coded(STRENGTH_EXTENSION, STRENGTH_SYSTEM, *STRENGTH[rec.strength]),
@@ -149,7 +168,7 @@ def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: 
         "topic": [{"coding": [{"system": f"{base}/CodeSystem/topic", "code": rec.topic}],
                    "text": _label(kb, "topics", rec.topic)}],
         "reviewer": _reviewers(rec, kb),
-        "relatedArtifact": _related(rec, kb, version, base),
+        "relatedArtifact": _related(rec, lookup or Lookup.of(kb), version, base),
         "action": [action],
     }
     return {key: value for key, value in resource.items() if value != []}
@@ -180,8 +199,9 @@ def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE,
         raise ValueError(f"FHIR version {version!r} is not one of {', '.join(VERSIONS)}")
     base = base.rstrip("/")
     entries = []
+    lookup = Lookup.of(kb)
     for rec in kb.recommendations:
-        for resource in (plan_definition(rec, kb, version, base), activity_definition(rec, kb, base)):
+        for resource in (plan_definition(rec, kb, version, base, lookup), activity_definition(rec, kb, base)):
             entries.append({"fullUrl": resource["url"], "resource": resource})
     manifest = kb.manifest
     out: dict[str, Any] = {"resourceType": "Bundle", "id": manifest.id if manifest else "avn-kb", "type": "collection"}

@@ -56,6 +56,10 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         item["would_be_overridden_by"] = list(outcome.would_be_overridden_by)
     if outcome.conflicts_with:
         item["conflicts_with"] = list(outcome.conflicts_with)
+    if outcome.doses_differ_with:
+        item["doses_differ_with"] = [{"id": other, "parameters": list(names)} for other, names in outcome.doses_differ_with]
+    if outcome.loading_exercises:
+        item["loading_exercises"] = [{"exercise": e, "loads": held} for e, held in outcome.loading_exercises]
     overdue = rec.review_overdue_since(day)
     if overdue:
         item["review_overdue_since"] = overdue

@@ -41,6 +41,13 @@ def details(item: dict[str, Any]) -> list[str]:
         lines.append(f"level: {action['level']}")
     if action.get("exercises"):
         lines.append("exercises: " + ", ".join(action["exercises"]))
+    loading = item.get("loading_exercises", [])
+    if any(e["loads"] for e in loading):
+        lines.append("CAUTION: loads the affected part in this case: "
+                     + ", ".join(e["exercise"] for e in loading if e["loads"]) + "; leave out or adapt")
+    if any(e["loads"] is None for e in loading):
+        lines.append("may load the affected part (not known from the case): "
+                     + ", ".join(e["exercise"] for e in loading if e["loads"] is None))
     if item.get("indirect"):
         lines.append("INDIRECT evidence: " + item.get("indirect_reason", "from another population"))
     if item["outcome"] == "undecided":
@@ -49,6 +56,9 @@ def details(item: dict[str, Any]) -> list[str]:
         lines.append("overridden by " + ", ".join(item["overridden_by"]))
     if item.get("conflicts_with"):
         lines.append("CONFLICT with " + ", ".join(item["conflicts_with"]) + " (unresolved in the knowledge base)")
+    for other in item.get("doses_differ_with", []):
+        lines.append(f"TWO DOSES: {other['id']} also applies with a different {', '.join(other['parameters'])} "
+                     "(unresolved in the knowledge base: ask the editors which one holds)")
     if item["outcome"] == "excluded":
         lines.append(f"excluded: {item.get('reason', '')}")
     if item.get("review_overdue_since"):

@@ -3,7 +3,7 @@
     python benchmarks/generate.py --n 10000 --out /tmp/kb-10k [--conflicts 10] [--seed 1]
 
 The manifest, vocabulary and bibliography are copied from benchmarks/base/, a frozen copy of the
-shipped knowledge base as released in 0.1.0: the generator's dimensions (an `etiology` enum, a
+shipped knowledge base as released in 0.1.0 (with its dose words): the generator's dimensions (an `etiology` enum, a
 one-repetition-maximum band) are those of that vocabulary, and a fixed base keeps measurements
 comparable while the shipped content changes. Every recommendation is a variant of one of the
 base recommendations (taken in turn, so statuses, topics, targets,

@@ -246,8 +246,9 @@ def _shipped_with(tmp_path: Path, change: Any) -> Path:
 
 
 SHIPPED_INTENSITY = "intensity_pct_1rm: [40, 60]"
-SHIPPED_SAYS = ('RT-{}: the statement says "40-60% of one-repetition maximum" (intensity_pct_1rm 40-60) but the '
-                "structured dose gives intensity_pct_1rm {}: make the text and `action.dose.intensity_pct_1rm` agree")
+SHIPPED_SAYS = ('RT-{}: the statement says "40-60% of the estimated one-repetition maximum" (intensity_pct_1rm 40-60) '
+                "but the structured dose gives intensity_pct_1rm {}: make the text and `action.dose.intensity_pct_1rm` "
+                "agree")
 
 
 def test_a_copy_of_rt001_with_a_heavier_dose_gives_two_doses(tmp_path: Path) -> None:
@@ -257,14 +258,25 @@ def test_a_copy_of_rt001_with_a_heavier_dose_gives_two_doses(tmp_path: Path) -> 
 
     kb = _shipped_with(tmp_path, add_copy)
     exit_code, findings = _unaccepted(kb)
-    case = {"phase": "subacute", "site": "femoral-head"}
-    before_copy = (SHIPPED / RT).read_text(encoding="utf-8").count("\n    statement:")  # the copy's is the last one
+    case = {"phase": "subacute", "site": "femoral-head", "ficat_stage": "I"}
+    # The copy is not overridden by the light programme in cytopenia (PR-005), as RT-001 is, so
+    # their effort bands (9-11 and 11-13) make a second pair.
+    cytopenia = {"hematologic_malignancy": True, "phase": "subacute", "site": "femoral-head",
+                 "comorbidities": ["cytopenia"], "platelet_count": 0, "ficat_stage": "I"}
+    shipped = (SHIPPED / RT).read_text(encoding="utf-8")
+    before_copy = shipped.count("\n    statement:")  # the copy's is the last one
     statement = Expect("AVN308", "error", RT, "    statement: >-", ">-", SHIPPED_SAYS.format("901", "60-80"),
                        ("RT-901",), occurrence=before_copy)
     assert findings == expected_findings(kb, (
         Expect("AVN307", "error", RT, "intensity_pct_1rm: [60, 80]", "[60, 80]",
-               two_doses_message("RT-001", "RT-901", "{phase: subacute, site: femoral-head}",
+               two_doses_message("RT-001", "RT-901", "{phase: subacute, site: femoral-head, ficat_stage: I}",
                                  "intensity_pct_1rm 40-60 against 60-80"), ("RT-901", "RT-001"), case),
+        Expect("AVN307", "error", RT, "effort_rpe: [11, 13]", "[11, 13]",
+               two_doses_message("PR-005", "RT-901",
+                                 "{hematologic_malignancy: true, phase: subacute, site: femoral-head, "
+                                 "comorbidities: [cytopenia], platelet_count: 0, ficat_stage: I}",
+                                 "effort_rpe 9-11 against 11-13"), ("RT-901", "PR-005"), cytopenia,
+               occurrence=shipped.count("effort_rpe: [11, 13]")),
         statement))
     assert exit_code == 1
 
@@ -290,7 +302,7 @@ def test_the_shipped_doses_are_declared_and_read() -> None:
     assert rt001 is not None
     read = [(m.parameter, m.low, m.high) for text in (rt001.statement, rt001.plain_language)
             for m in reader.mentions(text)]
-    assert read == [("repetitions", 10, 15), ("intensity_pct_1rm", 40, 60), ("sets", 1, 3),
+    assert read == [("repetitions", 10, 15), ("intensity_pct_1rm", 40, 60), ("effort_rpe", 11, 13), ("sets", 1, 3),
                     ("sessions_per_week", 2, 3), ("sessions_per_week", 2, 3)]
     assert all(rt001.action.dose[name] == (low, high) for name, low, high in read)
 

@@ -19,6 +19,7 @@ from avn_kb.cli_render import render
 from avn_kb.loader.knowledge import load_knowledge
 from avn_kb.model import KnowledgeBase
 from avn_kb.render.graph import layout
+from avn_kb.report.query_markdown import escape
 from tests.conftest import MINI, SHIPPED
 from tests.test_graph_export import SHIPPED_LINKS
 
@@ -335,7 +336,9 @@ def test_markdown_citations_resolve_and_sections_hold_their_recommendations(
         rendered: tuple[KnowledgeBase, str, str]) -> None:
     kb, _, text = rendered
     assert kb.vocabulary is not None and kb.manifest is not None
-    assert text.startswith(f"# {kb.manifest.title}\n")
+    # The manifest's notice, when there is one, comes before everything else.
+    notice = f"> **{escape(kb.manifest.notice)}**\n\n" if kb.manifest.notice else ""
+    assert text.startswith(f"{notice}# {kb.manifest.title}\n")
     anchors = Counter(re.findall(r'<a id="([^"]+)"></a>', text))
     assert [a for a, n in anchors.items() if n > 1] == []
     cited = re.findall(r"\]\(#(ref-\d+)\)", text)

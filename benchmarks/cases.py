@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from avn_kb.casefacts import case_problems
-from avn_kb.model import Vocabulary
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.model.knowledge import Vocabulary
 
 # How often each fact is given.
 PRESENT = {"site": 0.95, "phase": 0.9, "etiology": 0.85, "pain_score": 0.85, "one_rep_max_kg": 0.7,

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from avn_kb.model import KnowledgeBase
-from avn_kb.resolve import Index, resolve
+from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.resolve.resolver import Index, resolve
 
 from benchmarks import zen_table
 

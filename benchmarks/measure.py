@@ -112,18 +112,18 @@ class Phase:
 def validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> list[Phase]:
     """Where a validation spends its time: YAML parsing, schema validation, building the model,
     each check of the registry (each stopped after `seconds_per_check`), and locating findings.
-    Mirrors avn_kb.engine.validate step by step, timing the loader's calls by wrapping them, with
+    Mirrors avn_kb.validate.runner.validate step by step, timing the loader's calls by wrapping them, with
     the cyclic garbage collector paused as validate pauses it."""
-    from avn_kb.gcpause import collector_paused
+    from avn_kb.util.gcpause import collector_paused
 
     with collector_paused():
         return _validation_phases(root, as_of, seconds_per_check)
 
 
 def _validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> list[Phase]:
-    from avn_kb import engine
-    from avn_kb.checks import CHECKS, CheckContext
-    from avn_kb.loader import knowledge
+    from avn_kb.validate import runner as engine
+    from avn_kb.validate.checks import CHECKS, CheckContext
+    from avn_kb.load import knowledge
 
     spent = {"parse": 0.0, "schema": 0.0}
     real_load, real_schema = knowledge.load_yaml, knowledge.schema_findings

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from avn_kb.gcpause import collector_paused
-from avn_kb.loader import fast_yaml
-from avn_kb.loader.safe_yaml import MAX_DEPTH, MAX_NODES, load_yaml
+from avn_kb.util.gcpause import collector_paused
+from avn_kb.load import fast_yaml
+from avn_kb.load.safe_yaml import MAX_DEPTH, MAX_NODES, load_yaml
 
 
 def best(run: Callable[[], Any], repeat: int) -> tuple[float, float]:

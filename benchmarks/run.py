@@ -249,12 +249,12 @@ def shipped(plan: Plan, results: Results) -> None:
         results.shipped.append(measure.run_command([str(BIN / "avn-kb"), "validate", "knowledge"], 60, cwd=ROOT))
     starts = {"python -c pass": [sys.executable, "-c", "pass"],
               "avn-kb --version (CLI imports)": [str(BIN / "avn-kb"), "--version"],
-              "python -c 'import avn_kb.engine, avn_kb.report, avn_kb.cli'":
-                  [sys.executable, "-c", "import avn_kb.engine, avn_kb.report, avn_kb.cli"]}
+              "python -c 'import avn_kb.validate.runner, avn_kb.output.findings, avn_kb.cli'":
+                  [sys.executable, "-c", "import avn_kb.validate.runner, avn_kb.output.findings, avn_kb.cli"]}
     for name, argv in starts.items():
         runs = [measure.run_command(argv, 60, cwd=ROOT) for _ in range(plan.shipped_runs)]
         results.startup[name] = statistics.median(r.wall for r in runs)
-    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import avn_kb.engine, avn_kb.report, avn_kb.cli"],
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import avn_kb.validate.runner, avn_kb.output.findings, avn_kb.cli"],
                            capture_output=True, text=True, cwd=ROOT, check=False).stderr
     cumulative = []
     for line in trace.splitlines():
@@ -317,7 +317,7 @@ def _predict(done: list[tuple[int, float]], n: int) -> float | None:
 
 
 def resolvers(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
-    from avn_kb.loader.knowledge import load_knowledge
+    from avn_kb.load.knowledge import load_knowledge
 
     targets: list[tuple[str, Path, int]] = [("shipped", ROOT / "knowledge", 0)]
     targets += [(f"N = {n:,}", dirs[n], n) for n in plan.resolve]
@@ -335,7 +335,7 @@ def resolvers(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
         kb = load_knowledge(dirs[n], str(dirs[n])).kb
         load = time.perf_counter() - started
         assert kb.vocabulary is not None
-        from avn_kb.resolve import Index, resolve
+        from avn_kb.resolve.resolver import Index, resolve
 
         index = Index(kb)
         # Fewer cases at the largest sizes: the growth curve needs the median and the mean only.
@@ -347,9 +347,9 @@ def resolvers(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
 
 
 def profiles(plan: Plan, dirs: dict[int, Path], results: Results) -> None:
-    from avn_kb.engine import validate
-    from avn_kb.loader.knowledge import load_knowledge
-    from avn_kb.resolve import Index, resolve
+    from avn_kb.validate.runner import validate
+    from avn_kb.load.knowledge import load_knowledge
+    from avn_kb.resolve.resolver import Index, resolve
 
     for n in plan.phases:
         say(f"phases of a validation: N = {n:,}")

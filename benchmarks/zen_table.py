@@ -35,8 +35,8 @@ import json
 from dataclasses import replace
 from typing import Any, Iterator
 
-from avn_kb.conditions import All, AnyOf, Condition, Not, Test
-from avn_kb.model import KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.model.conditions import All, AnyOf, Condition, Not, Test
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 
 Literal = tuple[Test, bool]  # (test, negated)
 

@@ -1,5 +1,5 @@
 """Hypothesis strategies: small knowledge bases (as model objects, conditions written as the YAML
-mappings editors write and read with avn_kb.conditions.parse), patient cases over them, and byte
+mappings editors write and read with avn_kb.model.conditions.parse), patient cases over them, and byte
 mutations of knowledge files.
 
 The generated vocabularies are deliberately small (2-3 enum facts, a set fact with 2 elements, a
@@ -14,9 +14,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from avn_kb.conditions import parse
-from avn_kb.model import (Action, DerivedFact, DoseParameter, Fact, Intervention, KnowledgeBase, Recommendation,
-                          Vocabulary)
+from avn_kb.model.conditions import parse
+from avn_kb.model.knowledge import Action, DerivedFact, DoseParameter, Fact, Intervention, KnowledgeBase, Recommendation, Vocabulary
 
 ENUMS = {"e1": ("a", "b", "c"), "e2": ("a", "b"), "e3": ("a", "b", "c")}
 SET_FACT, SET_VALUES = "s", ("x", "y")

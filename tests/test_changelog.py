@@ -12,9 +12,9 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner, Result
 
-from avn_kb.changelog import md
-from avn_kb.cli_editorial import diff
-from avn_kb.schemas import validator
+from avn_kb.editorial.changelog import md
+from avn_kb.cli.editorial import diff
+from avn_kb.load.schemas import validator
 from tests.conftest import MINI, SHIPPED
 
 Edit = Callable[[Path], None]

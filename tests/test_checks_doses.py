@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.resolve import resolve
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.resolve.resolver import resolve
 from tests.conftest import SHIPPED
 from tests.test_checks_semantic import (
     ALL_STATUSES,
@@ -293,7 +293,7 @@ def test_rt001_dose_changed_under_its_statement_is_reported(tmp_path: Path) -> N
 def test_the_shipped_doses_are_declared_and_read() -> None:
     """The shipped knowledge base is checked, not skipped: its vocabulary declares the words, and
     RT-001's statement and plain-language text give doses that are read (and agree)."""
-    from avn_kb.dose_text import readers
+    from avn_kb.lang.dose_text import readers
 
     kb = load_knowledge(SHIPPED, "knowledge").kb
     assert kb.vocabulary is not None

@@ -29,12 +29,12 @@ def test_console_script_validates() -> None:
 
 
 def test_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    import avn_kb.engine
+    import avn_kb.validate.runner
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("boom")
 
-    monkeypatch.setattr(avn_kb.engine, "validate", broken)
+    monkeypatch.setattr(avn_kb.validate.runner, "validate", broken)
     result = run_cli("validate", str(MINI))
     assert result.exit_code == 3
     assert result.stderr.strip() == ("avn-kb: internal error (ValueError: boom); this is a bug, please report it; "

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from avn_kb.codes import CODE_PATTERN, CODES, _TABLE
-from avn_kb.findings import SEVERITIES
+from avn_kb.model.codes import CODE_PATTERN, CODES, _TABLE
+from avn_kb.model.findings import SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from avn_kb.conditions import ALWAYS, describe, evaluate, facts_of, parse
+from avn_kb.model.conditions import ALWAYS, describe, evaluate, facts_of, parse
 
 COND = parse({"site": "femoral-head", "any": [{"arco_stage": {"in": ["I", "II"]}}, {"ficat_stage": {"in": ["I", "II"]}}],
               "not": {"comorbidities": {"has": "thrombocytopenia"}}, "pain_score": {"max": 3}})

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from avn_kb.derive import undefined_here, with_derived
-from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.lang.derive import undefined_here, with_derived
+from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import run_cli
 from tests.planted_rows import Row, assert_each_code_fails_and_passes, assert_reported_exactly, params
 from tests.test_checks_semantic import (AVOID_RT, RT, RT1_ACTION, RT1_DOES, VOCAB, Edit, Expect, append,

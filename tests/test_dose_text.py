@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from avn_kb.dose_text import DoseReader, Mention, readers
-from avn_kb.model import DoseParameter, Intervention
+from avn_kb.lang.dose_text import DoseReader, Mention, readers
+from avn_kb.model.knowledge import DoseParameter, Intervention
 
 
 def _parameter(name: str, *written_as: str) -> DoseParameter:

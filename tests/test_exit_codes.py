@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from avn_kb.exitcodes import ExitCode
+from avn_kb.cli.exitcodes import ExitCode
 from tests.conftest import MINI, ROOT, run_cli
 from tests.test_fileio import KINDS, link_to_real_file, state_of
 
@@ -264,13 +264,13 @@ def test_a_full_standard_output_is_2_not_1(tmp_path: Path, arguments: list[str])
 
 PROVOKED = """
 import sys
-import avn_kb.engine
+import avn_kb.validate.runner
 from avn_kb.cli import main
 
 def broken(*args, **kwargs):
     raise ValueError("boom")
 
-avn_kb.engine.validate = broken
+avn_kb.validate.runner.validate = broken
 main(["validate", sys.argv[1]], prog_name="avn-kb")
 """
 

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from avn_kb.casefacts import case_problems
-from avn_kb.conditions import Condition
-from avn_kb import conditions as lang
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.model import KnowledgeBase, Vocabulary
-from avn_kb.resolve import Index, resolve
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.model.conditions import Condition
+from avn_kb.model import conditions as lang
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.knowledge import KnowledgeBase, Vocabulary
+from avn_kb.resolve.resolver import Index, resolve
 from tests.conftest import SHIPPED
 
 DAY = dt.date(2027, 6, 1)

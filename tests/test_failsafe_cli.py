@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from avn_kb.schemas import validator
+from avn_kb.load.schemas import validator
 from tests.conftest import MINI, run_cli
 
 LIGHT_DOSE = """

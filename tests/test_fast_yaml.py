@@ -1,4 +1,4 @@
-"""The fast path of the safe loader (avn_kb.loader.fast_yaml): wherever it is taken, the value is
+"""The fast path of the safe loader (avn_kb.load.fast_yaml): wherever it is taken, the value is
 exactly the one the event-based path gives (types, key order, -0.0 included) and that path reports
 nothing; everything the guard cannot vouch for goes to the event-based path.
 
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avn_kb.loader import fast_yaml
-from avn_kb.loader.fast_yaml import fast_value
-from avn_kb.loader.safe_yaml import MAX_DEPTH, MAX_NODES, load_yaml
+from avn_kb.load import fast_yaml
+from avn_kb.load.fast_yaml import fast_value
+from avn_kb.load.safe_yaml import MAX_DEPTH, MAX_NODES, load_yaml
 from tests.conftest import FIXTURES, ROOT, SHIPPED
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from avn_kb.cli_editorial import export
-from avn_kb.interop import fhir
-from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.cli.editorial import export
+from avn_kb.output.fhir import bundle as fhir
+from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import MINI, ROOT, SHIPPED
 
 pytest.importorskip("fhir.resources", reason="fhir.resources is a test dependency (pip install '.[test]')")

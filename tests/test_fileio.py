@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from avn_kb.fileio import RefusedTarget, write_atomic
+from avn_kb.cli.fileio import RefusedTarget, write_atomic
 
 
 def link_to_real_file(tmp_path: Path) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from avn_kb.schemas import validator
+from avn_kb.load.schemas import validator
 from tests.conftest import run_cli
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -76,6 +76,6 @@ def test_clean_json_report(mini_copy: Path) -> None:
 
 
 def test_findings_schema_is_valid() -> None:
-    from avn_kb.schemas import schema
+    from avn_kb.load.schemas import schema
 
     Draft202012Validator.check_schema(schema("findings"))

@@ -34,9 +34,9 @@ from unittest import mock
 import pytest
 import yaml
 
-import avn_kb.loader.knowledge
-from avn_kb.codes import CODES
-from avn_kb.loader.safe_yaml import MAX_FILE_BYTES
+import avn_kb.load.knowledge
+from avn_kb.model.codes import CODES
+from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from tests.conftest import MINI, run_cli
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -184,7 +184,7 @@ def _many_tiny_nodes(kb: Path, outside: Path) -> str:
 def _nodes_just_under_the_limit(kb: Path, outside: Path) -> str:
     """The largest file the node limit lets through, with one schema error to locate."""
     relative = "recommendations/nodes-just-under-the-limit.yaml"
-    from avn_kb.loader.safe_yaml import MAX_NODES
+    from avn_kb.load.safe_yaml import MAX_NODES
 
     # The root mapping, three keys, two values and the list start, then the items: MAX_NODES in all.
     items = MAX_NODES - 7
@@ -335,7 +335,7 @@ def _denied(path: Path) -> Iterator[None]:
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    with mock.patch.object(avn_kb.loader.knowledge, "open", guarded, create=True):
+    with mock.patch.object(avn_kb.load.knowledge, "open", guarded, create=True):
         yield
 
 
@@ -555,8 +555,8 @@ def _search_heavy_kb(root: Path, flags: int) -> Path:
 
 
 def test_search_limit_is_reported_as_avn306_not_guessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from avn_kb.checks import logic as logic_checks
-    from avn_kb.logic import CaseSearch, SearchLimits
+    from avn_kb.validate.checks import logic as logic_checks
+    from avn_kb.lang.search import CaseSearch, SearchLimits
 
     kb = _search_heavy_kb(tmp_path, flags=12)
     monkeypatch.setattr(logic_checks, "CaseSearch", functools.partial(CaseSearch, limits=SearchLimits(max_steps=500)))
@@ -577,7 +577,7 @@ def test_question_at_the_search_limit_stays_within_limits(tmp_path: Path) -> Non
 
 
 def test_search_budget_bounds_the_sum_of_questions(tmp_path: Path) -> None:
-    from avn_kb.logic import SearchBudget
+    from avn_kb.lang.search import SearchBudget
 
     kb = _search_heavy_kb(tmp_path, flags=18)
     result = run_cli("validate", str(kb), "--format", "json")

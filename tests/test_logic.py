@@ -1,4 +1,4 @@
-"""avn_kb.logic.CaseSearch on the mini vocabulary: satisfiability, implication, number thresholds
+"""avn_kb.lang.search.CaseSearch on the mini vocabulary: satisfiability, implication, number thresholds
 (inclusive, whole numbers for integer facts), set facts, derived facts, the step limit, and agreement
 with a brute-force enumeration of every case over the facts the conditions read."""
 
@@ -10,13 +10,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from avn_kb.conditions import Condition, evaluate, parse
-from avn_kb.conditions import tests as fact_tests
-from avn_kb.derive import with_derived
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.logic import CaseSearch, SearchLimits, SearchTooLarge
-from avn_kb.casefacts import case_problems
-from avn_kb.model import DerivedFact, Fact, Vocabulary
+from avn_kb.model.conditions import Condition, evaluate, parse
+from avn_kb.model.conditions import tests as fact_tests
+from avn_kb.lang.derive import with_derived
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.lang.search import CaseSearch, SearchLimits, SearchTooLarge
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.model.knowledge import DerivedFact, Fact, Vocabulary
 from tests.conftest import MINI
 
 

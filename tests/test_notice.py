@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.load.knowledge import load_knowledge
 from tests.test_checks_semantic import KB, Edit, Expect, expected_findings, planted, replace, validate_json
 
 RELEASED = "released: 2026-01-15\n"

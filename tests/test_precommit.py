@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from jsonschema import Draft7Validator
 
 from avn_kb.cli import main
-from avn_kb.cli_editorial import diff, export, graph
+from avn_kb.cli.editorial import diff, export, graph
 from tests.conftest import MINI, ROOT
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"

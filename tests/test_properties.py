@@ -9,7 +9,7 @@
   whole case space finds, and every witness makes both recommendations apply.
 
 The oracle below (evaluation, derived facts, contradiction, case enumeration) shares no code with
-avn_kb.logic, avn_kb.conditions.evaluate, avn_kb.derive or avn_kb.actions.
+avn_kb.lang.search, avn_kb.model.conditions.evaluate, avn_kb.lang.derive or avn_kb.lang.actions.
 
 Profiles: HYPOTHESIS_PROFILE=ci (default: the whole file in well under a minute on two cores) or
 fuzz (`make fuzz`: 25 times the examples).
@@ -31,15 +31,16 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from avn_kb.casefacts import case_problems
-from avn_kb.compiled import compile_condition
-from avn_kb.checks.context import CheckContext
-from avn_kb.checks.logic import check_conflicts, check_redundancy, check_unsatisfiable
-from avn_kb import actions, conditions, derive
-from avn_kb.checks import pairs
-from avn_kb.conditions import All, Condition, Not
-from avn_kb.model import Action, KnowledgeBase, Recommendation, Vocabulary
-from avn_kb.resolve import Index, resolve
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.lang.compiled import compile_condition
+from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.logic import check_conflicts, check_redundancy, check_unsatisfiable
+from avn_kb.lang import actions, derive
+from avn_kb.model import conditions
+from avn_kb.lang import pairs
+from avn_kb.model.conditions import All, Condition, Not
+from avn_kb.model.knowledge import Action, KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.resolve.resolver import Index, resolve
 from tests import strategies as gen
 from tests.conftest import MINI, run_cli
 
@@ -370,8 +371,8 @@ def test_giving_the_missing_facts_decides_an_undecided_recommendation(data: st.D
 def test_derived_fact_with_every_case_false_decides_instead_of_leaving_undecided() -> None:
     # Found by these properties: the recommendation stayed undecided with nothing to give
     # (missing=(), reason "give "). Since 248a841 such a derived fact has no value, and is decided.
-    from avn_kb.conditions import parse
-    from avn_kb.model import DerivedFact, Fact
+    from avn_kb.model.conditions import parse
+    from avn_kb.model.knowledge import DerivedFact, Fact
 
     derived = DerivedFact("d", "D", ("p", "q"), (("p", parse({"e1": "a"})),))
     vocabulary = Vocabulary(facts={"e1": Fact("e1", "enum", "E1", ("a", "b"))}, derived={"d": derived},
@@ -385,8 +386,8 @@ def test_derived_fact_with_every_case_false_decides_instead_of_leaving_undecided
 
 def test_derived_fact_given_against_its_otherwise_is_refused() -> None:
     """Found by these tests: a derived fact given directly was not checked against `otherwise`."""
-    from avn_kb.conditions import parse
-    from avn_kb.model import DerivedFact, Fact
+    from avn_kb.model.conditions import parse
+    from avn_kb.model.knowledge import DerivedFact, Fact
 
     derived = DerivedFact("d", "D", ("p", "q"), (("p", parse({"e1": "a"})),), otherwise="q")
     vocabulary = Vocabulary(facts={"e1": Fact("e1", "enum", "E1", ("a", "b"))}, derived={"d": derived})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from avn_kb.schemas import validator
+from avn_kb.load.schemas import validator
 from tests.conftest import MINI, SHIPPED, run_cli
 
 KB = ["--kb", str(MINI)]

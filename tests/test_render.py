@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from avn_kb import __version__
-from avn_kb.cli_render import render
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.model import KnowledgeBase
-from avn_kb.render.graph import layout
-from avn_kb.report.query_markdown import escape
+from avn_kb.cli.site import render
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.site.layout import layout
+from avn_kb.output.answers.markdown import escape
 from tests.conftest import MINI, SHIPPED
 from tests.test_graph_export import SHIPPED_LINKS
 

@@ -29,8 +29,8 @@ from urllib.parse import urlparse
 import pytest
 from click.testing import CliRunner
 
-from avn_kb.cli_render import render
-from avn_kb.loader.knowledge import load_knowledge
+from avn_kb.cli.site import render
+from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import MINI, ROOT, SHIPPED
 
 CHROMIUM = Path(os.environ.get("AVN_KB_CHROMIUM", "/usr/bin/chromium"))

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from avn_kb.conditions import parse
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.model import KnowledgeBase, Recommendation
-from avn_kb.resolve import Index, resolve
+from avn_kb.model.conditions import parse
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation
+from avn_kb.resolve.resolver import Index, resolve
 from tests.conftest import MINI
 
 DAY = dt.date(2026, 6, 1)
@@ -197,7 +197,7 @@ def test_resolve_is_pure(kb: KnowledgeBase) -> None:
 
 
 def test_golden_cases_of_the_mini_knowledge_base(kb: KnowledgeBase, tmp_path: Path) -> None:
-    from avn_kb.golden import run_all, unexercised
+    from avn_kb.resolve.golden import run_all, unexercised
 
     runs = run_all(kb, DAY)
     assert [(r.case.id, r.failures) for r in runs] == [("CASE-001", ()), ("CASE-002", ())]

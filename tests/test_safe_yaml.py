@@ -7,7 +7,7 @@ import time
 import pytest
 import yaml
 
-from avn_kb.loader.safe_yaml import MAX_DEPTH, load_yaml
+from avn_kb.load.safe_yaml import MAX_DEPTH, load_yaml
 
 BOMB = b"".join(
     [b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n']
@@ -95,7 +95,7 @@ def test_locate_finds_nodes_and_keys_lazily() -> None:
 
 
 def test_oversized_file_is_refused_before_parsing() -> None:
-    from avn_kb.loader import safe_yaml
+    from avn_kb.load import safe_yaml
 
     data = b"a: " + b"x" * (safe_yaml.MAX_FILE_BYTES + 1)
     document = load_yaml("big.yaml", data)

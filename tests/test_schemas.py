@@ -41,7 +41,7 @@ def test_knowledge_file_names_its_schema(path: Path) -> None:
 
 def _documents() -> list[tuple[str, object]]:
     """Every knowledge document shipped or used as a fixture, with its schema kind."""
-    from avn_kb.loader.safe_yaml import load_yaml
+    from avn_kb.load.safe_yaml import load_yaml
 
     kinds = {"kb.yaml": "manifest", "vocabulary.yaml": "vocabulary", "references.yaml": "references"}
     found = []
@@ -77,7 +77,7 @@ def _mutations(value: object) -> list[object]:
 
 def test_fast_and_reference_validators_agree() -> None:
     """jsonschema-rs (the fast path) and jsonschema (which explains errors) give the same verdict."""
-    from avn_kb.schemas import _fast_validator, validator
+    from avn_kb.load.schemas import _fast_validator, validator
 
     checked = 0
     for kind, document in _documents():
@@ -115,7 +115,7 @@ ONE_OF = [
 @pytest.mark.parametrize("change,pointer,message", ONE_OF, ids=[m.split(":")[0] for _, _, m in ONE_OF])
 def test_one_of_error_names_the_branch_the_editor_meant(change: dict[str, object], pointer: tuple[object, ...],
                                                          message: str) -> None:
-    from avn_kb.schemas import schema_findings
+    from avn_kb.load.schemas import schema_findings
 
     document = {"topic": "t", "recommendations": [{**RECOMMENDATION, **change}]}
     found = [(f.pointer, f.message) for f in schema_findings("recommendations", "r.yaml", document)]

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from avn_kb.casefacts import case_problems
-from avn_kb.exercise_loads import loading_exercises
-from avn_kb.loader.knowledge import load_knowledge
-from avn_kb.model import KnowledgeBase
-from avn_kb.resolve import Index, Resolution, resolve
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.lang.exercise_loads import loading_exercises
+from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.resolve.resolver import Index, Resolution, resolve
 from tests.conftest import SHIPPED, run_cli
 
 DAY = dt.date(2026, 12, 1)

@@ -20,15 +20,15 @@ DEFERRED = {
     "networkx": "the path of a cycle",
     "importlib.resources": "schemas inside a zipped package",
     "importlib.metadata": "nothing: the version is a constant",
-    "avn_kb.loader.git_source": "--base",
-    "avn_kb.checks.versions": "--base",
-    "avn_kb.cli_query": "query, test, coverage",
-    "avn_kb.cli_render": "render",
-    "avn_kb.cli_editorial": "diff, export, graph",
-    "avn_kb.render": "render",
-    "avn_kb.report.json_report": "--format json",
-    "avn_kb.report.sarif": "--format sarif",
-    "avn_kb.report.github": "--format github",
+    "avn_kb.load.git_source": "--base",
+    "avn_kb.editorial.versions": "--base",
+    "avn_kb.cli.answers": "query, test, coverage",
+    "avn_kb.cli.site": "render",
+    "avn_kb.cli.editorial": "diff, export, graph",
+    "avn_kb.output.site": "render",
+    "avn_kb.output.findings.json_report": "--format json",
+    "avn_kb.output.findings.sarif": "--format sarif",
+    "avn_kb.output.findings.github": "--format github",
 }
 
 PROBE = """
@@ -61,4 +61,4 @@ def test_probe_sees_a_deferred_module_when_its_path_runs() -> None:
     done = subprocess.run([sys.executable, "-c", probe, str(MINI)], capture_output=True, text=True, cwd=ROOT,
                           check=False)
     assert done.returncode == 0, done.stderr
-    assert "avn_kb.report.json_report" in json.loads(done.stdout.splitlines()[-1])["modules"]
+    assert "avn_kb.output.findings.json_report" in json.loads(done.stdout.splitlines()[-1])["modules"]

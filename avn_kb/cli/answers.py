@@ -1,0 +1,285 @@
+"""`avn-kb query`, `avn-kb test` and `avn-kb coverage`: the commands that answer for patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import Any, Iterator
+
+import click
+
+from avn_kb.load.cases import CaseError, case_from_bytes, case_from_json_line, case_from_options
+from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, stdout_failed, usage
+from avn_kb.load.safe_yaml import MAX_FILE_BYTES
+from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.notices import notices
+from avn_kb.validate.readiness import Readiness, load_for_answers
+from avn_kb.output.answers import markdown as query_markdown, text as query_text
+from avn_kb.output.answers.data import as_data
+from avn_kb.resolve.resolver import Index, resolve
+
+STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
+QUERY_FORMATS = ("text", "json", "markdown")
+NO_FACTS = ("no facts given: give the case with --set fact=value (repeatable), a case file (YAML or JSON; "
+            "'-' reads it from standard input) or --batch FILE of JSON lines; avn-kb query --help lists the options")
+
+
+def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
+    """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
+    answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
+    command goes on, and its output says it is incomplete."""
+    try:
+        root = knowledge_dir(kb_dir)
+    except click.BadParameter as err:
+        usage(command, err.message)
+    ready = load_for_answers(root, kb_dir.rstrip("/") or kb_dir)
+    for finding in ready.problems:
+        click.echo(finding.describe(), err=True)
+    if ready.kb.vocabulary is None or ready.kb.manifest is None:
+        usage(command, f"the knowledge base in {kb_dir} cannot be used: its manifest or vocabulary did not load; "
+                       f"run avn-kb validate {kb_dir}")
+    if ready.problems and not allow_incomplete:
+        usage(command, f"refusing to answer from {kb_dir}: {len(ready.problems)} loading error(s) in "
+                       f"{', '.join(ready.files)} (above) leave recommendations out or misread; fix them (avn-kb "
+                       f"validate {kb_dir}) or pass --allow-incomplete to answer anyway, marked incomplete")
+    if ready.problems:
+        click.echo(f"avn-kb {command}: warning: answering from an incomplete knowledge base, as asked "
+                   "(--allow-incomplete); every output says so", err=True)
+    return ready
+
+
+allow_incomplete_option = click.option(
+    "--allow-incomplete", is_flag=True,
+    help="Answer even when knowledge files failed to load; every output is then marked incomplete.")
+
+
+def _labels(kb: KnowledgeBase) -> Any:
+    topics = kb.vocabulary.topics if kb.vocabulary else {}
+    return lambda topic: str(topics.get(topic, {}).get("label", topic))
+
+
+def render_answer(kb: KnowledgeBase, data: dict[str, Any], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    sections = kb.vocabulary.sections() if kb.vocabulary else []
+    module = query_markdown if fmt == "markdown" else query_text
+    return module.render(data, sections, _labels(kb))
+
+
+def _fail_case(errors: list[CaseError]) -> None:
+    for error in errors:
+        click.echo(f"avn-kb query: {error}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.command()
+@click.argument("case_file", required=False, metavar="[CASE_FILE | -]")
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("--set", "settings", multiple=True, metavar="FACT=VALUE",
+              help="A fact of the case (repeatable, each fact once; sets as comma-separated values); "
+                   "adds to the facts of CASE_FILE, never changes them.")
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="text", show_default=True)
+@click.option("--explain", is_flag=True, help="Show each condition test with the case's value, and citations.")
+@click.option("--all", "show_all", is_flag=True, help="Also list recommendations that do not apply.")
+@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True)
+@click.option("--include-status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Consider recommendations with this status too (default: approved only).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Resolve as of this day (default today).")
+@click.option("--batch", "batch", metavar="FILE", help="JSON Lines of cases ('-' for stdin): one JSON answer per line.")
+@click.option("-o", "--output", metavar="FILE", help="Write the answer to FILE (atomically).")
+@allow_incomplete_option
+def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: str, explain: bool, show_all: bool,
+          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, output: str | None,
+          allow_incomplete: bool) -> None:
+    """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
+    day = date_option("query", as_of)
+    if not settings and case_file is None and batch is None:
+        # An empty case would answer "undecided" for nearly everything: a mistake, not a question.
+        usage("query", NO_FACTS)
+    ready = load_for_use("query", kb_dir, allow_incomplete)
+    kb = ready.kb
+    assert kb.vocabulary is not None
+    wanted = tuple(dict.fromkeys(("approved", *statuses)))
+    if batch is not None:
+        sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output))
+    base: dict[str, Any] | None = None
+    where = "<stdin>" if case_file == "-" else str(case_file)
+    if case_file is not None:
+        data = _read_case_bytes(case_file)
+        base, errors = case_from_bytes(kb.vocabulary, data, where)
+        if errors:
+            _fail_case(errors)
+    facts, errors = case_from_options(kb.vocabulary, settings, base, where)
+    if errors or facts is None:
+        _fail_case(errors)
+        return
+    resolution = resolve(kb, facts, as_of=day, statuses=wanted, explain=explain)
+    emit(render_answer(kb, as_data(kb, resolution, audience, explain, show_all, ready.problems), fmt), output)
+    sys.exit(EXIT_OK)
+
+
+def _read_case_bytes(case_file: str) -> bytes:
+    # Read at most one byte past the limit: the loader then refuses the case as too large, and a
+    # stream without end (/dev/zero) is never read whole.
+    try:
+        if case_file == "-":
+            return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        with open(case_file, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        usage("query", f"cannot read {case_file}: {err.strerror or err}")
+
+
+def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) of a JSONL batch; text is None for a line that is not UTF-8 (reported,
+    never silently replaced). A byte-order mark at the start is dropped. A batch that cannot be
+    read (a directory, no permission, an I/O error) is exit 2 naming it."""
+    try:
+        stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
+    except OSError as err:
+        usage("query", f"cannot read {batch}: {err.strerror or err}")
+    try:
+        for number, raw in enumerate(_read_or_exit(stream, batch), start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _read_or_exit(stream: Any, batch: str) -> Iterator[bytes]:
+    """The lines of `stream`; a failure to read them midway is exit 2 (the answers so far stand)."""
+    while True:
+        try:
+            raw = stream.readline()
+        except OSError as err:
+            usage("query", f"cannot read {'standard input' if batch == '-' else batch}: {err.strerror or err}")
+        if not raw:
+            return
+        yield raw
+
+
+def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
+               explain: bool, output: str | None) -> int:
+    """Stream one JSON answer per input line; a bad line is reported on stderr and skipped."""
+    kb = ready.kb
+    assert kb.vocabulary is not None
+    if batch != "-" and not os.path.lexists(batch):
+        usage("query", f"--batch {batch}: no such file")
+    index, bad, answers = Index(kb), 0, []
+    out = sys.stdout if output is None else None
+    progress = sys.stderr.isatty() and batch != "-"
+    total = sum(1 for _ in _lines(batch)) if progress else 0
+    with click.progressbar(length=total, label="cases", file=sys.stderr) if progress else _nullbar() as bar:
+        for number, line in _lines(batch):
+            bar.update(1)
+            if line is None:
+                bad += 1
+                click.echo(f"avn-kb query: {batch}:{number}: not UTF-8 text: save the batch as UTF-8", err=True)
+                continue
+            if not line.strip():
+                continue
+            facts, errors = case_from_json_line(kb.vocabulary, line, f"{batch}:{number}")
+            if errors or facts is None:
+                bad += 1
+                for error in errors:
+                    click.echo(f"avn-kb query: {error}", err=True)
+                continue
+            data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
+                           audience, explain, problems=ready.problems)
+            data["line"] = number
+            case_id = _case_id(line) if len(line) < 100_000 else None
+            if case_id:
+                data["id"] = case_id
+            text = json.dumps(data, ensure_ascii=False)
+            if out is not None:
+                try:
+                    out.write(text + "\n")
+                except OSError as err:
+                    stdout_failed(err)
+            else:
+                answers.append(text)
+    if output is not None:
+        emit("".join(a + "\n" for a in answers), output)
+    elif out is not None:
+        try:
+            out.flush()
+        except OSError as err:
+            stdout_failed(err)
+    return EXIT_USAGE if bad else EXIT_OK
+
+
+def _case_id(line: str) -> str | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
+
+
+class _nullbar:
+    def __enter__(self) -> "_nullbar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, _: int) -> None:
+        return None
+
+
+@click.command(name="test")
+@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.option("--as-of", "as_of", metavar="DATE", help="Default date for cases without as_of (default today).")
+@allow_incomplete_option
+def run_tests(kb_dir: str, as_of: str | None, allow_incomplete: bool) -> None:
+    """Run the golden cases in KB_DIR/cases: a line per case, a diff on failure."""
+    from avn_kb.resolve.golden import run_all, unexercised
+
+    day = date_option("test", as_of)
+    ready = load_for_use("test", kb_dir, allow_incomplete)
+    kb = ready.kb
+    for note in notices(kb, ready.problems):
+        click.echo(note)
+    runs = run_all(kb, day)
+    for run in runs:
+        click.echo(f"{'PASS' if run.passed else 'FAIL'} {run.case.id} {run.case.title}")
+        for failure in run.failures:
+            click.echo(f"     {failure}")
+    idle = unexercised(kb, runs)
+    if idle:
+        click.echo(f"approved recommendations no case applies: {', '.join(idle)}")
+    failed = sum(1 for run in runs if not run.passed)
+    click.echo(f"{len(runs) - failed} passed, {failed} failed")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@click.command()
+@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.option("--rows", default="site", show_default=True, help="Enum fact for the rows.")
+@click.option("--columns", default="arco_stage", show_default=True, help="Enum fact for the columns.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", "as_of", metavar="DATE")
+@allow_incomplete_option
+def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None, allow_incomplete: bool) -> None:
+    """Which topics approved recommendations cover, site by stage."""
+    from avn_kb.resolve import coverage as cov
+
+    day = date_option("coverage", as_of)
+    ready = load_for_use("coverage", kb_dir, allow_incomplete)
+    kb, notes = ready.kb, notices(ready.kb, ready.problems)
+    try:
+        matrix = cov.coverage(kb, rows, columns, day)
+    except ValueError as err:
+        usage("coverage", str(err))
+    if fmt == "json":
+        click.echo(json.dumps({"notices": list(notes), "incomplete": ready.incomplete, **cov.as_data(matrix)}, indent=2))
+    else:
+        labels = {t: str(v.get("label", t)) for t, v in (kb.vocabulary.topics.items() if kb.vocabulary else [])}
+        click.echo("".join(note + "\n" for note in notes) + cov.render_text(matrix, labels), nl=False)

@@ -1,0 +1,176 @@
+"""Derived facts: computed from other facts in dependency order (a topological sort of the
+derivation graph), three-valued like everything else: a derived fact whose defining facts are
+missing is itself missing, never guessed."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from avn_kb.model.conditions import describe, facts_of
+from avn_kb.util.digraph import cyclic_nodes, topological_order
+from avn_kb.model.knowledge import DerivedFact, Vocabulary
+
+
+def derivation_graph(vocabulary: Vocabulary) -> dict[str, set[str]]:
+    """Edges from each fact to the derived facts defined from it."""
+    graph: dict[str, set[str]] = {}
+    for derived in vocabulary.derived.values():
+        graph.setdefault(derived.name, set())
+        for _, when in derived.cases:
+            for fact in facts_of(when):
+                graph.setdefault(fact, set()).add(derived.name)
+    return graph
+
+
+def compute_derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
+    """Derived facts, each after the facts it depends on (a topological order of the derivation
+    graph). Facts caught in a cycle, or depending on one, are left out: the validator reports the
+    cycle, and the resolver then treats them as never known."""
+    graph = derivation_graph(vocabulary)
+    order = topological_order(graph)
+    if order is None:
+        blocked = cyclic_nodes(graph)
+        order = topological_order({n: {t for t in targets if t not in blocked}
+                                   for n, targets in graph.items() if n not in blocked}) or []
+    return tuple(vocabulary.derived[name] for name in order if name in vocabulary.derived)
+
+
+class _NoValue:
+    """The value of a derived fact when every one of its cases is false and it has no `otherwise`:
+    decided, and empty. Tests that want a value fail on it (`region is lower-limb` is false for a
+    site no case names), tests that exclude values hold; it is never shown as a fact."""
+
+    def __repr__(self) -> str:
+        return "none"
+
+
+NO_VALUE = _NoValue()
+
+
+def _held(derived: DerivedFact, facts: Mapping[str, Any]) -> tuple[set[str], bool]:
+    """The values of the cases that hold, and whether some case is still open (unknown)."""
+    held, open_case = set(), False
+    for value, check in derived.compiled_cases:
+        result = check(facts)
+        if result is True:
+            held.add(value)
+        elif result is None:
+            open_case = True
+    return held, open_case
+
+
+def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
+    """The derived value on these facts: the value of the cases that hold, whatever their order.
+    None when no case holds yet and one might once a missing fact is known, or when cases with
+    different values hold (the facts disagree: see `derive`). NO_VALUE when every case is false
+    and there is no `otherwise`."""
+    held, open_case = _held(derived, facts)
+    if len(held) == 1:
+        return next(iter(held))
+    if held or open_case:
+        return None
+    return derived.otherwise if derived.otherwise is not None else NO_VALUE
+
+
+def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The case's facts plus every derived fact that can be decided, and why the case is no real
+    case: derived facts on which its facts disagree (see `derive_values`), and facts it gives (or
+    derives) outside the cases they are defined for (see `outside_definitions`). Both are monotone:
+    more facts never mend them, so a search may cut a branch at the first one."""
+    result, problems = derive_values(vocabulary, facts)
+    if vocabulary.definitions:
+        problems.extend(message for _, message in outside_definitions(vocabulary, result, facts))
+    return result, problems
+
+
+def real_case(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """`derive`'s answer without its explanations, for the case search, which asks it at every
+    step: the facts with the derived ones, and whether they make a real case (no disagreement, no
+    fact outside the cases it is defined for)."""
+    result, disagree = derive_values(vocabulary, facts)
+    if disagree:
+        return result, False
+    return result, not any(_undefined(result, name, check) for name, _, check in vocabulary.definitions)
+
+
+def _undefined(facts: Mapping[str, Any], name: str, check: Any) -> bool:
+    """Whether the fact has a value on these facts while its `defined_for` (`check`) is false."""
+    value = facts.get(name)
+    return value is not None and value is not NO_VALUE and check(facts) is False
+
+
+def derive_values(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The case's facts plus every derived fact that can be decided, and the derived facts on which
+    the case's facts disagree (ARCO IIIA with Ficat I, say), or whose value given directly differs
+    from the one derived. A case with disagreements is refused: no single reading of it exists.
+    Disagreement is monotone: once facts disagree, more facts cannot reconcile them. A derived fact
+    the case gives directly (a clinician may know `collapse` without a stage) is kept as given."""
+    result = {name: value for name, value in facts.items() if value is not None}
+    problems = []
+    for derived in vocabulary.derivation_order:
+        held, open_case = _held(derived, result)
+        if len(held) > 1:
+            problems.append(f"the facts give {derived.name} more than one value ({', '.join(sorted(held))}): "
+                            "correct the facts that disagree")
+            continue
+        given = result.get(derived.name)
+        if given is not None:
+            derived_value = next(iter(held)) if held else (None if open_case else derived.otherwise)
+            if derived_value is not None and given != derived_value:
+                problems.append(f"{derived.name} is given as {given} but the other facts give "
+                                f"{derived_value}: correct one of them")
+            continue
+        if held:
+            result[derived.name] = next(iter(held))
+        elif not open_case:
+            result[derived.name] = derived.otherwise if derived.otherwise is not None else NO_VALUE
+    return result, problems
+
+
+def outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
+                        given: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(fact, message) for each fact that has a value on the case (`facts`, derived facts
+    included) although its `defined_for` condition is false there; `given` (the case as written)
+    says whether the value was given or derived. Unknown is no problem: a case that does not say
+    enough to decide the condition is accepted. Kleene logic is monotone, so once false on a case
+    the condition stays false on every extension of it."""
+    found = []
+    for name, condition, check in vocabulary.definitions:
+        if not _undefined(facts, name, check):
+            continue
+        value = facts[name]
+        has = ", ".join(f"{fact} {_shown(facts[fact])}" for fact in sorted(facts_of(condition)) if fact in facts)
+        where = f"is defined only where {describe(condition)}" + (f", and this case has {has}" if has else "")
+        if given.get(name) is not None:
+            message = (f"{name} is given ({_shown(value)}) but {where}: remove {name} or give the fact defined "
+                       "for such cases")
+        else:
+            message = f"{name} is derived as {_shown(value)} but {where}: correct the facts it is derived from"
+        found.append((name, message))
+    return found
+
+
+def undefined_here(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> frozenset[str]:
+    """The facts that this case cannot give: their `defined_for` is false on its facts (derived
+    facts included, as `with_derived` gives them). Asking for one ("give arco_stage") would ask for
+    a fact the case checks then refuse."""
+    return frozenset(name for name, _, check in vocabulary.definitions if check(facts) is False)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_shown, value)) + "]"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:
+    """The derived facts on which the case's facts disagree (see `derive_values`): empty when
+    they agree."""
+    return derive_values(vocabulary, facts)[1]
+
+
+def with_derived(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The case's facts plus every derived fact that can be decided (see `derive`)."""
+    return derive(vocabulary, facts)[0]

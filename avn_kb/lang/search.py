@@ -1,0 +1,396 @@
+"""Exact decisions over the declared fact domains: can these conditions all apply to one case,
+and can this one apply while that one does not?
+
+Every fact has a finite set of values that matter. An enum or boolean has its declared values. A
+set fact matters only through the elements some test names, so the subsets of those elements are
+enough. A number matters only through the thresholds some test names: each threshold and one point
+in each interval between them (inside the declared bounds, a whole number where the fact is an
+integer) stand for every number. Derived facts are not assigned: they are computed from the base
+facts exactly as the resolver computes them. So enumerating those values over the facts that the
+conditions (and the derived facts they use) read covers every case the resolver could see, and a
+case found is a real case, evaluated by the resolver's own three-valued logic. A case whose facts
+disagree on a derived fact, or that gives a fact outside the cases it is `defined_for`, is refused
+by the case checks, so it is no case here either: the search cuts it like a false condition.
+
+The enumeration assigns one fact at a time and evaluates the conditions on the partial case after
+each step. Kleene logic is monotone: a condition that is already true (or false) on a partial case
+stays so on every extension. A branch is cut as soon as it cannot lead to a witness, and a search
+for "all of these apply" stops at the first partial case on which they all do.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any, Iterator, Sequence
+
+from avn_kb.lang.compiled import Check, compile_condition
+from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
+from avn_kb.lang.derive import real_case
+from avn_kb.model.knowledge import Vocabulary
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How many partial cases one question may visit before it gives up (reported, never silent)."""
+
+    max_steps: int = 30_000  # about a second in the worst case: a pre-commit hook must not hang
+
+
+class SearchTooLarge(Exception):
+    """The question needed more steps than allowed; the caller reports that it could not decide."""
+
+
+class SearchBudget:
+    """Partial cases that all the questions of one validation may visit together. Each question
+    is bounded by SearchLimits; this bounds their sum, so that a knowledge base asking many hard
+    questions still finishes in bounded time (a pre-commit hook must not hang). It grows with the
+    knowledge base: a large one asks more questions, each of them usually small."""
+
+    BASE = 40_000  # about as long as one question at its limit and a third: well inside 2 s
+    PER_RECOMMENDATION = 400
+    FREE_STEPS = 1_000  # every question may take this many whatever is left: small ones always finish
+
+    def __init__(self, steps: int) -> None:
+        self.total = steps
+        self.left = steps
+
+    @classmethod
+    def for_size(cls, recommendations: int) -> SearchBudget:
+        return cls(cls.BASE + cls.PER_RECOMMENDATION * recommendations)
+
+    def spent(self) -> SearchTooLarge:
+        return SearchTooLarge(f"the search budget of this validation ({self.total:,} partial cases in all, "
+                              "for this number of recommendations) is spent")
+
+
+def _expanded_tests(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> list[Test]:
+    """The tests of the conditions plus those of every derived fact they depend on."""
+    found: list[Test] = []
+    pending = [t for c in conditions for t in tests(c)]
+    seen_derived: set[str] = set()
+    while pending:
+        test = pending.pop()
+        found.append(test)
+        derived = vocabulary.derived.get(test.fact)
+        if derived is not None and derived.name not in seen_derived:
+            seen_derived.add(derived.name)
+            pending.extend(t for _, when in derived.cases for t in tests(when))
+    return found
+
+
+def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]) -> list[float]:
+    """Each threshold and one value inside each interval between thresholds and bounds. For an
+    integer fact only whole numbers are real values: a threshold of 2.5 splits the integers into
+    ..2 and 3.., represented by 2 and 3."""
+    declared = vocabulary.facts[fact]
+    low, high = declared.low, declared.high
+    inside = sorted(t for t in thresholds if (low is None or t >= low) and (high is None or t <= high))
+    if declared.integer:
+        lo = math.ceil(low) if low is not None else math.floor(min(inside, default=0)) - 1
+        hi = math.floor(high) if high is not None else math.ceil(max(inside, default=0)) + 1
+        critical = {lo, hi} | {v for t in inside for v in (math.floor(t), math.ceil(t)) if lo <= v <= hi}
+        ordered = sorted(critical)
+        between = {a + 1 for a, b in zip(ordered, ordered[1:]) if a + 1 < b}
+        return sorted(critical | between)
+    edges = ([low] if low is not None else [inside[0] - 1 if inside else 0]) + inside + \
+        ([high] if high is not None else [inside[-1] + 1 if inside else 1])
+    candidates = set(inside) | {(a + b) / 2 for a, b in zip(edges, edges[1:]) if a < b}
+    candidates.update(bound for bound in (low, high) if bound is not None)
+    return sorted(candidates)
+
+
+def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) -> list[Any]:
+    """The values of `fact` that stand for all others, given the tests that read it."""
+    kind = vocabulary.fact_type(fact)
+    if kind == "enum":
+        return list(vocabulary.fact_values(fact))
+    if kind == "boolean":
+        return [False, True]
+    if kind == "set":
+        named = sorted({v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact)})
+        return [list(subset) for size in range(len(named) + 1) for subset in combinations(named, size)]
+    if kind == "number":
+        thresholds = {b for t in fact_tests for b in (t.low, t.high) if b is not None}
+        return _number_candidates(vocabulary, fact, thresholds)
+    return []
+
+
+class CaseSearch:
+    """Searches the case space of one vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits(),
+                 budget: SearchBudget | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.limits = limits
+        self.budget = budget
+        self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
+        # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
+        # condition is false is no case; where it is false the fact is complete without a value.
+        self._definitions = {name: check for name, _, check in vocabulary.definitions}
+        # Facts whose values can make a case no real case: those derived facts read (the facts may
+        # disagree), facts with a `defined_for` and those it reads (the fact may be undefined).
+        # Only these are ever worth leaving out to find a witness.
+        self._validity_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
+                                 for t in tests(when)}
+        self._validity_inputs |= self._definitions.keys()
+        self._validity_inputs |= {t.fact for _, condition, _ in vocabulary.definitions for t in tests(condition)}
+
+    def _axes(self, conditions: Sequence[Condition], complete: bool = True) -> list[tuple[str, list[Any]]]:
+        """The facts to assign and the values that stand for all others. `complete`: the cases
+        are to be judged complete over the facts the conditions read (a search with `not_apply`),
+        so the facts a `defined_for` reads are assigned too, for they decide whether a fact read
+        may be missing. Otherwise they may stay missing: a case with them missing holds the same
+        conditions and is real whenever a case with them is (Kleene monotonicity), so they only
+        lend their thresholds to the facts already assigned."""
+        by_fact: dict[str, list[Test]] = {}
+        read = _expanded_tests(self.vocabulary, conditions)
+        found = self._validity_tests(list(read), definitions=True)
+        if not complete and self.vocabulary.definitions:
+            assigned = {test.fact for test in self._validity_tests(list(read), definitions=False)}
+            found = [test for test in found if test.fact in assigned]
+        for test in found:
+            if test.fact in self.vocabulary.facts:
+                by_fact.setdefault(test.fact, []).append(test)
+        axes = [(fact, candidate_values(self.vocabulary, fact, found)) for fact, found in by_fact.items()]
+        # Few values first: cuts happen earlier. Name breaks ties so the search is deterministic.
+        # Facts with a `defined_for` come after the others, so that when one is reached the facts
+        # its definition reads usually have their values and an undefined one is passed at once.
+        axes.sort(key=lambda axis: (axis[0] in self._definitions, len(axis[1]), axis[0]))
+        return axes
+
+    def _validity_tests(self, found: list[Test], definitions: bool) -> list[Test]:
+        """`found` plus the tests that decide whether a case over its facts is a real case, up to a
+        fixed point: every derived fact reading one of the facts can make the case's facts
+        disagree, and (with `definitions`) the `defined_for` of a fact read can make it undefined;
+        either removes the case, so their tests must choose the values too, even if no condition
+        reads them."""
+        vocabulary = self.vocabulary
+        reads = {test.fact for test in found}
+        readers: set[str] = set()  # derived facts whose cases are added
+        defined: set[str] = set()  # facts whose `defined_for` is added
+        while True:
+            more: list[Condition] = []
+            for derived in vocabulary.derived.values():
+                if derived.name not in readers and any(t.fact in reads for _, when in derived.cases
+                                                       for t in tests(when)):
+                    readers.add(derived.name)
+                    reads.add(derived.name)
+                    more.extend(when for _, when in derived.cases)
+            for name, condition, _ in vocabulary.definitions if definitions else ():
+                if name in reads and name not in defined:
+                    defined.add(name)
+                    more.append(condition)
+            if not more:
+                return found
+            extra = _expanded_tests(vocabulary, more)
+            found.extend(extra)
+            reads.update(test.fact for test in extra)
+
+    def find(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> dict[str, Any] | None:
+        """A case on which every condition of `apply` holds and none of `not_apply` does, or None
+        when there is none. Cases are judged complete over the facts the conditions read."""
+        return next(self.iter_cases(apply, not_apply), None)
+
+    def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> Iterator[dict[str, Any]]:
+        """Every such case (distinct assignments of the facts read; partial when `not_apply` is
+        empty and the rest cannot matter)."""
+        axes = self._consistent(self._axes([*apply, *not_apply], complete=bool(not_apply)), apply)
+        if axes is None:
+            return  # some fact has no value every condition that must hold accepts: no case at all
+        # Facts on the axes only because a derived fact reading them could make the case disagree:
+        # no condition reads them, so they may always stay missing, even when judging complete cases.
+        read = {test.fact for test in _expanded_tests(self.vocabulary, [*apply, *not_apply])}
+        optional = frozenset(fact for fact, _ in axes if fact not in read)
+        steps = [0]
+        try:
+            yield from self._walk(axes, 0, {}, [compile_condition(c) for c in apply],
+                                  [compile_condition(c) for c in not_apply], steps, optional)
+        finally:  # also when the caller stops early (find takes the first case): never raise here
+            if self.budget is not None:
+                self.budget.left -= steps[0]
+
+    def _consistent(self, axes: list[tuple[str, list[Any]]],
+                    apply: Sequence[Condition]) -> list[tuple[str, list[Any]]] | None:
+        """The axes without the values that a part of a condition which must hold rules out on its
+        own: a conjunct reading one base fact is false for such a value whatever the other facts
+        are, so no branch through it can lead to a case. Cut before the search instead of at every
+        branch (two conditions disagreeing only on the last axis, a set of 256 subsets, otherwise
+        walk every combination of the axes before it). None when a fact is left without a value."""
+        accepts: dict[str, list[Check]] = {}
+        for condition in apply:
+            for part in conjuncts(condition):
+                read = {t.fact for t in tests(part)}
+                if len(read) == 1 and next(iter(read)) in self.vocabulary.facts:
+                    accepts.setdefault(next(iter(read)), []).append(compile_condition(part))
+        if not accepts:
+            return axes
+        narrowed = []
+        for fact, values in axes:
+            checks = accepts.get(fact)
+            if checks:
+                values = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+                if not values:
+                    return None
+            narrowed.append((fact, values))
+        return narrowed
+
+    def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Check],
+              not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:
+        steps[0] += 1
+        if steps[0] > self.limits.max_steps:
+            raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
+        if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
+            raise self.budget.spent()
+        facts, real = real_case(self.vocabulary, case)
+        if not real:
+            return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
+        results = [check(facts) for check in apply]
+        if False in results:
+            return
+        if any(check(facts) is True for check in not_apply):
+            return
+        if not not_apply and all(r is True for r in results):
+            yield dict(case)
+            return
+        if depth == len(axes):
+            if all(r is True for r in results) and all(check(facts) is not True for check in not_apply) \
+                    and self._complete(axes, case, facts, optional):
+                yield dict(case)
+            return
+        fact, values = axes[depth]
+        definition = self._definitions.get(fact)
+        if definition is not None and definition(facts) is False:
+            values = []  # undefined on this case: every value would make it no case
+        for value in values:
+            case[fact] = value
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+            del case[fact]
+        if fact in self._validity_inputs and (not not_apply or fact in optional or fact in self._definitions):
+            # Giving this fact may make derived facts disagree, or the fact undefined, where leaving
+            # it out does not: a witness may exist only with it missing. (A fact the conditions
+            # read may be left out of a complete case only where it is undefined: see _complete.)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+
+    def _complete(self, axes: list[tuple[str, list[Any]]], case: dict[str, Any], facts: dict[str, Any],
+                  optional: frozenset[str]) -> bool:
+        """Whether the case gives every fact of the axes a value, except those no condition reads
+        (`optional`) and those its other facts leave undefined (their `defined_for` is false)."""
+        definitions = self._definitions
+        return all(fact in case or fact in optional or (fact in definitions and definitions[fact](facts) is False)
+                   for fact, _ in axes)
+
+    def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
+        """The facts these conditions read, each with the values that stand for all others."""
+        return self._axes(conditions)
+
+    def complete_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+                       count: int = 3) -> list[dict[str, Any]]:
+        """Up to `count` cases on which `condition` applies, each giving a value to every fact of
+        `axes` (a witness filled in with different values: by monotonicity it still applies).
+        With derived facts included. Empty when the condition can never apply."""
+        direct = self._direct_cases(condition, axes, count)
+        if direct is not None:
+            return direct
+        partials = []
+        for partial in self.iter_cases([condition]):
+            partials.append(partial)
+            if len(partials) == count:
+                break
+        check = compile_condition(condition)
+        found: list[dict[str, Any]] = []
+        for k in range(count if partials else 0):
+            case = dict(partials[k % len(partials)])
+            for fact, values in self._filling_order(axes):
+                if fact in case or not values:
+                    continue
+                # Rotate through the values so that samples differ (consecutive k, distinct values);
+                # skip values that would make the facts disagree (two staging systems giving
+                # different collapse values) or a fact undefined.
+                for j in range(len(values)):
+                    case[fact] = values[(k + len(fact) + j) % len(values)]
+                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
+                        break
+                else:
+                    del case[fact]
+            facts, real = real_case(self.vocabulary, case)
+            if real and check(facts) is True and facts not in found:
+                found.append(facts)
+        return found
+
+    def _filling_order(self, axes: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+        """The axes with the facts that declare `defined_for` last: the facts their definitions
+        read then vary freely from sample to sample (the site), and a defined fact is given where
+        it is defined and left out elsewhere (the stage), rather than pinning every sample to the
+        cases it is defined for."""
+        return sorted(axes, key=lambda axis: axis[0] in self._definitions)
+
+    def _direct_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+                      count: int) -> list[dict[str, Any]] | None:
+        """The same samples without a search, for a conjunction whose parts each read one base
+        fact (the usual condition): each fact takes, in turn, a value every part on it accepts, so
+        facts are chosen independently, except that a derivation input takes a value on which the
+        facts still agree. Every case is checked on the condition itself; None when the shortcut
+        does not apply or does not find `count` cases (the search then decides)."""
+        on_fact: dict[str, list[Condition]] = {}
+        for part in conjuncts(condition):
+            read = {t.fact for t in tests(part)}
+            if len(read) != 1 or not read <= self.vocabulary.facts.keys():
+                return None
+            on_fact.setdefault(next(iter(read)), []).append(part)
+        if not on_fact.keys() <= {fact for fact, _ in axes}:
+            return None
+        choices = []
+        # The facts the condition reads first: a fact it does not read then takes a value that
+        # keeps the case real (or stays missing), instead of ruling out the value it needs (a
+        # stage given before the site at which the stage is undefined).
+        for fact, values in sorted(self._filling_order(axes), key=lambda axis: axis[0] not in on_fact):
+            accepted = self._accepted(fact, values, on_fact.get(fact, []))
+            if not accepted:
+                return None
+            choices.append((fact, accepted, max(1, len(accepted) // count)))
+        check = compile_condition(condition)
+        found: list[dict[str, Any]] = []
+        for k in range(count):
+            # Spread the samples over each fact's accepted values (sets: from few elements to many).
+            case = {}
+            for fact, accepted, stride in choices:
+                start = k * stride + len(fact)
+                for j in range(len(accepted)):
+                    case[fact] = accepted[(start + j) % len(accepted)]
+                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
+                        break
+                else:
+                    if fact in on_fact:
+                        return None
+                    del case[fact]
+            facts, real = real_case(self.vocabulary, case)
+            if not real or check(facts) is not True:
+                return None
+            if facts not in found:
+                found.append(facts)
+        return found if len(found) == count else None
+
+    def _accepted(self, fact: str, values: list[Any], parts: list[Condition]) -> list[Any]:
+        """The values of `fact` every part accepts (parts read only this fact); remembered by the
+        parts' wording, which many conditions share."""
+        if not parts:
+            return values
+        # The entry keeps `values` alive, so its id cannot be reused by another list meanwhile.
+        key = (fact, tuple(describe(part) for part in parts), id(values))
+        cached = self._accepted_cache.get(key)
+        if cached is None:
+            checks = [compile_condition(part) for part in parts]
+            cached = self._accepted_cache[key] = (values, [v for v in values if all(c({fact: v}) is True for c in checks)])
+        return cached[1]
+
+    def satisfiable(self, condition: Condition) -> bool:
+        # A direct sample is a real case on which the condition holds (checked): no search needed.
+        if self._direct_cases(condition, self._axes([condition], complete=False), 1):
+            return True
+        return self.find([condition]) is not None
+
+    def implies(self, narrow: Condition, wide: Condition) -> bool:
+        """Whether every complete case on which `narrow` applies is one on which `wide` applies."""
+        return self.find([narrow], [wide]) is None

@@ -1,0 +1,129 @@
+"""Schema-valid documents to model objects. Only entries without schema errors get here, so the
+builders can trust types; what they cannot trust (names, cross-references) the checks verify."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from avn_kb.model import conditions
+from avn_kb.model.knowledge import Action, Citation, DerivedFact, DoseParameter, Exercise, Fact, GoldenCase, Intervention, Manifest, Recommendation, Reference, Source, Vocabulary
+
+
+def manifest(raw: Mapping[str, Any], where: Source) -> Manifest:
+    policy = raw.get("policy", {})
+    return Manifest(
+        id=raw["id"], title=raw["title"], version=raw["version"], released=raw["released"],
+        board={member["id"]: member["role"] for member in raw.get("board", [])},
+        reviewers_required=policy.get("reviewers_required", 1),
+        review_interval_months=policy.get("review_interval_months"),
+        locator_required=bool(policy.get("locator_required", False)),
+        decision_required=tuple(_decision(item, where.pointer + ("policy", "decision_required", i))
+                                for i, item in enumerate(policy.get("decision_required", ()))),
+        severity=dict(raw.get("severity", {})),
+        where=where,
+        notice=raw.get("notice"),
+    )
+
+
+def _decision(item: Any, pointer: tuple[Any, ...]) -> tuple[str, conditions.Condition]:
+    if isinstance(item, str):
+        return item, conditions.ALWAYS
+    return item["target"], conditions.parse(item.get("when", {}), pointer + ("when",))
+
+
+def vocabulary(raw: Mapping[str, Any], where: Source, valid: Any) -> Vocabulary:
+    """`valid(section, name)` says whether that entry passed the schema."""
+    facts = {name: _fact(name, body, where.at("facts", name))
+             for name, body in (raw.get("facts") or {}).items() if valid("facts", name)}
+    derived = {name: _derived(name, body, where.at("derived", name))
+               for name, body in (raw.get("derived") or {}).items() if valid("derived", name)}
+    interventions = {name: _intervention(name, body, where.at("interventions", name))
+                     for name, body in (raw.get("interventions") or {}).items() if valid("interventions", name)}
+    populations = {name: body.get("parent") for name, body in (raw.get("populations") or {}).items()
+                   if valid("populations", name)}
+    topics = {name: dict(body) for name, body in (raw.get("topics") or {}).items() if valid("topics", name)}
+    return Vocabulary(topics=topics, populations=populations, facts=facts, derived=derived,
+                      interventions=interventions, where=where)
+
+
+def _fact(name: str, body: Mapping[str, Any], where: Source) -> Fact:
+    return Fact(name=name, type=body["type"], label=body["label"], values=tuple(body.get("values", ())),
+                unit=body.get("unit"), low=body.get("min"), high=body.get("max"),
+                integer=bool(body.get("integer", False)), source_ref=body.get("source"), where=where,
+                defined_for=_optional_condition(body, "defined_for", where))
+
+
+def _optional_condition(body: Mapping[str, Any], key: str, where: Source) -> conditions.Condition | None:
+    return conditions.parse(body[key], where.pointer + (key,)) if key in body else None
+
+
+def _derived(name: str, body: Mapping[str, Any], where: Source) -> DerivedFact:
+    cases = tuple((case["value"], conditions.parse(case["when"], where.pointer + ("cases", i, "when")))
+                  for i, case in enumerate(body["cases"]))
+    return DerivedFact(name=name, label=body["label"], values=tuple(body["values"]), cases=cases,
+                       otherwise=body.get("otherwise"), where=where,
+                       defined_for=_optional_condition(body, "defined_for", where))
+
+
+def _intervention(name: str, body: Mapping[str, Any], where: Source) -> Intervention:
+    dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"),
+                                 tuple(spec.get("written_as", ())))
+            for param, spec in (body.get("dose") or {}).items()}
+    # An exercise is its id alone, or a mapping with its id, a label and the cases it loads.
+    exercises = [_exercise(item, where.at("exercises", index))
+                 for index, item in enumerate(body.get("exercises", ()))]
+    return Intervention(name=name, label=body["label"], dose=dose, levels=tuple(body.get("levels", ())),
+                        exercises=tuple(exercise.id for exercise in exercises),
+                        exercise_details={exercise.id: exercise for exercise in reversed(exercises)})
+
+
+def _exercise(item: Any, where: Source) -> Exercise:
+    if isinstance(item, str):
+        return Exercise(item, where=where)
+    return Exercise(item["id"], item.get("label"), _optional_condition(item, "loads", where), where)
+
+
+def reference(raw: Mapping[str, Any], where: Source) -> Reference:
+    covers = raw.get("covers")
+    return Reference(
+        id=raw["id"], title=raw["title"], population=raw["population"], topics=tuple(raw["topics"]),
+        covers=tuple(covers) if covers is not None else None, doi=raw.get("DOI"), pmid=raw.get("PMID"),
+        pmcid=raw.get("PMCID"), design=raw.get("design"), status=raw.get("status", "active"), where=where,
+        csl=dict(raw),
+    )
+
+
+def _dose_range(value: Any) -> tuple[float, float]:
+    if isinstance(value, list):
+        return (value[0], value[1])
+    return (value, value)
+
+
+def recommendation(raw: Mapping[str, Any], topic: str, where: Source) -> Recommendation:
+    action_raw = raw["action"]
+    action = Action(kind=action_raw["kind"], target=action_raw["target"],
+                    dose={k: _dose_range(v) for k, v in (action_raw.get("dose") or {}).items()},
+                    level=action_raw.get("level"), exercises=tuple(action_raw.get("exercises", ())))
+    evidence = raw["evidence"]
+    effective = raw.get("effective") or {}
+    return Recommendation(
+        id=raw["id"], version=raw["version"], status=raw["status"], title=raw["title"],
+        statement=raw["statement"], plain_language=raw["plain_language"], topic=topic,
+        population=raw["population"], when=conditions.parse(raw["when"], where.pointer + ("when",)),
+        action=action, strength=raw["strength"]["level"], direction=raw["strength"]["direction"],
+        certainty=raw["certainty"], indirect=evidence["indirect"], indirect_reason=evidence.get("reason"),
+        expert_opinion=bool(evidence.get("expert_opinion", False)),
+        citations=tuple(Citation(c["ref"], c.get("locator"), c.get("note"), where.at("citations", i))
+                        for i, c in enumerate(raw["citations"])),
+        overrides=tuple(raw.get("overrides", ())), supersedes=tuple(raw.get("supersedes", ())),
+        effective_from=effective.get("from"), effective_until=effective.get("until"),
+        review=dict(raw.get("review") or {}),
+        accepted={a["code"]: a["reason"] for a in raw.get("accepted", ())},
+        rationale=raw.get("rationale"), retired_reason=raw.get("retired_reason"), where=where, raw=raw,
+    )
+
+
+def golden_case(raw: Mapping[str, Any], where: Source) -> GoldenCase:
+    expect = {key: tuple(raw["expect"].get(key, ())) for key in ("apply", "not_apply", "undecided", "overridden")}
+    return GoldenCase(id=raw["id"], title=raw["title"], facts=dict(raw["facts"]), expect=expect,
+                      as_of=raw.get("as_of"), where=where)

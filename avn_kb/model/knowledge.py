@@ -1,0 +1,282 @@
+"""The typed model of a knowledge base. Built by the loader from schema-valid documents; read by
+checks, the resolver and the formatters. Every object remembers where it came from (`path` and
+`pointer`) so that findings can name the file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+from avn_kb.lang.compiled import Check, compile_condition
+from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
+
+Pointer = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model object was written: a file and the key path inside it."""
+
+    path: str
+    pointer: Pointer = ()
+
+    def at(self, *more: Any) -> "Source":
+        return Source(self.path, self.pointer + more)
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str  # enum, set, number, boolean
+    label: str
+    values: tuple[str, ...] = ()
+    unit: str | None = None
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    source_ref: str | None = None
+    where: Source = Source("")
+    # The cases the fact exists in (ARCO stages only at one site): a case giving it where this is
+    # false is refused. None: defined everywhere.
+    defined_for: Condition | None = None
+
+
+@dataclass(frozen=True)
+class DerivedFact:
+    name: str
+    label: str
+    values: tuple[str, ...]
+    cases: tuple[tuple[str, Condition], ...]
+    otherwise: str | None = None
+    where: Source = Source("")
+    defined_for: Condition | None = None  # as for Fact; holds for derived values too
+
+    @property
+    def type(self) -> str:
+        return "enum"
+
+    @cached_property
+    def compiled_cases(self) -> tuple[tuple[str, Check], ...]:
+        """The cases with compiled conditions: derivation runs at every step of a case search."""
+        return tuple((value, compile_condition(when)) for value, when in self.cases)
+
+
+@dataclass(frozen=True)
+class DoseParameter:
+    name: str
+    unit: str
+    low: float
+    high: float
+    per_kg_of: str | None = None
+    written_as: tuple[str, ...] = ()  # words after a number of it in text ("% of 1RM"): checked by AVN308
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise an action may name. `loads`: the cases in which it loads the part the case is
+    about (None: declared to load nothing); checked against the conditions that prescribe it."""
+
+    id: str
+    label: str | None = None
+    loads: Condition | None = None
+    where: Source = Source("")
+
+
+@dataclass(frozen=True)
+class Intervention:
+    name: str
+    label: str
+    dose: Mapping[str, DoseParameter] = field(default_factory=dict)
+    levels: tuple[str, ...] = ()
+    exercises: tuple[str, ...] = ()  # the ids, in order
+    exercise_details: Mapping[str, Exercise] = field(default_factory=dict)  # id -> its declaration
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    populations: Mapping[str, str | None] = field(default_factory=dict)  # name -> parent
+    facts: Mapping[str, Fact] = field(default_factory=dict)
+    derived: Mapping[str, DerivedFact] = field(default_factory=dict)
+    interventions: Mapping[str, Intervention] = field(default_factory=dict)
+    where: Source = Source("")
+
+    def fact_type(self, name: str) -> str | None:
+        if name in self.facts:
+            return self.facts[name].type
+        return "enum" if name in self.derived else None
+
+    def fact_values(self, name: str) -> tuple[str, ...]:
+        if name in self.facts:
+            return self.facts[name].values
+        return self.derived[name].values if name in self.derived else ()
+
+    def fits(self, condition: Condition) -> bool:
+        """Whether every test of the condition names a declared fact, fits its type and uses
+        declared values (the term checks report each way in which one does not)."""
+        for test in tests(condition):
+            kind = self.fact_type(test.fact)
+            if kind is None or test.op not in OPS_BY_TYPE[kind]:
+                return False
+            if kind in ("enum", "set") and not test.values <= set(self.fact_values(test.fact)):
+                return False
+        return True
+
+    @cached_property
+    def definitions(self) -> tuple[tuple[str, Condition, Check], ...]:
+        """(fact, defined_for, its compiled check) for every fact, base or derived, that declares
+        the cases it is defined for: checked at every step of a case search. A condition that does
+        not fit the vocabulary is left out: the term checks report it, and a typo there must not
+        refuse every case besides."""
+        return tuple((fact.name, fact.defined_for, compile_condition(fact.defined_for))
+                     for fact in self.every_fact() if fact.defined_for is not None and self.fits(fact.defined_for))
+
+    def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
+        """The declared facts, base facts first, then derived ones."""
+        return (*self.facts.values(), *self.derived.values())
+
+    @cached_property
+    def derivation_order(self) -> tuple[DerivedFact, ...]:
+        """Derived facts in dependency order (computed once per vocabulary)."""
+        from avn_kb.lang.derive import compute_derivation_order
+
+        return compute_derivation_order(self)
+
+    def sections(self) -> list[str]:
+        return [name for name, topic in self.topics.items() if topic.get("section")]
+
+    def lineage(self, population: str) -> list[str]:
+        """The population and its ancestors, nearest first (stops on a cycle)."""
+        chain: list[str] = []
+        current: str | None = population
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.populations.get(current)
+        return chain
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: str
+    locator: str | None
+    note: str | None
+    where: Source
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # do, consider, avoid
+    target: str
+    dose: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    level: str | None = None
+    exercises: tuple[str, ...] = ()
+
+    @property
+    def stance(self) -> str:
+        return "against" if self.kind == "avoid" else "for"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: str
+    version: str
+    status: str
+    title: str
+    statement: str
+    plain_language: str
+    topic: str
+    population: str
+    when: Condition
+    action: Action
+    strength: str
+    direction: str
+    certainty: str
+    indirect: bool
+    indirect_reason: str | None
+    expert_opinion: bool
+    citations: tuple[Citation, ...]
+    overrides: tuple[str, ...] = ()
+    supersedes: tuple[str, ...] = ()
+    effective_from: str | None = None
+    effective_until: str | None = None
+    review: Mapping[str, Any] = field(default_factory=dict)
+    accepted: Mapping[str, str] = field(default_factory=dict)  # code -> reason
+    rationale: str | None = None
+    retired_reason: str | None = None
+    where: Source = Source("")
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_force(self, day: str) -> bool:
+        """Whether the effective period (both ends inclusive, ISO dates) covers `day`."""
+        return (self.effective_from or "") <= day and (self.effective_until is None or day <= self.effective_until)
+
+    def review_overdue_since(self, day: str) -> str | None:
+        """The date its next review was due, when that is before `day` (ISO dates) and it is not
+        retired; otherwise None."""
+        due = self.review.get("next_review_due")
+        return str(due) if self.status != "retired" and due and str(due) < day else None
+
+
+@dataclass(frozen=True)
+class Reference:
+    id: str
+    title: str
+    population: str
+    topics: tuple[str, ...]
+    covers: tuple[str, ...] | None
+    doi: str | None
+    pmid: str | None
+    pmcid: str | None
+    design: str | None
+    status: str
+    where: Source
+    csl: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class GoldenCase:
+    id: str
+    title: str
+    facts: Mapping[str, Any]
+    expect: Mapping[str, tuple[str, ...]]
+    as_of: str | None
+    where: Source
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    title: str
+    version: str
+    released: str
+    board: Mapping[str, str]  # reviewer id -> role
+    reviewers_required: int
+    review_interval_months: int | None
+    locator_required: bool
+    decision_required: tuple[tuple[str, Condition], ...]  # (target, scope)
+    severity: Mapping[str, str]
+    where: Source
+    notice: str | None = None  # shown at the top of every answer, page and export
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything loaded from one knowledge directory, including what failed to load."""
+
+    root: str
+    manifest: Manifest | None
+    vocabulary: Vocabulary | None
+    references: tuple[Reference, ...]
+    recommendations: tuple[Recommendation, ...]
+    cases: tuple[GoldenCase, ...]
+    files: tuple[str, ...]
+
+    def recommendation(self, rec_id: str) -> Recommendation | None:
+        for rec in self.recommendations:
+            if rec.id == rec_id:
+                return rec
+        return None
+
+    def reference_ids(self) -> frozenset[str]:
+        return frozenset(ref.id for ref in self.references)

@@ -1,0 +1,135 @@
+"""A resolution as plain data: the JSON output (schema/query-result.schema.json) and the single
+source the text and markdown outputs are rendered from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from avn_kb import __version__
+from avn_kb.lang.derive import NO_VALUE
+from avn_kb.model.findings import Finding
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation
+from avn_kb.output.notices import notices
+from avn_kb.output.citations import Numbering, formatted, links
+from avn_kb.resolve.resolver import EXCLUSIONS, OUTCOMES, Outcome, Resolution
+
+SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
+
+
+def _action(rec: Recommendation) -> dict[str, Any]:
+    action = rec.action
+    data: dict[str, Any] = {"kind": action.kind, "target": action.target}
+    if action.dose:
+        data["dose"] = {name: list(rng) for name, rng in sorted(action.dose.items())}
+    if action.level:
+        data["level"] = action.level
+    if action.exercises:
+        data["exercises"] = list(action.exercises)
+    return data
+
+
+def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: bool, day: str) -> dict[str, Any]:
+    rec = outcome.rec
+    item: dict[str, Any] = {
+        "id": rec.id, "version": rec.version, "status": rec.status, "topic": rec.topic, "title": rec.title,
+        "outcome": outcome.outcome,
+        "text": rec.plain_language if audience == "patient" else rec.statement,
+        "action": _action(rec),
+        "strength": {"level": rec.strength, "direction": rec.direction},
+        "certainty": rec.certainty,
+        "indirect": rec.indirect,
+        "citations": [{"n": n, "ref": ref, **({"locator": loc} if loc else {})} for n, ref, loc in numbering.cite(rec)],
+    }
+    if rec.indirect and rec.indirect_reason:
+        item["indirect_reason"] = rec.indirect_reason
+    if outcome.reason:
+        item["reason"] = outcome.reason
+    if outcome.missing:
+        item["missing"] = list(outcome.missing)
+    if outcome.overridden_by:
+        item["overridden_by"] = list(outcome.overridden_by)
+    if outcome.pending_overrides:
+        item["pending_overrides"] = [{"id": p.id, "title": p.title, "missing": list(p.missing)}
+                                     for p in outcome.pending_overrides]
+    if outcome.would_be_overridden_by:
+        item["would_be_overridden_by"] = list(outcome.would_be_overridden_by)
+    if outcome.conflicts_with:
+        item["conflicts_with"] = list(outcome.conflicts_with)
+    if outcome.doses_differ_with:
+        item["doses_differ_with"] = [{"id": other, "parameters": list(names)} for other, names in outcome.doses_differ_with]
+    if outcome.loading_exercises:
+        item["loading_exercises"] = [{"exercise": e, "loads": held} for e, held in outcome.loading_exercises]
+    overdue = rec.review_overdue_since(day)
+    if overdue:
+        item["review_overdue_since"] = overdue
+    if outcome.exclusion:
+        item["exclusion"] = {"kind": outcome.exclusion.kind, "detail": outcome.exclusion.detail}
+    if outcome.load_kg:
+        item["load_kg"] = {name: list(rng) for name, rng in outcome.load_kg.items()}
+    if explain:
+        item["trace"] = [{"test": t.test, "fact": t.fact, "value": None if t.value is NO_VALUE else t.value,
+                          "held": t.held} for t in outcome.trace]
+    return item
+
+
+def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
+            show_all: bool = False, problems: Sequence[Finding] = ()) -> dict[str, Any]:
+    """The answer as plain data. `problems`: the loading errors of an incomplete knowledge base
+    (answering from one is the caller's explicit choice); the answer then says so."""
+    numbering = Numbering(kb.references)
+    shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
+    sections = kb.vocabulary.sections() if kb.vocabulary else []
+    # Display order (topic, outcome, id), so that citation numbers rise down the page.
+    ordered = sorted((o for o in resolution.outcomes if o.outcome in shown),
+                     key=lambda o: (sections.index(o.rec.topic) if o.rec.topic in sections else len(sections),
+                                    o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
+    day = resolution.as_of.isoformat()
+    items = [_outcome(o, numbering, audience, explain, day) for o in ordered]
+    derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
+    manifest = kb.manifest
+    references = []
+    for n, ref_id, ref in numbering.listing():
+        entry: dict[str, Any] = {"n": n, "id": ref_id}
+        if ref is not None:
+            entry["citation"] = formatted(ref)
+            entry["population"] = ref.population
+            entry["links"] = [{"label": label, "url": url} for label, url in links(ref)]
+        references.append(entry)
+    return {
+        "tool": {"name": "avn-kb", "version": __version__},
+        "knowledge_base": {"id": manifest.id, "title": manifest.title, "version": manifest.version,
+                           "released": manifest.released} if manifest else {"id": kb.root},
+        "as_of": resolution.as_of.isoformat(),
+        "statuses": list(resolution.statuses),
+        "audience": audience,
+        "notices": list(notices(kb, problems)),
+        "incomplete": bool(problems),
+        **({"problems": [_problem(f) for f in problems]} if problems else {}),
+        "case": dict(resolution.case),
+        "derived": derived,
+        "summary": {**{outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
+                    "excluded_by_reason": _exclusions(resolution),
+                    "review_overdue": sorted(o.rec.id for o in resolution.outcomes if o.outcome in SHOWN_BY_DEFAULT
+                                             and o.rec.review_overdue_since(day))},
+        "recommendations": items,
+        "references": references,
+    }
+
+
+def _problem(finding: Finding) -> dict[str, Any]:
+    return {"path": finding.path, "line": finding.line, "column": finding.column, "code": finding.code,
+            "message": finding.message}
+
+
+def _exclusions(resolution: Resolution) -> list[dict[str, Any]]:
+    """Excluded recommendations grouped by why (in EXCLUSIONS order), each group with its ids and
+    the dates, statuses or superseding ids: an empty answer explains itself."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for outcome in resolution.by_outcome("excluded"):
+        if outcome.exclusion is not None:
+            details = groups.setdefault(outcome.exclusion.kind, {})
+            details.setdefault(outcome.exclusion.detail, []).append(outcome.rec.id)
+    return [{"reason": kind, "count": sum(len(ids) for ids in groups[kind].values()),
+             "details": [{"detail": detail, "ids": ids} for detail, ids in sorted(groups[kind].items())]}
+            for kind in EXCLUSIONS if kind in groups]

@@ -1,0 +1,221 @@
+"""The knowledge base as a FHIR R4 or R5 Bundle (type collection), after the HL7 CPG-on-FHIR
+recommendation pattern: one PlanDefinition (type eca-rule) per recommendation whose single action
+carries the applicability condition, the strength, direction and certainty extensions and a
+definitionCanonical to an ActivityDefinition for what to do. The mapping, with its sources and
+what does not map, is in docs/interop.md. The output is plain data: no FHIR library is needed to
+build it (the tests validate it with the `fhir.resources` models).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from avn_kb.lang import actions
+from avn_kb.model import conditions
+from avn_kb.model.knowledge import Citation, KnowledgeBase, Recommendation, Reference
+from avn_kb.output.citations import formatted, links
+
+VERSIONS = ("R4", "R5")
+DEFAULT_BASE = "https://avn-kb.org/fhir"
+
+# Extension and code system URLs as published by HL7 (sources cited in docs/interop.md).
+STRENGTH_EXTENSION = "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation"
+QUALITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence"
+DIRECTION_EXTENSION = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-directionOfRecommendation"
+STRENGTH_SYSTEM = "http://terminology.hl7.org/CodeSystem/recommendation-strength"
+QUALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/evidence-quality"
+DIRECTION_SYSTEM = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-recommendation-direction-cs"
+PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
+USAGE_CONTEXT_SYSTEM = "http://terminology.hl7.org/CodeSystem/usage-context-type"
+# Our own media type for the structured condition (the language of avn_kb.model.conditions as JSON).
+CONDITION_LANGUAGE = "text/x-avn-kb-condition+json"
+
+STATUS = {"draft": "draft", "submitted": "draft", "under-review": "draft", "approved": "active",
+          "retired": "retired"}
+# GRADE's "conditional" recommendation is the "weak" of the HL7 rating scale.
+STRENGTH = {"strong": ("strong", "Strong"), "conditional": ("weak", "Weak")}
+QUALITY = {"high": "High quality", "moderate": "Moderate quality", "low": "Low quality",
+           "very-low": "Very low quality"}
+DIRECTION = {"for": "For", "against": "Against"}
+# How one recommendation names the one it supersedes, and the reverse, in each version.
+SUPERSEDES = {"R4": ("predecessor", "successor"), "R5": ("replaces", "replaced-with")}
+
+
+def _coded(extension: str, system: str, code: str, display: str) -> dict[str, Any]:
+    return {"url": extension, "valueCodeableConcept": {"coding": [{"system": system, "code": code,
+                                                                   "display": display}]}}
+
+
+def computable_name(rec_id: str, suffix: str = "") -> str:
+    """A FHIR `name` (starts with a capital, letters, digits and _ only): RT-001 -> RT_001."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", rec_id) + suffix
+
+
+def _narrative(rec: Recommendation) -> dict[str, Any]:
+    """The readable form, escaped: what a person sees, including what has no structured place."""
+    e = html.escape
+    rows = [f"<p><b>{e(rec.id)} {e(rec.title)}</b> ({e(rec.status)}, version {e(rec.version)})</p>",
+            f"<p>{e(rec.statement)}</p>", f"<p>For patients: {e(rec.plain_language)}</p>",
+            f"<p>Applies when: {e(conditions.describe(rec.when))}. Action: {e(actions.describe(rec.action))}.</p>",
+            f"<p>Strength: {e(rec.strength)}, {e(rec.direction)}; certainty: {e(rec.certainty)}</p>"]
+    if rec.indirect:
+        rows.append(f"<p>Indirect evidence: {e(rec.indirect_reason or '')}</p>")
+    if rec.overrides:
+        rows.append(f"<p>Overrides: {e(', '.join(rec.overrides))}</p>")
+    return {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "".join(rows) + "</div>"}
+
+
+def _dates(rec: Recommendation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if rec.review.get("approved_on"):
+        out["approvalDate"] = rec.review["approved_on"]
+    if rec.review.get("last_reviewed"):
+        out["lastReviewDate"] = rec.review["last_reviewed"]
+    period = {k: v for k, v in (("start", rec.effective_from), ("end", rec.effective_until)) if v}
+    if period:
+        out["effectivePeriod"] = period
+    return out
+
+
+def _related_citation(citation: Citation, ref: Reference | None, version: str) -> dict[str, Any]:
+    found = links(ref) if ref is not None else []
+    # One URL fits in the artifact; every identifier (DOI, PMID, PMCID) goes in the citation text.
+    text = " ".join([formatted(ref) if ref is not None else citation.ref] + [label for label, _ in found])
+    if citation.locator:
+        text += f" ({citation.locator})"
+    artifact: dict[str, Any] = {"type": "citation", "label": citation.ref, "citation": text,
+                                "display": citation.note or (ref.title if ref else citation.ref)}
+    if found:
+        # R5 dropped RelatedArtifact.url; the link goes in the document attachment there.
+        url = found[0][1]
+        artifact.update({"url": url} if version == "R4" else {"document": {"url": url}})
+    return artifact
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What every resource of one export looks up: the references by id, and who supersedes
+    whom. Built once per Bundle (rebuilding it per recommendation made the export quadratic)."""
+
+    references: Mapping[str, Reference]
+    superseded_by: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, kb: KnowledgeBase) -> "Lookup":
+        superseded_by: dict[str, list[str]] = {}
+        for rec in kb.recommendations:
+            for old in rec.supersedes:
+                superseded_by.setdefault(old, []).append(rec.id)
+        return cls({ref.id: ref for ref in kb.references}, {k: tuple(v) for k, v in superseded_by.items()})
+
+
+def _related(rec: Recommendation, lookup: Lookup, version: str, base: str) -> list[dict[str, Any]]:
+    related = [_related_citation(c, lookup.references.get(c.ref), version) for c in rec.citations]
+    forward, backward = SUPERSEDES[version]
+    related += [{"type": forward, "label": old, "resource": f"{base}/PlanDefinition/{old}"} for old in rec.supersedes]
+    related += [{"type": backward, "label": newer, "resource": f"{base}/PlanDefinition/{newer}"}
+                for newer in lookup.superseded_by.get(rec.id, ())]
+    return related
+
+
+def _reviewers(rec: Recommendation, kb: KnowledgeBase) -> list[dict[str, Any]]:
+    board = kb.manifest.board if kb.manifest else {}
+    return [{"name": f"{who} ({board[who]})" if who in board else who} for who in rec.review.get("reviewers", ())]
+
+
+def _label(kb: KnowledgeBase, section: str, name: str) -> str:
+    vocabulary = kb.vocabulary
+    if vocabulary is None:
+        return name
+    if section == "topics":
+        return str(vocabulary.topics.get(name, {}).get("label", name))
+    intervention = vocabulary.interventions.get(name)
+    return intervention.label if intervention else name
+
+
+def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: str,
+                    lookup: Lookup | None = None) -> dict[str, Any]:
+    """The PlanDefinition of one recommendation (`lookup`: Lookup.of(kb), passed when exporting many)."""
+    action: dict[str, Any] = {
+        "extension": [
+            _coded(STRENGTH_EXTENSION, STRENGTH_SYSTEM, *STRENGTH[rec.strength]),
+            _coded(QUALITY_EXTENSION, QUALITY_SYSTEM, rec.certainty, QUALITY[rec.certainty]),
+            _coded(DIRECTION_EXTENSION, DIRECTION_SYSTEM, rec.direction, DIRECTION[rec.direction]),
+        ],
+        "title": rec.title,
+        "description": rec.statement,
+        "condition": [{"kind": "applicability", "expression": {
+            "description": conditions.describe(rec.when), "language": CONDITION_LANGUAGE,
+            "expression": json.dumps(rec.raw.get("when", {}), ensure_ascii=False, separators=(",", ":"))}}],
+        "definitionCanonical": f"{base}/ActivityDefinition/{rec.id}-activity",
+    }
+    resource: dict[str, Any] = {
+        "resourceType": "PlanDefinition", "id": rec.id, "text": _narrative(rec),
+        "url": f"{base}/PlanDefinition/{rec.id}",
+        "identifier": [{"system": f"{base}/recommendation-id", "value": rec.id}],
+        "version": rec.version, "name": computable_name(rec.id), "title": rec.title,
+        "type": {"coding": [{"system": PLAN_TYPE_SYSTEM, "code": "eca-rule", "display": "ECA Rule"}]},
+        "status": STATUS[rec.status], "description": rec.statement,
+        "useContext": [{"code": {"system": USAGE_CONTEXT_SYSTEM, "code": "focus"}, "valueCodeableConcept": {
+            "coding": [{"system": f"{base}/CodeSystem/population", "code": rec.population}],
+            "text": rec.population}}],
+        **({"purpose": rec.rationale} if rec.rationale else {}),
+        **_dates(rec),
+        "topic": [{"coding": [{"system": f"{base}/CodeSystem/topic", "code": rec.topic}],
+                   "text": _label(kb, "topics", rec.topic)}],
+        "reviewer": _reviewers(rec, kb),
+        "relatedArtifact": _related(rec, lookup or Lookup.of(kb), version, base),
+        "action": [action],
+    }
+    return {key: value for key, value in resource.items() if value != []}
+
+
+def activity_definition(rec: Recommendation, kb: KnowledgeBase, base: str) -> dict[str, Any]:
+    """What the recommendation's action asks for; dose, level and exercises only as text."""
+    target = rec.action.target
+    label = _label(kb, "interventions", target)
+    return {
+        "resourceType": "ActivityDefinition", "id": f"{rec.id}-activity",
+        "url": f"{base}/ActivityDefinition/{rec.id}-activity", "version": rec.version,
+        "name": computable_name(rec.id, "_activity"), "title": f"{rec.action.kind} {label}",
+        "status": STATUS[rec.status], "description": actions.describe(rec.action), **_dates(rec),
+        "kind": "ServiceRequest",
+        "code": {"coding": [{"system": f"{base}/CodeSystem/intervention", "code": target, "display": label}],
+                 "text": label},
+        "intent": "proposal", "doNotPerform": rec.action.kind == "avoid",
+    }
+
+
+def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE,
+           notes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The whole knowledge base as a collection Bundle: PlanDefinition then ActivityDefinition for
+    each recommendation, in the order they were loaded (so output is stable for diffs). `notes`
+    (avn_kb.output.notices) become the Bundle's meta tags, where every reader of the Bundle sees them."""
+    if version not in VERSIONS:
+        raise ValueError(f"FHIR version {version!r} is not one of {', '.join(VERSIONS)}")
+    base = base.rstrip("/")
+    entries = []
+    lookup = Lookup.of(kb)
+    for rec in kb.recommendations:
+        for resource in (plan_definition(rec, kb, version, base, lookup), activity_definition(rec, kb, base)):
+            entries.append({"fullUrl": resource["url"], "resource": resource})
+    manifest = kb.manifest
+    out: dict[str, Any] = {"resourceType": "Bundle", "id": manifest.id if manifest else "avn-kb", "type": "collection"}
+    if notes:
+        out["meta"] = {"tag": [{"system": f"{base}/notice", "code": _notice_code(note), "display": note}
+                               for note in notes]}
+    if manifest is not None:
+        out["identifier"] = {"system": f"{base}/knowledge-base", "value": f"{manifest.id}-{manifest.version}"}
+    out["entry"] = entries
+    return out
+
+
+def _notice_code(note: str) -> str:
+    """A stable code for a notice: `incomplete` for the banner of a knowledge base that did not
+    load whole, `notice` for the manifest's notice."""
+    return "incomplete" if note.startswith("INCOMPLETE:") else "notice"

@@ -1,0 +1,25 @@
+"""What every check receives: the model plus what the loader knows about entries it could not build."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from avn_kb.lang.search import SearchBudget
+from avn_kb.model.knowledge import KnowledgeBase
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    kb: KnowledgeBase
+    as_of: dt.date
+    unbuilt_ids: frozenset[str] = frozenset()
+    unbuilt_citations: frozenset[str] = frozenset()
+    declared_names: frozenset[str] = field(default_factory=frozenset)
+    unloaded_kinds: frozenset[str] = frozenset()
+    # Shared by every case search of one validation: bounds the run, not only each question.
+    search_budget: SearchBudget | None = None
+
+    def __post_init__(self) -> None:
+        if self.search_budget is None:
+            object.__setattr__(self, "search_budget", SearchBudget.for_size(len(self.kb.recommendations)))

@@ -1,0 +1,124 @@
+"""Run a validation: load, check, locate, stamp severities, apply acceptances, sort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from avn_kb.validate.checks import CHECKS, CheckContext
+from avn_kb.model.codes import CODES
+from avn_kb.cli.exitcodes import ExitCode
+from avn_kb.model.findings import Finding
+from avn_kb.util.gcpause import collector_paused
+from avn_kb.load.knowledge import Loaded, load_knowledge
+
+
+@dataclass(frozen=True)
+class Report:
+    knowledge_base: str
+    findings: tuple[Finding, ...]
+    files: int
+    recommendations: int
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity and f.accepted is None)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for f in self.findings if f.accepted is not None)
+
+    def exit_code(self, strict: bool = False) -> int:
+        if self.count("error") or (strict and self.count("warning")):
+            return int(ExitCode.FINDINGS)
+        return int(ExitCode.OK)
+
+
+@collector_paused()
+def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None) -> Report:
+    """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
+    check versions against the knowledge base at that git revision (GitError if it cannot be read)."""
+    old = None
+    if base:
+        # Only pull requests ask for --base: keep git and the version rules out of every other start-up.
+        from avn_kb.load.git_source import GitSource
+
+        old = load_knowledge(GitSource(root, base), shown_root).kb
+    loaded = load_knowledge(root, shown_root)
+    extra: list[Finding] = []
+    if old is not None and base is not None:
+        from avn_kb.editorial.versions import check_versions
+
+        unbuilt = set(loaded.unbuilt_ids)
+        if "recommendations" in loaded.unloaded_kinds:
+            # A recommendation missing now may sit in the file that cannot be read: not "removed".
+            unbuilt |= {rec.id for rec in old.recommendations}
+        extra.extend(check_versions(old, loaded.kb, base, frozenset(unbuilt)))
+    findings = run_checks(loaded, tuple(CHECKS), as_of, extra)
+    return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
+
+
+def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
+               extra: list[Finding] | None = None) -> list[Finding]:
+    """The loader's findings and those of the named checks (plus `extra`), located, with the
+    manifest's severities and the recommendations' acceptances applied, sorted, each once."""
+    ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
+                       unbuilt_ids=frozenset(loaded.unbuilt_ids),
+                       unbuilt_citations=frozenset(loaded.unbuilt_citations),
+                       declared_names=frozenset(loaded.declared_names),
+                       unloaded_kinds=frozenset(loaded.unloaded_kinds))
+    raw: list[Finding] = list(loaded.findings)
+    for name in names:
+        raw.extend(CHECKS[name](ctx))
+    raw.extend(extra or ())
+    findings = [_located(loaded, f) for f in raw]
+    findings = _apply_configuration(loaded, findings)
+    findings.sort(key=Finding.sort_key)
+    return _unique(findings)
+
+
+def _located(loaded: Loaded, finding: Finding) -> Finding:
+    if finding.line:
+        return finding
+    document = loaded.documents.get(finding.path)
+    line, column = document.locate(finding.pointer) if document else (1, 1)
+    return replace(finding, line=line, column=column)
+
+
+def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Finding]:
+    manifest = loaded.kb.manifest
+    overrides = dict(manifest.severity) if manifest else {}
+    result: list[Finding] = []
+    for code, level in overrides.items():
+        if code not in CODES:
+            assert manifest is not None
+            document = loaded.documents.get(manifest.where.path)
+            line, column = document.locate(("severity", code), key=True) if document else (1, 1)
+            result.append(Finding("AVN116", "error", manifest.where.path, line, column,
+                                  f"severity override for unknown code {code}: remove it or use a code from "
+                                  "docs/checks.md"))
+    accepted = {rec.id: rec.accepted for rec in loaded.kb.recommendations if rec.accepted}
+    for finding in findings:
+        level = overrides.get(finding.code)
+        if level == "ignore":
+            continue
+        if level:
+            finding = replace(finding, severity=level)
+        # Any recommendation the finding names may accept it (a conflict names both sides).
+        reason = next((accepted[i][finding.code] for i in finding.ids
+                       if i in accepted and finding.code in accepted[i]), None)
+        if reason is not None:
+            finding = replace(finding, accepted=reason)
+        result.append(finding)
+    return result
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, int, int, str]] = set()
+    unique = []
+    for finding in findings:
+        key = (finding.code, finding.path, finding.line, finding.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

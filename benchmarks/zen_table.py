@@ -30,6 +30,8 @@ missing-fact lists, per-kg loads, and an outcome for every recommendation.
 
 from __future__ import annotations
 
+from avn_kb.lang.derive import derivation_order
+
 import datetime as dt
 import json
 from dataclasses import replace
@@ -139,7 +141,7 @@ def _expression(vocabulary: Vocabulary, condition: Condition) -> str:
 def derived_expressions(vocabulary: Vocabulary) -> list[tuple[str, str]]:
     """(name, expression) for each derived fact, in dependency order."""
     out = []
-    for derived in vocabulary.derivation_order:
+    for derived in derivation_order(vocabulary):
         if derived.otherwise is not None:
             raise NotImplementedError(f"derived fact {derived.name} has `otherwise`: not compiled")
         by_value: dict[str, list[str]] = {}

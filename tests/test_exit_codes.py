@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from avn_kb.cli.exitcodes import ExitCode
+from avn_kb.util.exitcodes import ExitCode
 from tests.conftest import MINI, ROOT, run_cli
 from tests.test_fileio import KINDS, link_to_real_file, state_of
 

@@ -577,7 +577,7 @@ def test_question_at_the_search_limit_stays_within_limits(tmp_path: Path) -> Non
 
 
 def test_search_budget_bounds_the_sum_of_questions(tmp_path: Path) -> None:
-    from avn_kb.lang.search import SearchBudget
+    from avn_kb.lang.domains import SearchBudget
 
     kb = _search_heavy_kb(tmp_path, flags=18)
     result = run_cli("validate", str(kb), "--format", "json")

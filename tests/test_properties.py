@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from avn_kb.lang.case_checks import case_problems
 from avn_kb.lang.compiled import compile_condition
 from avn_kb.validate.checks.context import CheckContext
-from avn_kb.validate.checks.logic import check_conflicts, check_redundancy, check_unsatisfiable
+from avn_kb.validate.checks.logic import check_conflicts, check_unsatisfiable
+from avn_kb.validate.checks.redundancy import check_redundancy
 from avn_kb.lang import actions, derive
 from avn_kb.model import conditions
 from avn_kb.lang import pairs

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from avn_kb import __version__
-from avn_kb.cli.exitcodes import ExitCode
+from avn_kb.util.exitcodes import ExitCode
 
 # The codes live in avn_kb/exitcodes.py; these names stay for the modules that import them from here.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUG = ExitCode.OK, ExitCode.FINDINGS, ExitCode.USAGE, ExitCode.BUG

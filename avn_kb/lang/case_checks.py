@@ -3,6 +3,8 @@ cases and by the query command for the cases it is given."""
 
 from __future__ import annotations
 
+from avn_kb.lang.derive import definitions
+
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -38,7 +40,7 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
 
 def _outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
     """Facts the case gives (or derives) outside the cases they are defined for (AVN126)."""
-    if not vocabulary.definitions:
+    if not definitions(vocabulary):
         return []
     from avn_kb.lang.derive import derive_values, outside_definitions
 

@@ -8,7 +8,10 @@ from typing import Any, Mapping
 
 from avn_kb.model.conditions import describe, facts_of
 from avn_kb.util.digraph import cyclic_nodes, topological_order
+from avn_kb.lang.compiled import Check, compile_condition
+from avn_kb.model.conditions import Condition
 from avn_kb.model.knowledge import DerivedFact, Vocabulary
+from avn_kb.util.memo import remembered
 
 
 def derivation_graph(vocabulary: Vocabulary) -> dict[str, set[str]]:
@@ -20,6 +23,28 @@ def derivation_graph(vocabulary: Vocabulary) -> dict[str, set[str]]:
             for fact in facts_of(when):
                 graph.setdefault(fact, set()).add(derived.name)
     return graph
+
+
+def compiled_cases(derived: DerivedFact) -> tuple[tuple[str, Check], ...]:
+    """The derived fact's cases with compiled conditions: derivation runs at every step of a case
+    search (computed once per derived fact)."""
+    return remembered(derived, "_compiled_cases",
+                      lambda: tuple((value, compile_condition(when)) for value, when in derived.cases))
+
+
+def definitions(vocabulary: Vocabulary) -> tuple[tuple[str, Condition, Check], ...]:
+    """(fact, defined_for, its compiled check) for every fact, base or derived, that declares
+    the cases it is defined for: checked at every step of a case search. A condition that does
+    not fit the vocabulary is left out: the term checks report it, and a typo there must not
+    refuse every case besides. Computed once per vocabulary."""
+    return remembered(vocabulary, "_definitions", lambda: tuple(
+        (fact.name, fact.defined_for, compile_condition(fact.defined_for))
+        for fact in vocabulary.every_fact() if fact.defined_for is not None and vocabulary.fits(fact.defined_for)))
+
+
+def derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
+    """Derived facts in dependency order (computed once per vocabulary)."""
+    return remembered(vocabulary, "_derivation_order", lambda: compute_derivation_order(vocabulary))
 
 
 def compute_derivation_order(vocabulary: Vocabulary) -> tuple[DerivedFact, ...]:
@@ -50,7 +75,7 @@ NO_VALUE = _NoValue()
 def _held(derived: DerivedFact, facts: Mapping[str, Any]) -> tuple[set[str], bool]:
     """The values of the cases that hold, and whether some case is still open (unknown)."""
     held, open_case = set(), False
-    for value, check in derived.compiled_cases:
+    for value, check in compiled_cases(derived):
         result = check(facts)
         if result is True:
             held.add(value)
@@ -78,7 +103,7 @@ def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, 
     derives) outside the cases they are defined for (see `outside_definitions`). Both are monotone:
     more facts never mend them, so a search may cut a branch at the first one."""
     result, problems = derive_values(vocabulary, facts)
-    if vocabulary.definitions:
+    if definitions(vocabulary):
         problems.extend(message for _, message in outside_definitions(vocabulary, result, facts))
     return result, problems
 
@@ -90,7 +115,7 @@ def real_case(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[st
     result, disagree = derive_values(vocabulary, facts)
     if disagree:
         return result, False
-    return result, not any(_undefined(result, name, check) for name, _, check in vocabulary.definitions)
+    return result, not any(_undefined(result, name, check) for name, _, check in definitions(vocabulary))
 
 
 def _undefined(facts: Mapping[str, Any], name: str, check: Any) -> bool:
@@ -107,7 +132,7 @@ def derive_values(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dic
     the case gives directly (a clinician may know `collapse` without a stage) is kept as given."""
     result = {name: value for name, value in facts.items() if value is not None}
     problems = []
-    for derived in vocabulary.derivation_order:
+    for derived in derivation_order(vocabulary):
         held, open_case = _held(derived, result)
         if len(held) > 1:
             problems.append(f"the facts give {derived.name} more than one value ({', '.join(sorted(held))}): "
@@ -135,7 +160,7 @@ def outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
     enough to decide the condition is accepted. Kleene logic is monotone, so once false on a case
     the condition stays false on every extension of it."""
     found = []
-    for name, condition, check in vocabulary.definitions:
+    for name, condition, check in definitions(vocabulary):
         if not _undefined(facts, name, check):
             continue
         value = facts[name]
@@ -154,7 +179,7 @@ def undefined_here(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> frozense
     """The facts that this case cannot give: their `defined_for` is false on its facts (derived
     facts included, as `with_derived` gives them). Asking for one ("give arco_stage") would ask for
     a fact the case checks then refuse."""
-    return frozenset(name for name, _, check in vocabulary.definitions if check(facts) is False)
+    return frozenset(name for name, _, check in definitions(vocabulary) if check(facts) is False)
 
 
 def _shown(value: Any) -> str:

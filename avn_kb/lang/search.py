@@ -1,16 +1,7 @@
 """Exact decisions over the declared fact domains: can these conditions all apply to one case,
 and can this one apply while that one does not?
 
-Every fact has a finite set of values that matter. An enum or boolean has its declared values. A
-set fact matters only through the elements some test names, so the subsets of those elements are
-enough. A number matters only through the thresholds some test names: each threshold and one point
-in each interval between them (inside the declared bounds, a whole number where the fact is an
-integer) stand for every number. Derived facts are not assigned: they are computed from the base
-facts exactly as the resolver computes them. So enumerating those values over the facts that the
-conditions (and the derived facts they use) read covers every case the resolver could see, and a
-case found is a real case, evaluated by the resolver's own three-valued logic. A case whose facts
-disagree on a derived fact, or that gives a fact outside the cases it is `defined_for`, is refused
-by the case checks, so it is no case here either: the search cuts it like a false condition.
+The values each fact takes are those of avn_kb.lang.domains, which says why they cover every case.
 
 The enumeration assigns one fact at a time and evaluates the conditions on the partial case after
 each step. Kleene logic is monotone: a condition that is already true (or false) on a partial case
@@ -20,101 +11,13 @@ for "all of these apply" stops at the first partial case on which they all do.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from itertools import combinations
 from typing import Any, Iterator, Sequence
 
 from avn_kb.lang.compiled import Check, compile_condition
 from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
-from avn_kb.lang.derive import real_case
+from avn_kb.lang.derive import definitions, real_case
 from avn_kb.model.knowledge import Vocabulary
-
-
-@dataclass(frozen=True)
-class SearchLimits:
-    """How many partial cases one question may visit before it gives up (reported, never silent)."""
-
-    max_steps: int = 30_000  # about a second in the worst case: a pre-commit hook must not hang
-
-
-class SearchTooLarge(Exception):
-    """The question needed more steps than allowed; the caller reports that it could not decide."""
-
-
-class SearchBudget:
-    """Partial cases that all the questions of one validation may visit together. Each question
-    is bounded by SearchLimits; this bounds their sum, so that a knowledge base asking many hard
-    questions still finishes in bounded time (a pre-commit hook must not hang). It grows with the
-    knowledge base: a large one asks more questions, each of them usually small."""
-
-    BASE = 40_000  # about as long as one question at its limit and a third: well inside 2 s
-    PER_RECOMMENDATION = 400
-    FREE_STEPS = 1_000  # every question may take this many whatever is left: small ones always finish
-
-    def __init__(self, steps: int) -> None:
-        self.total = steps
-        self.left = steps
-
-    @classmethod
-    def for_size(cls, recommendations: int) -> SearchBudget:
-        return cls(cls.BASE + cls.PER_RECOMMENDATION * recommendations)
-
-    def spent(self) -> SearchTooLarge:
-        return SearchTooLarge(f"the search budget of this validation ({self.total:,} partial cases in all, "
-                              "for this number of recommendations) is spent")
-
-
-def _expanded_tests(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> list[Test]:
-    """The tests of the conditions plus those of every derived fact they depend on."""
-    found: list[Test] = []
-    pending = [t for c in conditions for t in tests(c)]
-    seen_derived: set[str] = set()
-    while pending:
-        test = pending.pop()
-        found.append(test)
-        derived = vocabulary.derived.get(test.fact)
-        if derived is not None and derived.name not in seen_derived:
-            seen_derived.add(derived.name)
-            pending.extend(t for _, when in derived.cases for t in tests(when))
-    return found
-
-
-def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]) -> list[float]:
-    """Each threshold and one value inside each interval between thresholds and bounds. For an
-    integer fact only whole numbers are real values: a threshold of 2.5 splits the integers into
-    ..2 and 3.., represented by 2 and 3."""
-    declared = vocabulary.facts[fact]
-    low, high = declared.low, declared.high
-    inside = sorted(t for t in thresholds if (low is None or t >= low) and (high is None or t <= high))
-    if declared.integer:
-        lo = math.ceil(low) if low is not None else math.floor(min(inside, default=0)) - 1
-        hi = math.floor(high) if high is not None else math.ceil(max(inside, default=0)) + 1
-        critical = {lo, hi} | {v for t in inside for v in (math.floor(t), math.ceil(t)) if lo <= v <= hi}
-        ordered = sorted(critical)
-        between = {a + 1 for a, b in zip(ordered, ordered[1:]) if a + 1 < b}
-        return sorted(critical | between)
-    edges = ([low] if low is not None else [inside[0] - 1 if inside else 0]) + inside + \
-        ([high] if high is not None else [inside[-1] + 1 if inside else 1])
-    candidates = set(inside) | {(a + b) / 2 for a, b in zip(edges, edges[1:]) if a < b}
-    candidates.update(bound for bound in (low, high) if bound is not None)
-    return sorted(candidates)
-
-
-def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) -> list[Any]:
-    """The values of `fact` that stand for all others, given the tests that read it."""
-    kind = vocabulary.fact_type(fact)
-    if kind == "enum":
-        return list(vocabulary.fact_values(fact))
-    if kind == "boolean":
-        return [False, True]
-    if kind == "set":
-        named = sorted({v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact)})
-        return [list(subset) for size in range(len(named) + 1) for subset in combinations(named, size)]
-    if kind == "number":
-        thresholds = {b for t in fact_tests for b in (t.low, t.high) if b is not None}
-        return _number_candidates(vocabulary, fact, thresholds)
-    return []
+from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, candidate_values, expanded_tests
 
 
 class CaseSearch:
@@ -128,14 +31,14 @@ class CaseSearch:
         self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
         # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
         # condition is false is no case; where it is false the fact is complete without a value.
-        self._definitions = {name: check for name, _, check in vocabulary.definitions}
+        self._definitions = {name: check for name, _, check in definitions(vocabulary)}
         # Facts whose values can make a case no real case: those derived facts read (the facts may
         # disagree), facts with a `defined_for` and those it reads (the fact may be undefined).
         # Only these are ever worth leaving out to find a witness.
         self._validity_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
                                  for t in tests(when)}
         self._validity_inputs |= self._definitions.keys()
-        self._validity_inputs |= {t.fact for _, condition, _ in vocabulary.definitions for t in tests(condition)}
+        self._validity_inputs |= {t.fact for _, condition, _ in definitions(vocabulary) for t in tests(condition)}
 
     def _axes(self, conditions: Sequence[Condition], complete: bool = True) -> list[tuple[str, list[Any]]]:
         """The facts to assign and the values that stand for all others. `complete`: the cases
@@ -145,10 +48,10 @@ class CaseSearch:
         conditions and is real whenever a case with them is (Kleene monotonicity), so they only
         lend their thresholds to the facts already assigned."""
         by_fact: dict[str, list[Test]] = {}
-        read = _expanded_tests(self.vocabulary, conditions)
-        found = self._validity_tests(list(read), definitions=True)
-        if not complete and self.vocabulary.definitions:
-            assigned = {test.fact for test in self._validity_tests(list(read), definitions=False)}
+        read = expanded_tests(self.vocabulary, conditions)
+        found = self._validity_tests(list(read), with_definitions=True)
+        if not complete and definitions(self.vocabulary):
+            assigned = {test.fact for test in self._validity_tests(list(read), with_definitions=False)}
             found = [test for test in found if test.fact in assigned]
         for test in found:
             if test.fact in self.vocabulary.facts:
@@ -160,10 +63,10 @@ class CaseSearch:
         axes.sort(key=lambda axis: (axis[0] in self._definitions, len(axis[1]), axis[0]))
         return axes
 
-    def _validity_tests(self, found: list[Test], definitions: bool) -> list[Test]:
+    def _validity_tests(self, found: list[Test], with_definitions: bool) -> list[Test]:
         """`found` plus the tests that decide whether a case over its facts is a real case, up to a
         fixed point: every derived fact reading one of the facts can make the case's facts
-        disagree, and (with `definitions`) the `defined_for` of a fact read can make it undefined;
+        disagree, and (with `with_definitions`) the `defined_for` of a fact read can make it undefined;
         either removes the case, so their tests must choose the values too, even if no condition
         reads them."""
         vocabulary = self.vocabulary
@@ -178,13 +81,13 @@ class CaseSearch:
                     readers.add(derived.name)
                     reads.add(derived.name)
                     more.extend(when for _, when in derived.cases)
-            for name, condition, _ in vocabulary.definitions if definitions else ():
+            for name, condition, _ in definitions(vocabulary) if with_definitions else ():
                 if name in reads and name not in defined:
                     defined.add(name)
                     more.append(condition)
             if not more:
                 return found
-            extra = _expanded_tests(vocabulary, more)
+            extra = expanded_tests(vocabulary, more)
             found.extend(extra)
             reads.update(test.fact for test in extra)
 
@@ -201,7 +104,7 @@ class CaseSearch:
             return  # some fact has no value every condition that must hold accepts: no case at all
         # Facts on the axes only because a derived fact reading them could make the case disagree:
         # no condition reads them, so they may always stay missing, even when judging complete cases.
-        read = {test.fact for test in _expanded_tests(self.vocabulary, [*apply, *not_apply])}
+        read = {test.fact for test in expanded_tests(self.vocabulary, [*apply, *not_apply])}
         optional = frozenset(fact for fact, _ in axes if fact not in read)
         steps = [0]
         try:

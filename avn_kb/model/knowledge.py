@@ -5,10 +5,8 @@ checks, the resolver and the formatters. Every object remembers where it came fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Mapping
 
-from avn_kb.lang.compiled import Check, compile_condition
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
 
 Pointer = tuple[Any, ...]
@@ -56,10 +54,6 @@ class DerivedFact:
     def type(self) -> str:
         return "enum"
 
-    @cached_property
-    def compiled_cases(self) -> tuple[tuple[str, Check], ...]:
-        """The cases with compiled conditions: derivation runs at every step of a case search."""
-        return tuple((value, compile_condition(when)) for value, when in self.cases)
 
 
 @dataclass(frozen=True)
@@ -123,25 +117,9 @@ class Vocabulary:
                 return False
         return True
 
-    @cached_property
-    def definitions(self) -> tuple[tuple[str, Condition, Check], ...]:
-        """(fact, defined_for, its compiled check) for every fact, base or derived, that declares
-        the cases it is defined for: checked at every step of a case search. A condition that does
-        not fit the vocabulary is left out: the term checks report it, and a typo there must not
-        refuse every case besides."""
-        return tuple((fact.name, fact.defined_for, compile_condition(fact.defined_for))
-                     for fact in self.every_fact() if fact.defined_for is not None and self.fits(fact.defined_for))
-
     def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
         """The declared facts, base facts first, then derived ones."""
         return (*self.facts.values(), *self.derived.values())
-
-    @cached_property
-    def derivation_order(self) -> tuple[DerivedFact, ...]:
-        """Derived facts in dependency order (computed once per vocabulary)."""
-        from avn_kb.lang.derive import compute_derivation_order
-
-        return compute_derivation_order(self)
 
     def sections(self) -> list[str]:
         return [name for name, topic in self.topics.items() if topic.get("section")]

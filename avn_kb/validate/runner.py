@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.model.codes import CODES
-from avn_kb.cli.exitcodes import ExitCode
+from avn_kb.validate.report import Report
 from avn_kb.model.findings import Finding
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.load.knowledge import Loaded, load_knowledge
-
-
-@dataclass(frozen=True)
-class Report:
-    knowledge_base: str
-    findings: tuple[Finding, ...]
-    files: int
-    recommendations: int
-
-    def count(self, severity: str) -> int:
-        return sum(1 for f in self.findings if f.severity == severity and f.accepted is None)
-
-    @property
-    def accepted(self) -> int:
-        return sum(1 for f in self.findings if f.accepted is not None)
-
-    def exit_code(self, strict: bool = False) -> int:
-        if self.count("error") or (strict and self.count("warning")):
-            return int(ExitCode.FINDINGS)
-        return int(ExitCode.OK)
 
 
 @collector_paused()

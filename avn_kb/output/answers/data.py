@@ -12,7 +12,8 @@ from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
 from avn_kb.output.notices import notices
 from avn_kb.output.citations import Numbering, formatted, links
-from avn_kb.resolve.resolver import EXCLUSIONS, OUTCOMES, Outcome, Resolution
+from avn_kb.resolve.outcomes import EXCLUSIONS, OUTCOMES, Outcome
+from avn_kb.resolve.resolver import Resolution
 
 SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
 

@@ -7,7 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from avn_kb.validate.runner import Report
+    from avn_kb.validate.report import Report
 
 FORMAT_NAMES = {"text": "text", "json": "json_report", "github": "github", "sarif": "sarif"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from avn_kb.validate.runner import Report
+from avn_kb.validate.report import Report
 from avn_kb.output.findings import text
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from avn_kb import __version__
-from avn_kb.validate.runner import Report
+from avn_kb.validate.report import Report
 
 
 def as_data(report: Report, strict: bool = False) -> dict[str, Any]:

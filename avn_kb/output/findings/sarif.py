@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from avn_kb import __version__
 from avn_kb.model.codes import CODES
-from avn_kb.validate.runner import Report
+from avn_kb.validate.report import Report
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 

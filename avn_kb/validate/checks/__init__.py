@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Iterator
 
-from avn_kb.validate.checks import evidence, exercises, graphs, identity, lifecycle, logic, references, terms
+from avn_kb.validate.checks import evidence, exercises, graphs, identity, lifecycle, logic, redundancy, references, terms
 from avn_kb.validate.checks import wording
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.findings import Finding
@@ -40,7 +40,7 @@ CHECKS: dict[str, Check] = {
     "direction": logic.check_direction,
     "unsatisfiable": logic.check_unsatisfiable,
     "conflicts": logic.check_conflicts,
-    "redundancy": logic.check_redundancy,
+    "redundancy": redundancy.check_redundancy,
     "loading-exercises": exercises.check_loading_exercises,
     "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
     "dose-wording": wording.check_dose_wording,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from avn_kb.lang.search import SearchBudget
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.model.knowledge import KnowledgeBase
 
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.conditions import facts_of
-from avn_kb.lang.derive import derivation_graph
+from avn_kb.lang.derive import definitions, derivation_graph
 from avn_kb.util.digraph import cycles
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
@@ -57,7 +57,7 @@ def check_definition_cycles(ctx: CheckContext) -> Iterator[Finding]:
         return
     graph = derivation_graph(vocabulary)
     definition_edges = set()
-    for name, condition, _ in vocabulary.definitions:
+    for name, condition, _ in definitions(vocabulary):
         for fact in facts_of(condition):
             graph.setdefault(fact, set()).add(name)
             definition_edges.add((fact, name))

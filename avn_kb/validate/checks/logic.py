@@ -1,5 +1,5 @@
 """Logic over the case space, decided exactly (see avn_kb/logic.py and docs/checks.md):
-AVN301 conflicts with a witness case, AVN302 conditions that never hold, AVN303 redundancy,
+AVN301 conflicts with a witness case, AVN302 conditions that never hold (AVN303 redundancy: redundancy.py),
 AVN304 gaps, AVN305 strength direction against the action, AVN306 a question too large to decide,
 AVN307 two different (overlapping) doses for one case, with a witness case.
 
@@ -21,14 +21,11 @@ from typing import Any, Iterator
 
 from avn_kb.lang import actions
 from avn_kb.validate.checks.context import CheckContext
-from avn_kb.lang.pairs import allowed_values, clashing_pairs
-from avn_kb.model.conditions import facts_of
-from avn_kb.lang.derive import real_case
+from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.validate.checks.terms import well_formed
 from avn_kb.model.findings import Finding, issue
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
-from avn_kb.model.knowledge import Recommendation, Vocabulary
-from avn_kb.lang.index import CandidateIndex, positions_of
+from avn_kb.model.knowledge import Recommendation
 
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
@@ -54,7 +51,7 @@ def show_case(case: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {show(v)}" for k, v in case.items()) + "}"
 
 
-def _windows_overlap(a: Recommendation, b: Recommendation) -> bool:
+def windows_overlap(a: Recommendation, b: Recommendation) -> bool:
     start = max(a.effective_from or "0000-00-00", b.effective_from or "0000-00-00")
     end = min(a.effective_until or "9999-99-99", b.effective_until or "9999-99-99")
     return start <= end
@@ -85,14 +82,14 @@ def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
         for a, b in clashing_pairs(group, vocabulary):
             why = actions.contradiction(a.action, b.action)
             differences = () if why else actions.dose_differences(a.action, b.action)
-            if not (why or differences) or not _windows_overlap(a, b):
+            if not (why or differences) or not windows_overlap(a, b):
                 continue
             if _related(resolved, a.id, b.id):
                 continue
             try:
                 witness = search.find([a.when, b.when])
             except SearchTooLarge as err:
-                yield _too_large(b, f"whether {a.id} and {b.id} can both apply", err)
+                yield too_large(b, f"whether {a.id} and {b.id} can both apply", err)
                 continue
             if witness is not None and differences:
                 yield _two_doses(a, b, differences, witness)
@@ -115,7 +112,7 @@ def _two_doses(a: Recommendation, b: Recommendation, names: tuple[str, ...],
                  ids=(b.id, a.id), witness=witness)
 
 
-def _too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Finding:
+def too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Finding:
     return issue("AVN306", rec.where.path, rec.where.pointer + ("when",),
                  f"could not decide {question}: {err}; simplify the conditions", ids=(rec.id,))
 
@@ -134,126 +131,7 @@ def check_unsatisfiable(ctx: CheckContext) -> Iterator[Finding]:
                             f"{rec.id} can never apply: no case satisfies its condition; fix the condition",
                             ids=(rec.id,))
         except SearchTooLarge as err:
-            yield _too_large(rec, f"whether {rec.id} can apply", err)
-
-
-def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
-    vocabulary = ctx.kb.vocabulary
-    if vocabulary is None:
-        return
-    search = CaseSearch(vocabulary, budget=ctx.search_budget)
-    same: dict[Any, list[Recommendation]] = {}
-    for rec in live(ctx):
-        action = rec.action
-        key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
-        same.setdefault(key, []).append(rec)
-    for group in same.values():
-        if len(group) < 2:
-            continue
-        # A few complete cases on which each condition applies refute most candidate implications:
-        # where `a` applies and `b` does not, `a` cannot imply `b`. The group's bitset index says at
-        # once which members hold on a sample, so the candidates for "a implies b" are the members
-        # holding on every sample of `a`, found without looking at pairs. Only those are searched.
-        axes = search.axes_for([rec.when for rec in group])
-        samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
-        index = CandidateIndex(group, vocabulary)
-        within = [_holding_on_all(index, cases) for cases in samples]
-        pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
-        nearby = _Nearby(vocabulary, group, axes, index)
-        for i, j in pairs:
-            a, b = group[i], group[j]
-            if not samples[i] or not samples[j] or not _windows_overlap(a, b):
-                continue
-            a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
-            b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
-            if not (a_maybe or b_maybe):
-                continue
-            try:
-                a_in_b = a_maybe and search.implies(a.when, b.when)
-                b_in_a = b_maybe and search.implies(b.when, a.when)
-            except SearchTooLarge as err:
-                yield _too_large(b, f"whether {a.id} and {b.id} overlap", err)
-                continue
-            if a_in_b or b_in_a:
-                narrow, wide = (a, b) if a_in_b else (b, a)
-                yield issue("AVN303", narrow.where.path, narrow.where.pointer + ("id",),
-                            f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
-                            f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
-                            ids=(narrow.id, wide.id))
-
-
-class _Nearby:
-    """Counterexamples to "a implies b" looked for next to a's samples: change one fact of a
-    sample to a value that b's top-level demands exclude; if a still applies and b does not, a
-    does not imply b. One derivation and two evaluations per try, against a whole search: most
-    candidate implications that survive the samples fall here, and every counterexample is checked
-    on the real condition, so nothing is refuted wrongly."""
-
-    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]],
-                 index: CandidateIndex) -> None:
-        self.vocabulary = vocabulary
-        self.checks = index.checks  # the group's conditions, compiled once by its index
-        self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
-        self.reads = [facts_of(rec.when) for rec in group]
-        self.values = dict(axes)
-        self.derived = set(vocabulary.derived)
-
-    def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
-        narrow_check, wide_check = self.checks[narrow], self.checks[wide]
-        for sample in samples:
-            base = {fact: value for fact, value in sample.items() if fact not in self.derived}
-            for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, real = real_case(self.vocabulary, {**base, fact: value})
-                if real and narrow_check(facts) is True and wide_check(facts) is not True:
-                    return True
-        return False
-
-    def _excluded(self, demands: dict[str, Any], reads: frozenset[str],
-                  case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        """(fact, value) changes of the case that the wide condition's top-level demands rule
-        out, then other values of the base facts it reads elsewhere (under `any` or `not`): for a
-        set, none and all of its elements."""
-        yield from self._against_demands(demands, case)
-        for fact in sorted(reads - demands.keys() - self.derived):
-            values = self.values.get(fact, ())
-            if values and isinstance(values[0], list):
-                yield fact, []
-                yield fact, sorted({element for value in values for element in value}, key=str)
-            else:
-                for value in values:
-                    if value != case.get(fact):
-                        yield fact, value
-
-    def _against_demands(self, demands: dict[str, Any], case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-        for fact, demand in demands.items():
-            if fact in self.derived:
-                continue
-            if isinstance(demand, frozenset):
-                for value in self.values.get(fact, ()):
-                    if value not in demand and value != case.get(fact):
-                        yield fact, value
-            elif isinstance(demand[0], frozenset):  # set: add an element it must lack, drop one it must have
-                has, lacks = demand
-                present = set(case.get(fact) or ())
-                for element in sorted(lacks - present, key=str):
-                    yield fact, sorted(present | {element}, key=str)
-                for element in sorted(has & present, key=str):
-                    yield fact, sorted(present - {element}, key=str)
-            else:
-                low, high = demand
-                for value in self.values.get(fact, ()):
-                    if (low is not None and value < low) or (high is not None and value > high):
-                        yield fact, value
-
-
-def _holding_on_all(index: CandidateIndex, cases: list[dict[str, Any]]) -> int:
-    """The members of the index whose condition holds on every one of these complete cases."""
-    if not cases:
-        return 0
-    bits = index.everyone
-    for case in cases:
-        bits &= index.truth(case, bits)[0]
-    return bits
+            yield too_large(rec, f"whether {rec.id} can apply", err)
 
 
 def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:

@@ -1,0 +1,103 @@
+"""What the resolver prepares once per knowledge base: the bitset filters and compiled conditions
+(avn_kb.lang.index), the shared not-applicable outcomes, and which recommendations may apply for a
+set of statuses on a day (the others excluded, each with why)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from avn_kb.lang.index import CandidateIndex, bitset, positions_of
+from avn_kb.model.conditions import Condition, tests
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.resolve.outcomes import Exclusion, Outcome
+from avn_kb.util.gcpause import collector_paused
+
+@dataclass(frozen=True)
+class _Eligibility:
+    """For one (statuses, day): the recommendations that may apply, and the others' outcomes."""
+
+    allowed: int  # bitset
+    excluded: Mapping[int, Outcome]
+
+
+class Index:
+    """Everything about a knowledge base the resolver needs that does not depend on the case:
+    compiled conditions and per-fact bitset filters (see `resolve_index`), the shared
+    not-applicable outcomes, and the eligibility for each (statuses, day) asked so far."""
+
+    ELIGIBILITY_CACHE = 16
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.vocabulary: Vocabulary | None = kb.vocabulary
+        self.recommendations = tuple(kb.recommendations)
+        with collector_paused():
+            self.filters = CandidateIndex(self.recommendations, self.vocabulary)
+            self.not_applicable = tuple(Outcome(rec, "not-applicable") for rec in self.recommendations)
+            self.reads = [reads_of(rec.when) for rec in self.recommendations]
+        self.position = {rec.id: i for i, rec in reversed(list(enumerate(self.recommendations)))}
+        self.overriding = bitset((i for i, rec in enumerate(self.recommendations) if rec.overrides),
+                                 len(self.recommendations))
+        self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
+
+    def eligibility(self, statuses: tuple[str, ...], day: str) -> _Eligibility:
+        key = (statuses, day)
+        found = self._eligibility.get(key)
+        if found is None:
+            if len(self._eligibility) >= self.ELIGIBILITY_CACHE:
+                self._eligibility.pop(next(iter(self._eligibility)))
+            found = self._eligibility[key] = _eligibility(self.recommendations, statuses, day)
+        return found
+
+    def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> tuple[int, int]:
+        """Bitsets of the eligible recommendations whose condition holds on these facts, and of
+        those it leaves open."""
+        return self.filters.truth(facts, self.eligibility(statuses, day).allowed)
+
+    def candidates(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> set[int]:
+        """Positions of the eligible recommendations whose condition holds or is open."""
+        holds, open_ = self.truth(facts, statuses, day)
+        return set(positions_of(holds | open_))
+
+
+def _eligibility(recs: tuple[Recommendation, ...], statuses: tuple[str, ...], day: str) -> _Eligibility:
+    eligible = {rec.id for rec in recs if rec.status in statuses and rec.in_force(day)}
+    superseded: dict[str, str] = {}
+    for rec in recs:
+        if rec.id in eligible:
+            for old in rec.supersedes:
+                superseded.setdefault(old, rec.id)
+    excluded: dict[int, Outcome] = {}
+    for i, rec in enumerate(recs):
+        exclusion = None
+        if rec.status not in statuses:
+            exclusion = Exclusion("status", rec.status)
+        elif rec.id not in eligible:
+            ended = rec.effective_until is not None and rec.effective_until < day
+            exclusion = Exclusion("ended", str(rec.effective_until)) if ended else Exclusion(
+                "not-yet-in-force", str(rec.effective_from))
+        elif rec.id in superseded:
+            exclusion = Exclusion("superseded", superseded[rec.id])
+        if exclusion is not None:
+            excluded[i] = Outcome(rec, "excluded", _exclusion_reason(exclusion, day), exclusion=exclusion)
+    allowed = bitset((i for i in range(len(recs)) if i not in excluded), len(recs))
+    return _Eligibility(allowed, excluded)
+
+
+def _exclusion_reason(exclusion: Exclusion, day: str) -> str:
+    kind, detail = exclusion.kind, exclusion.detail
+    if kind == "status":
+        return f"status {detail}"
+    if kind == "superseded":
+        return f"superseded by {detail}"
+    if kind == "ended":
+        return f"not in force on {day}: ended on {detail}"
+    return f"not in force on {day}: in force from {detail}"
+
+
+
+def reads_of(condition: Condition) -> tuple[str, ...]:
+    """The facts a condition tests, in order of first test."""
+    return tuple(dict.fromkeys(t.fact for t in tests(condition)))

@@ -1,0 +1,22 @@
+"""Remembering a pure function's result on the object it was computed from.
+
+The model's objects are frozen dataclasses: plain data, built once per knowledge base and never
+changed. What the language layer derives from them (compiled conditions, the order of derived
+facts) is asked for at every step of a case search, so it is computed once and kept on the object
+itself, as functools.cached_property would keep it, without the model having to know the
+language layer (imports go one way: docs/architecture.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def remembered(owner: Any, name: str, make: Callable[[], T]) -> T:
+    """`make()`, computed once per `owner` and kept in its instance dictionary under `name`."""
+    store = owner.__dict__
+    if name not in store:
+        store[name] = make()
+    result: T = store[name]
+    return result

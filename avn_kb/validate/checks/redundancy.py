@@ -1,0 +1,143 @@
+"""AVN303 redundancy, decided exactly: a recommendation that a wider one with the same action
+covers wherever it applies (see docs/checks.md for how the samples and the search decide it).
+
+Passing:  RT-001 consider resistive-training when {region: lower-limb};
+          RT-002 consider resistive-training (another dose) when {site: knee}
+Failing:  RT-001 consider resistive-training when {region: lower-limb};
+          RT-009 consider resistive-training when {site: knee}   -> AVN303 on RT-009
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from avn_kb.lang import actions
+from avn_kb.validate.checks.context import CheckContext
+from avn_kb.lang.pairs import allowed_values
+from avn_kb.model.conditions import facts_of
+from avn_kb.lang.derive import real_case
+from avn_kb.model.findings import Finding, issue
+from avn_kb.lang.search import CaseSearch, SearchTooLarge
+from avn_kb.model.knowledge import Recommendation, Vocabulary
+from avn_kb.lang.index import CandidateIndex, positions_of
+
+from avn_kb.validate.checks.logic import SAMPLES, live, too_large, windows_overlap
+
+
+def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
+    search = CaseSearch(vocabulary, budget=ctx.search_budget)
+    same: dict[Any, list[Recommendation]] = {}
+    for rec in live(ctx):
+        action = rec.action
+        key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
+        same.setdefault(key, []).append(rec)
+    for group in same.values():
+        if len(group) < 2:
+            continue
+        # A few complete cases on which each condition applies refute most candidate implications:
+        # where `a` applies and `b` does not, `a` cannot imply `b`. The group's bitset index says at
+        # once which members hold on a sample, so the candidates for "a implies b" are the members
+        # holding on every sample of `a`, found without looking at pairs. Only those are searched.
+        axes = search.axes_for([rec.when for rec in group])
+        samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
+        index = CandidateIndex(group, vocabulary)
+        within = [_holding_on_all(index, cases) for cases in samples]
+        pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
+        nearby = _Nearby(vocabulary, group, axes, index)
+        for i, j in pairs:
+            a, b = group[i], group[j]
+            if not samples[i] or not samples[j] or not windows_overlap(a, b):
+                continue
+            a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
+            b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
+            if not (a_maybe or b_maybe):
+                continue
+            try:
+                a_in_b = a_maybe and search.implies(a.when, b.when)
+                b_in_a = b_maybe and search.implies(b.when, a.when)
+            except SearchTooLarge as err:
+                yield too_large(b, f"whether {a.id} and {b.id} overlap", err)
+                continue
+            if a_in_b or b_in_a:
+                narrow, wide = (a, b) if a_in_b else (b, a)
+                yield issue("AVN303", narrow.where.path, narrow.where.pointer + ("id",),
+                            f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
+                            f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
+                            ids=(narrow.id, wide.id))
+
+
+class _Nearby:
+    """Counterexamples to "a implies b" looked for next to a's samples: change one fact of a
+    sample to a value that b's top-level demands exclude; if a still applies and b does not, a
+    does not imply b. One derivation and two evaluations per try, against a whole search: most
+    candidate implications that survive the samples fall here, and every counterexample is checked
+    on the real condition, so nothing is refuted wrongly."""
+
+    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]],
+                 index: CandidateIndex) -> None:
+        self.vocabulary = vocabulary
+        self.checks = index.checks  # the group's conditions, compiled once by its index
+        self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
+        self.reads = [facts_of(rec.when) for rec in group]
+        self.values = dict(axes)
+        self.derived = set(vocabulary.derived)
+
+    def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
+        narrow_check, wide_check = self.checks[narrow], self.checks[wide]
+        for sample in samples:
+            base = {fact: value for fact, value in sample.items() if fact not in self.derived}
+            for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
+                facts, real = real_case(self.vocabulary, {**base, fact: value})
+                if real and narrow_check(facts) is True and wide_check(facts) is not True:
+                    return True
+        return False
+
+    def _excluded(self, demands: dict[str, Any], reads: frozenset[str],
+                  case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """(fact, value) changes of the case that the wide condition's top-level demands rule
+        out, then other values of the base facts it reads elsewhere (under `any` or `not`): for a
+        set, none and all of its elements."""
+        yield from self._against_demands(demands, case)
+        for fact in sorted(reads - demands.keys() - self.derived):
+            values = self.values.get(fact, ())
+            if values and isinstance(values[0], list):
+                yield fact, []
+                yield fact, sorted({element for value in values for element in value}, key=str)
+            else:
+                for value in values:
+                    if value != case.get(fact):
+                        yield fact, value
+
+    def _against_demands(self, demands: dict[str, Any], case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        for fact, demand in demands.items():
+            if fact in self.derived:
+                continue
+            if isinstance(demand, frozenset):
+                for value in self.values.get(fact, ()):
+                    if value not in demand and value != case.get(fact):
+                        yield fact, value
+            elif isinstance(demand[0], frozenset):  # set: add an element it must lack, drop one it must have
+                has, lacks = demand
+                present = set(case.get(fact) or ())
+                for element in sorted(lacks - present, key=str):
+                    yield fact, sorted(present | {element}, key=str)
+                for element in sorted(has & present, key=str):
+                    yield fact, sorted(present - {element}, key=str)
+            else:
+                low, high = demand
+                for value in self.values.get(fact, ()):
+                    if (low is not None and value < low) or (high is not None and value > high):
+                        yield fact, value
+
+
+def _holding_on_all(index: CandidateIndex, cases: list[dict[str, Any]]) -> int:
+    """The members of the index whose condition holds on every one of these complete cases."""
+    if not cases:
+        return 0
+    bits = index.everyone
+    for case in cases:
+        bits &= index.truth(case, bits)[0]
+    return bits

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-from importlib import import_module
 import os
 import stat
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -195,9 +195,9 @@ def _format_choices() -> list[str]:
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None) -> None:
     """Check the knowledge base in KB_DIR (default: knowledge)."""
-    from avn_kb.validate.runner import validate as run_validation
     from avn_kb.load import GitError
     from avn_kb.output.findings import formatter
+    from avn_kb.validate.runner import validate as run_validation
 
     try:
         root = knowledge_dir(kb_dir)

@@ -6,22 +6,22 @@ import datetime as dt
 import json
 import os
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
-from avn_kb.load.cases import CaseError, case_from_bytes, case_from_json_line, case_from_options
 from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, stdout_failed, usage
+from avn_kb.load.cases import CaseError, case_from_bytes, case_from_json_line, case_from_options
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
-from avn_kb.model.knowledge import KnowledgeBase
-from avn_kb.output.notices import notices
-from avn_kb.validate.readiness import Readiness, load_for_answers
-from avn_kb.output.answers import markdown as query_markdown, text as query_text
+from avn_kb.output import answers
+from avn_kb.output.answers import FORMATS as ANSWER_FORMATS
 from avn_kb.output.answers.data import as_data
+from avn_kb.output.notices import notices
 from avn_kb.resolve.resolver import Index, resolve
+from avn_kb.validate.readiness import Readiness, load_for_answers
 
 STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
-QUERY_FORMATS = ("text", "json", "markdown")
 NO_FACTS = ("no facts given: give the case with --set fact=value (repeatable), a case file (YAML or JSON; "
             "'-' reads it from standard input) or --batch FILE of JSON lines; avn-kb query --help lists the options")
 
@@ -55,19 +55,6 @@ allow_incomplete_option = click.option(
     help="Answer even when knowledge files failed to load; every output is then marked incomplete.")
 
 
-def _labels(kb: KnowledgeBase) -> Any:
-    topics = kb.vocabulary.topics if kb.vocabulary else {}
-    return lambda topic: str(topics.get(topic, {}).get("label", topic))
-
-
-def render_answer(kb: KnowledgeBase, data: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    sections = kb.vocabulary.sections() if kb.vocabulary else []
-    module = query_markdown if fmt == "markdown" else query_text
-    return module.render(data, sections, _labels(kb))
-
-
 def _fail_case(errors: list[CaseError]) -> None:
     for error in errors:
         click.echo(f"avn-kb query: {error}", err=True)
@@ -80,7 +67,8 @@ def _fail_case(errors: list[CaseError]) -> None:
 @click.option("--set", "settings", multiple=True, metavar="FACT=VALUE",
               help="A fact of the case (repeatable, each fact once; sets as comma-separated values); "
                    "adds to the facts of CASE_FILE, never changes them.")
-@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(ANSWER_FORMATS)), default=None,
+              help="Answer format (default: text; json, one compact line per case, with --batch).")
 @click.option("--explain", is_flag=True, help="Show each condition test with the case's value, and citations.")
 @click.option("--all", "show_all", is_flag=True, help="Also list recommendations that do not apply.")
 @click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True)
@@ -95,6 +83,7 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
           allow_incomplete: bool) -> None:
     """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
     day = date_option("query", as_of)
+    fmt = fmt or ("json" if batch is not None else "text")
     if not settings and case_file is None and batch is None:
         # An empty case would answer "undecided" for nearly everything: a mistake, not a question.
         usage("query", NO_FACTS)
@@ -103,7 +92,7 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
     assert kb.vocabulary is not None
     wanted = tuple(dict.fromkeys(("approved", *statuses)))
     if batch is not None:
-        sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output))
+        sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output, fmt, show_all))
     base: dict[str, Any] | None = None
     where = "<stdin>" if case_file == "-" else str(case_file)
     if case_file is not None:
@@ -116,7 +105,7 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
         _fail_case(errors)
         return
     resolution = resolve(kb, facts, as_of=day, statuses=wanted, explain=explain)
-    emit(render_answer(kb, as_data(kb, resolution, audience, explain, show_all, ready.problems), fmt), output)
+    emit(answers.render(kb, as_data(kb, resolution, audience, explain, show_all, ready.problems), fmt), output)
     sys.exit(EXIT_OK)
 
 
@@ -166,13 +155,14 @@ def _read_or_exit(stream: Any, batch: str) -> Iterator[bytes]:
 
 
 def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
-               explain: bool, output: str | None) -> int:
-    """Stream one JSON answer per input line; a bad line is reported on stderr and skipped."""
+               explain: bool, output: str | None, fmt: str, show_all: bool) -> int:
+    """Stream one answer per input line (JSON Lines, or a block per case in the other formats); a
+    bad line is reported on stderr and skipped."""
     kb = ready.kb
     assert kb.vocabulary is not None
     if batch != "-" and not os.path.lexists(batch):
         usage("query", f"--batch {batch}: no such file")
-    index, bad, answers = Index(kb), 0, []
+    index, bad, written = Index(kb), 0, []
     out = sys.stdout if output is None else None
     progress = sys.stderr.isatty() and batch != "-"
     total = sum(1 for _ in _lines(batch)) if progress else 0
@@ -192,21 +182,21 @@ def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tupl
                     click.echo(f"avn-kb query: {error}", err=True)
                 continue
             data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
-                           audience, explain, problems=ready.problems)
+                           audience, explain, show_all, ready.problems)
             data["line"] = number
             case_id = _case_id(line) if len(line) < 100_000 else None
             if case_id:
                 data["id"] = case_id
-            text = json.dumps(data, ensure_ascii=False)
+            text = answers.batch_entry(kb, data, fmt)
             if out is not None:
                 try:
-                    out.write(text + "\n")
+                    out.write(text)
                 except OSError as err:
                     stdout_failed(err)
             else:
-                answers.append(text)
+                written.append(text)
     if output is not None:
-        emit("".join(a + "\n" for a in answers), output)
+        emit("".join(written), output)
     elif out is not None:
         try:
             out.flush()
@@ -224,7 +214,7 @@ def _case_id(line: str) -> str | None:
 
 
 class _nullbar:
-    def __enter__(self) -> "_nullbar":
+    def __enter__(self) -> _nullbar:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -279,7 +269,8 @@ def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None, 
     except ValueError as err:
         usage("coverage", str(err))
     if fmt == "json":
-        click.echo(json.dumps({"notices": list(notes), "incomplete": ready.incomplete, **cov.as_data(matrix)}, indent=2))
+        data = {"notices": list(notes), "incomplete": ready.incomplete, **cov.as_data(matrix)}
+        click.echo(json.dumps(data, indent=2))
     else:
-        labels = {t: str(v.get("label", t)) for t, v in (kb.vocabulary.topics.items() if kb.vocabulary else [])}
+        labels = {t: kb.vocabulary.topic_label(t) for t in kb.vocabulary.topics} if kb.vocabulary else {}
         click.echo("".join(note + "\n" for note in notes) + cov.render_text(matrix, labels), nl=False)

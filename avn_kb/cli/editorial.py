@@ -11,9 +11,9 @@ import click
 
 from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
 from avn_kb.cli.answers import allow_incomplete_option, load_for_use
-from avn_kb.output.graph import FORMATS as GRAPH_FORMATS
-from avn_kb.output.fhir.bundle import DEFAULT_BASE, VERSIONS
 from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.fhir.bundle import DEFAULT_BASE, VERSIONS
+from avn_kb.output.graph import FORMATS as GRAPH_FORMATS
 from avn_kb.output.notices import notices
 
 DIFF_FORMATS = ("markdown", "json")

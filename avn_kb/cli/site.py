@@ -9,9 +9,10 @@ import click
 
 from avn_kb.cli import EXIT_OK, knowledge_dir, usage
 from avn_kb.cli.answers import allow_incomplete_option, load_for_use
-from avn_kb.output.notices import notices
 from avn_kb.cli.fileio import write_atomic
-from avn_kb.output.site import FORMATS, render as render_files
+from avn_kb.output.notices import notices
+from avn_kb.output.site import FORMATS
+from avn_kb.output.site import render as render_files
 
 
 def _output_dir(out: str, kb_dir: str) -> Path:

@@ -8,12 +8,13 @@ words (conditions and actions through their readable forms), and which reference
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from avn_kb.editorial.versions import change_level
 from avn_kb.lang import actions
 from avn_kb.model import conditions
-from avn_kb.editorial.versions import change_level
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
 
 # The order entries are listed in, and the heading of each kind in Markdown.

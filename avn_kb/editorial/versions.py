@@ -11,7 +11,8 @@ Failing:  RT-001 dose changed, version still 1.0.0 (AVN410); RT-001 deleted (AVN
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
@@ -105,7 +106,8 @@ def check_versions(old: KnowledgeBase, new: KnowledgeBase, base: str,
     if content_changed and old.manifest is not None and new.manifest is not None:
         if bump_of(old.manifest.version, new.manifest.version) in ("none", "backwards"):
             yield issue("AVN415", new.manifest.where.path, ("version",),
-                        f"the knowledge (recommendations, references or vocabulary) changed since {base} but kb.yaml's version is {new.manifest.version} "
+                        f"the knowledge (recommendations, references or vocabulary) changed since {base} "
+                        f"but kb.yaml's version is {new.manifest.version} "
                         f"(was {old.manifest.version}): bump it", ids=())
 
 

@@ -37,9 +37,9 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
 
-def span(low: float, high: float) -> str:
-    """`40-60`, or `3` for a single value."""
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
+def span(low: float, high: float, dash: str = "-") -> str:
+    """`40-60` (or with another dash, an en dash for typeset pages), or `3` for a single value."""
+    return f"{low:g}" if low == high else f"{low:g}{dash}{high:g}"
 
 
 def describe(action: Action) -> str:

@@ -3,12 +3,12 @@ cases and by the query command for the cases it is given."""
 
 from __future__ import annotations
 
-from avn_kb.lang.derive import definitions
-
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
+from avn_kb.lang.derive import definitions
 from avn_kb.model.knowledge import Vocabulary
 
 

@@ -4,13 +4,14 @@ missing is itself missing, never guessed."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from avn_kb.model.conditions import describe, facts_of
-from avn_kb.util.digraph import cyclic_nodes, topological_order
 from avn_kb.lang.compiled import Check, compile_condition
-from avn_kb.model.conditions import Condition
+from avn_kb.model.conditions import Condition, describe, facts_of
+from avn_kb.model.display import value_text
 from avn_kb.model.knowledge import DerivedFact, Vocabulary
+from avn_kb.util.digraph import cyclic_nodes, topological_order
 from avn_kb.util.memo import remembered
 
 
@@ -164,13 +165,13 @@ def outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
         if not _undefined(facts, name, check):
             continue
         value = facts[name]
-        has = ", ".join(f"{fact} {_shown(facts[fact])}" for fact in sorted(facts_of(condition)) if fact in facts)
+        has = ", ".join(f"{fact} {value_text(facts[fact])}" for fact in sorted(facts_of(condition)) if fact in facts)
         where = f"is defined only where {describe(condition)}" + (f", and this case has {has}" if has else "")
         if given.get(name) is not None:
-            message = (f"{name} is given ({_shown(value)}) but {where}: remove {name} or give the fact defined "
+            message = (f"{name} is given ({value_text(value)}) but {where}: remove {name} or give the fact defined "
                        "for such cases")
         else:
-            message = f"{name} is derived as {_shown(value)} but {where}: correct the facts it is derived from"
+            message = f"{name} is derived as {value_text(value)} but {where}: correct the facts it is derived from"
         found.append((name, message))
     return found
 
@@ -180,14 +181,6 @@ def undefined_here(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> frozense
     facts included, as `with_derived` gives them). Asking for one ("give arco_stage") would ask for
     a fact the case checks then refuse."""
     return frozenset(name for name, _, check in definitions(vocabulary) if check(facts) is False)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(map(_shown, value)) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]:

@@ -18,9 +18,10 @@ by the case checks, so it is no case here either: the search cuts it like a fals
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, Sequence
+from typing import Any
 
 from avn_kb.model.conditions import Condition, Test, tests
 from avn_kb.model.knowledge import Vocabulary

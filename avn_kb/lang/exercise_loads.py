@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from avn_kb.model.conditions import Condition, evaluate
 from avn_kb.lang.derive import with_derived
+from avn_kb.model.conditions import Condition, evaluate
 from avn_kb.model.knowledge import Action, Vocabulary
 
 

@@ -24,9 +24,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from avn_kb.lang.index import bitset, positions_of, value_key
 from avn_kb.model.conditions import Condition, Not, Test, conjuncts
 from avn_kb.model.knowledge import Recommendation, Vocabulary
-from avn_kb.lang.index import bitset, positions_of, value_key
 
 
 def allowed_values(vocabulary: Vocabulary, condition: Condition) -> dict[str, Any]:

@@ -1,29 +1,27 @@
-"""Exact decisions over the declared fact domains: can these conditions all apply to one case,
-and can this one apply while that one does not?
-
-The values each fact takes are those of avn_kb.lang.domains, which says why they cover every case.
-
-The enumeration assigns one fact at a time and evaluates the conditions on the partial case after
-each step. Kleene logic is monotone: a condition that is already true (or false) on a partial case
-stays so on every extension. A branch is cut as soon as it cannot lead to a witness, and a search
-for "all of these apply" stops at the first partial case on which they all do.
-"""
+"""Exact decisions over the declared fact domains (avn_kb.lang.domains says why its values cover
+every case): can these conditions all apply to one case, and can this one apply while that one
+does not? The search assigns one fact at a time and evaluates the conditions on the partial case
+after each step; Kleene logic is monotone (true or false on a partial case stays so on every
+extension), so a branch is cut as soon as it cannot lead to a witness."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from avn_kb.lang.compiled import Check, compile_condition
-from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
 from avn_kb.lang.derive import definitions, real_case
-from avn_kb.model.knowledge import Vocabulary
 from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, candidate_values, expanded_tests
+from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
+from avn_kb.model.knowledge import Vocabulary
+
+DEFAULT_LIMITS = SearchLimits()
 
 
 class CaseSearch:
     """Searches the case space of one vocabulary."""
 
-    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = SearchLimits(),
+    def __init__(self, vocabulary: Vocabulary, limits: SearchLimits = DEFAULT_LIMITS,
                  budget: SearchBudget | None = None) -> None:
         self.vocabulary = vocabulary
         self.limits = limits
@@ -285,7 +283,8 @@ class CaseSearch:
         cached = self._accepted_cache.get(key)
         if cached is None:
             checks = [compile_condition(part) for part in parts]
-            cached = self._accepted_cache[key] = (values, [v for v in values if all(c({fact: v}) is True for c in checks)])
+            accepted = [v for v in values if all(c({fact: v}) is True for c in checks)]
+            cached = self._accepted_cache[key] = (values, accepted)
         return cached[1]
 
     def satisfiable(self, condition: Condition) -> bool:

@@ -3,10 +3,25 @@ builders can trust types; what they cannot trust (names, cross-references) the c
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from avn_kb.model import conditions
-from avn_kb.model.knowledge import Action, Citation, DerivedFact, DoseParameter, Exercise, Fact, GoldenCase, Intervention, Manifest, Recommendation, Reference, Source, Vocabulary
+from avn_kb.model.knowledge import (
+    Action,
+    Citation,
+    DerivedFact,
+    DoseParameter,
+    Exercise,
+    Fact,
+    GoldenCase,
+    Intervention,
+    Manifest,
+    Recommendation,
+    Reference,
+    Source,
+    Vocabulary,
+)
 
 
 def manifest(raw: Mapping[str, Any], where: Source) -> Manifest:

@@ -9,14 +9,14 @@ and only they know which one is meant: "site is given twice (knee, talus): give 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, cast
+from typing import Any, cast
 
 from avn_kb.lang.case_checks import case_problems
 from avn_kb.load.safe_yaml import YamlDocument, load_yaml
-from avn_kb.model.knowledge import Vocabulary
 from avn_kb.load.schemas import schema_findings
+from avn_kb.model.knowledge import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ def _load_errors(document: YamlDocument) -> list[CaseError]:
     for finding in document.findings:
         if finding.severity != "error":
             continue
-        message = repeated.get((finding.line, finding.column), finding.message) if finding.code == "AVN105" else finding.message
+        message = (repeated.get((finding.line, finding.column), finding.message) if finding.code == "AVN105"
+                   else finding.message)
         if message:  # None: a third occurrence, already counted in the message of the second
             errors.append(CaseError(f"{finding.path}:{finding.line}:{finding.column}", message))
     return errors

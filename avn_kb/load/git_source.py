@@ -4,13 +4,13 @@ index and the checked-out branch are never touched."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-from avn_kb.model.findings import Finding
 from avn_kb.load import GitError
 from avn_kb.load.knowledge import FOLDERS, REQUIRED_FILES
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
+from avn_kb.model.findings import Finding
 
 
 def _git(repo: Path, *args: str) -> bytes:

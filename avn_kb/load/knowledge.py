@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
-from avn_kb.model.findings import Finding
-from avn_kb.model.codes import CODES
 from avn_kb.load import build
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES, YamlDocument, load_yaml
-from avn_kb.model.knowledge import KnowledgeBase, Manifest, Recommendation, Reference, GoldenCase, Source, Vocabulary
 from avn_kb.load.schemas import schema_findings
+from avn_kb.model.codes import CODES
+from avn_kb.model.findings import Finding
+from avn_kb.model.knowledge import GoldenCase, KnowledgeBase, Manifest, Recommendation, Reference, Source, Vocabulary
 from avn_kb.util.gcpause import collector_paused
 
 REQUIRED_FILES = (("kb.yaml", "manifest"), ("vocabulary.yaml", "vocabulary"), ("references.yaml", "references"))
@@ -98,7 +99,8 @@ class DirectorySource:
                                           "restore the file or remove the link")
                 info = os.stat(path)
             if stat.S_ISDIR(info.st_mode):
-                return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: rename or remove it")
+                return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: "
+                                      "rename or remove it")
             if not stat.S_ISREG(info.st_mode):
                 return None, _finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
             if info.st_size > MAX_FILE_BYTES:
@@ -189,7 +191,8 @@ def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocu
         _entries(loaded, parts["references"], value, "references", broken,
                  lambda raw, i: build.reference(raw, where.at("references", i)))
     elif kind == "recommendations":
-        topic = value.get("topic") if isinstance(value.get("topic"), str) else ""
+        raw_topic = value.get("topic")
+        topic = raw_topic if isinstance(raw_topic, str) else ""
         _entries(loaded, parts["recommendations"], value, "recommendations", broken,
                  lambda raw, i: build.recommendation(raw, topic, where.at("recommendations", i)))
     elif kind == "cases":

@@ -21,10 +21,20 @@ from typing import Any
 
 import yaml
 
-from avn_kb.model.findings import Finding
 from avn_kb.load.fast_yaml import fast_value
-from avn_kb.load.yaml_events import (MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, Pointer, CONFLICT_MARKER,
-                                     CONFLICT_RUNS, TAB_INDENT, FatalYamlError, finding_at, EventWalker)
+from avn_kb.load.yaml_events import (
+    CONFLICT_MARKER,
+    CONFLICT_RUNS,
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    TAB_INDENT,
+    EventWalker,
+    FatalYamlError,
+    Pointer,
+    finding_at,
+)
+from avn_kb.model.findings import Finding
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

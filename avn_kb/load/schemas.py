@@ -4,9 +4,10 @@ turned into findings that name the line and say what to do."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from avn_kb.model.findings import Finding, issue
 
@@ -34,15 +35,15 @@ def schema_text(kind: str) -> str:
     return resources.files("avn_kb.schema").joinpath(name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(kind: str) -> dict[str, Any]:
     """One schema as a mapping (read once per process: schemas are constant)."""
     loaded: dict[str, Any] = json.loads(schema_text(kind))
     return loaded
 
 
-@lru_cache(maxsize=None)
-def validator(kind: str) -> "Draft202012Validator":
+@cache
+def validator(kind: str) -> Draft202012Validator:
     """The reference validator for one document kind (Python jsonschema, with format checking and
     cross-schema refs): used to explain what is wrong, and as the fallback checker."""
     from jsonschema import Draft202012Validator
@@ -56,7 +57,7 @@ def validator(kind: str) -> "Draft202012Validator":
                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_validator(kind: str) -> Any:
     """jsonschema-rs, when installed: about 500 times faster on valid documents (the usual case;
     docs/performance.md). It only says yes or no; errors are explained by `validator`."""
@@ -67,7 +68,7 @@ def _fast_validator(kind: str) -> Any:
     return jsonschema_rs.validator_for(schema(kind), registry=_fast_registry(), validate_formats=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_registry() -> Any:
     """Every schema for jsonschema-rs to resolve cross-schema refs in: built once and shared by
     the validators of all kinds (each kind building its own cost a registry per kind)."""
@@ -87,7 +88,7 @@ def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = 
         yield issue("AVN111", path, prefix + pointer, message)
 
 
-def _most_specific(error: "ValidationError") -> "ValidationError":
+def _most_specific(error: ValidationError) -> ValidationError:
     # oneOf/anyOf errors say only "not valid under any of the given schemas". Given the error
     # itself, best_match descends into the branches and takes the deepest sub-error, then one
     # whose schema fits the value's type: the branch that got furthest into the value is the one
@@ -104,7 +105,7 @@ def _where(path: Any) -> str:
     return "".join(parts) or "document"
 
 
-def _describe(error: "ValidationError") -> tuple[tuple[Any, ...], str]:
+def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
     """The pointer the finding should sit on, and a message that says what to do."""
     pointer = tuple(error.absolute_path)
     where = _where(pointer)
@@ -128,7 +129,8 @@ def _describe(error: "ValidationError") -> tuple[tuple[Any, ...], str]:
         if "string" in wanted and isinstance(instance, (int, float, bool)):
             hint = f"; quote it (\"{_as_written(instance)}\")"
         shown = _as_written(instance) if not isinstance(instance, (list, dict)) else "this"
-        return pointer, f"{where}: {shown} is {names.get(_json_type(instance), _json_type(instance))}, expected {expected}{hint}"
+        kind = names.get(_json_type(instance), _json_type(instance))
+        return pointer, f"{where}: {shown} is {kind}, expected {expected}{hint}"
     if "propertyNames" in error.absolute_schema_path:
         # The error path stops at the mapping; the finding belongs on the offending key.
         name = instance if isinstance(instance, str) else None

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -95,7 +96,8 @@ class EventWalker:
             self._on(event)
         if self.documents == 0:
             raise FatalYamlError(finding_at("AVN110", self.path, 1, 1,
-                                  "file holds no YAML document (empty, or only comments): add the content or delete the file"))
+                                            "file holds no YAML document (empty, or only comments): "
+                                            "add the content or delete the file"))
         return self.root
 
     def _events(self) -> Iterator[yaml.Event]:
@@ -158,14 +160,16 @@ class EventWalker:
     def _alias(self, event: yaml.AliasEvent, mark: tuple[int, int]) -> None:
         name = event.anchor
         if name in self.open_anchors:
-            raise self._fatal("AVN106", mark, f"alias *{name} refers to the node that contains it (a recursive alias): remove it")
+            raise self._fatal("AVN106", mark,
+                              f"alias *{name} refers to the node that contains it (a recursive alias): remove it")
         if name not in self.anchors:
             raise self._fatal("AVN106", mark, f"alias *{name} has no anchor &{name} before it")
         value, size = self.anchors[name]
         self.expanded += size
         if self.expanded > MAX_EXPANDED_NODES:
             raise self._fatal("AVN106", mark,
-                              f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?): write the content out")
+                              f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?): "
+                              "write the content out")
         if self.stack and self._expecting_key():
             raise self._fatal("AVN115", mark, "an alias used as a key; keys must be plain strings")
         self._add(value, mark, None, size)
@@ -229,7 +233,9 @@ class EventWalker:
         kind = tag[len(_STD):] if tag.startswith(_STD) else None
         if kind == "str":
             return text
-        expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}.get(kind or "")
+        fitting: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool,
+                                                       "null": type(None)}
+        expected = fitting.get(kind or "")
         if expected is None:
             self._tag_refused(tag, mark)
             return None
@@ -237,7 +243,9 @@ class EventWalker:
         if isinstance(resolved, bool) and kind != "bool" or not isinstance(resolved, expected):
             self._warn("AVN104", mark, f"value {text!r} does not fit its tag !!{kind}: remove the tag or fix the value")
             return None
-        return float(resolved) if kind == "float" else resolved
+        if kind == "float" and isinstance(resolved, (int, float)):  # always a number here: checked above
+            return float(resolved)
+        return resolved
 
     def _tag_refused(self, tag: str, mark: tuple[int, int]) -> None:
         shown = "!!" + tag[len(_STD):] if tag.startswith(_STD) else tag

@@ -18,7 +18,8 @@ class Code:
 
 _TABLE = [
     # AVN1xx: loading, syntax and schema
-    ("AVN101", "error", "file cannot be read (missing, unreadable, a directory, a link leaving the knowledge directory, too large)"),
+    ("AVN101", "error", "file cannot be read (missing, unreadable, a directory, a link leaving the knowledge "
+                        "directory, too large)"),
     ("AVN102", "error", "YAML syntax error"),
     ("AVN103", "error", "text encoding problem (invalid UTF-8, UTF-16/32, NUL byte)"),
     ("AVN104", "error", "tag not allowed (e.g. !!python/object): nothing is ever constructed from tags"),
@@ -37,7 +38,8 @@ _TABLE = [
     ("AVN120", "error", "identifier defined more than once"),
     ("AVN121", "error", "unknown fact"),
     ("AVN122", "error", "value outside the fact's domain"),
-    ("AVN123", "error", "undeclared vocabulary term (intervention, level, exercise, dose parameter, topic, population, reviewer)"),
+    ("AVN123", "error", "undeclared vocabulary term (intervention, level, exercise, dose parameter, topic, population, "
+                        "reviewer)"),
     ("AVN124", "error", "range whose minimum exceeds its maximum"),
     ("AVN125", "error", "test that does not fit the fact's type"),
     ("AVN126", "error", "golden case (or case file) gives a fact outside the cases the fact is defined for"),
@@ -60,7 +62,8 @@ _TABLE = [
     ("AVN304", "warning", "gap: cases with no recommendation for an intervention that always needs one"),
     ("AVN305", "error", "strength direction disagrees with the action"),
     ("AVN306", "warning", "logic question too large to decide within the search limit"),
-    ("AVN307", "error", "two doses for one case: recommendations that can both apply give one dose parameter different, overlapping ranges"),
+    ("AVN307", "error", "two doses for one case: recommendations that can both apply give one dose parameter "
+                        "different, overlapping ranges"),
     ("AVN308", "error", "statement or plain-language text gives a dose that disagrees with the structured dose"),
     ("AVN309", "error", "approved recommendation prescribes an exercise loading the affected part in a case it admits"),
     ("AVN310", "error", "cycle in overrides, supersedes, derived-fact definitions or defined_for conditions"),

@@ -8,8 +8,9 @@ inclusive). Evaluation is three-valued (Kleene): a missing fact makes a test unk
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Union
+from typing import Any
 
 Pointer = tuple[Any, ...]
 
@@ -43,23 +44,23 @@ class Test:
 
 @dataclass(frozen=True)
 class All:
-    parts: tuple["Condition", ...]
+    parts: tuple[Condition, ...]
     pointer: Pointer = ()
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    parts: tuple["Condition", ...]
+    parts: tuple[Condition, ...]
     pointer: Pointer = ()
 
 
 @dataclass(frozen=True)
 class Not:
-    part: "Condition"
+    part: Condition
     pointer: Pointer = ()
 
 
-Condition = Union[Test, All, AnyOf, Not]
+Condition = Test | All | AnyOf | Not
 ALWAYS = All(())
 
 

@@ -4,8 +4,9 @@ checks, the resolver and the formatters. Every object remembers where it came fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
 
@@ -19,7 +20,7 @@ class Source:
     path: str
     pointer: Pointer = ()
 
-    def at(self, *more: Any) -> "Source":
+    def at(self, *more: Any) -> Source:
         return Source(self.path, self.pointer + more)
 
 
@@ -120,6 +121,10 @@ class Vocabulary:
     def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
         """The declared facts, base facts first, then derived ones."""
         return (*self.facts.values(), *self.derived.values())
+
+    def topic_label(self, topic: str) -> str:
+        """The topic's label, or its name when it has none (or is not declared)."""
+        return str(self.topics.get(topic, {}).get("label", topic))
 
     def sections(self) -> list[str]:
         return [name for name, topic in self.topics.items() if topic.get("section")]

@@ -3,7 +3,8 @@ citation, and every number resolves to one entry of one reference list."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from avn_kb.model.knowledge import Recommendation, Reference
 
@@ -43,7 +44,8 @@ def formatted(ref: Reference) -> str:
     """Vancouver-like: authors. Title. Journal. Year;volume(issue):pages."""
     csl = ref.csl
     title = ref.title if ref.title.endswith(("?", "!", ".")) else ref.title + "."
-    text = " ".join(p for p in (authors(csl) + "." if csl.get("author") else "", title, csl.get("container-title")) if p)
+    text = " ".join(p for p in (authors(csl) + "." if csl.get("author") else "", title, csl.get("container-title"))
+                    if p)
     detail = year(csl)
     if csl.get("volume"):
         detail += f";{csl['volume']}"

@@ -7,8 +7,8 @@ Knowledge text is escaped for each format: a title can never break out of its la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.output.citations import authors, year

@@ -76,8 +76,9 @@ def render_text(matrix: Matrix, labels: dict[str, str]) -> str:
         line = row.ljust(row_width)
         for column in matrix.columns:
             cell = matrix.cells[(row, column)]
-            text = "-" if cell.refused else "".join(letters[t] if t in cell.applies else letters[t].lower() if t in cell.possible else "."
-                           for t in matrix.topics)
+            text = "-" if cell.refused else "".join(
+                letters[t] if t in cell.applies else letters[t].lower() if t in cell.possible else "."
+                for t in matrix.topics)
             line += text.ljust(cell_width)
         out.append(line.rstrip())
     return "\n".join(out) + "\n"

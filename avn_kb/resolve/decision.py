@@ -13,6 +13,7 @@ from avn_kb.model.knowledge import Action, Recommendation
 from avn_kb.resolve.index import Index
 from avn_kb.util.digraph import cyclic_nodes, predecessors, topological_order
 
+
 @dataclass(frozen=True)
 class Decision:
     """What `resolve` decided, by position: the applying and the undecided recommendations

@@ -14,6 +14,7 @@ from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.outcomes import Exclusion, Outcome
 from avn_kb.util.gcpause import collector_paused
 
+
 @dataclass(frozen=True)
 class _Eligibility:
     """For one (statuses, day): the recommendations that may apply, and the others' outcomes."""

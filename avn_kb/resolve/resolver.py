@@ -28,6 +28,7 @@ from avn_kb.resolve.decision import Decision, conflicts_among, doses_differing, 
 from avn_kb.resolve.index import Index
 from avn_kb.resolve.outcomes import OUTCOMES, Outcome, PendingOverride, TermTrace, trace_of
 
+
 class Resolution:
     """The outcome of every recommendation for one case.
 

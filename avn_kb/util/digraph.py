@@ -8,8 +8,8 @@ cycle to describe (docs/performance.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from graphlib import CycleError, TopologicalSorter
-from typing import Iterable, Mapping
 
 Graph = Mapping[str, Iterable[str]]  # node -> the nodes it points to
 

@@ -8,7 +8,8 @@ language layer (imports go one way: docs/architecture.md)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from avn_kb.validate.runner import run_checks
-from avn_kb.model.findings import Finding
-from avn_kb.util.gcpause import collector_paused
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.util.gcpause import collector_paused
+from avn_kb.validate.runner import run_checks
 
 # The checks whose findings say that something did not load or is not declared (AVN1xx); the
 # logic, evidence and lifecycle checks judge knowledge that did load and are left to validate.

@@ -6,12 +6,12 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
-from avn_kb.validate.checks import CHECKS, CheckContext
+from avn_kb.load.knowledge import Loaded, load_knowledge
 from avn_kb.model.codes import CODES
-from avn_kb.validate.report import Report
 from avn_kb.model.findings import Finding
 from avn_kb.util.gcpause import collector_paused
-from avn_kb.load.knowledge import Loaded, load_knowledge
+from avn_kb.validate.checks import CHECKS, CheckContext
+from avn_kb.validate.report import Report
 
 
 @collector_paused()
@@ -69,7 +69,7 @@ def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Findin
     manifest = loaded.kb.manifest
     overrides = dict(manifest.severity) if manifest else {}
     result: list[Finding] = []
-    for code, level in overrides.items():
+    for code in overrides:
         if code not in CODES:
             assert manifest is not None
             document = loaded.documents.get(manifest.where.path)

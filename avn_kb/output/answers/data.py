@@ -10,8 +10,8 @@ from avn_kb import __version__
 from avn_kb.lang.derive import NO_VALUE
 from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
-from avn_kb.output.notices import notices
 from avn_kb.output.citations import Numbering, formatted, links
+from avn_kb.output.notices import notices
 from avn_kb.resolve.outcomes import EXCLUSIONS, OUTCOMES, Outcome
 from avn_kb.resolve.resolver import Resolution
 
@@ -58,7 +58,8 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
     if outcome.conflicts_with:
         item["conflicts_with"] = list(outcome.conflicts_with)
     if outcome.doses_differ_with:
-        item["doses_differ_with"] = [{"id": other, "parameters": list(names)} for other, names in outcome.doses_differ_with]
+        item["doses_differ_with"] = [{"id": other, "parameters": list(names)}
+                                     for other, names in outcome.doses_differ_with]
     if outcome.loading_exercises:
         item["loading_exercises"] = [{"exercise": e, "loads": held} for e, held in outcome.loading_exercises]
     overdue = rec.review_overdue_since(day)

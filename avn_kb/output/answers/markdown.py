@@ -4,7 +4,8 @@ or a `*` in a statement stays literal text."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from avn_kb.output.answers.text import MARK, counts, details, exclusions, overdue, sections, trace_lines
 

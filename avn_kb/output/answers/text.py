@@ -3,7 +3,11 @@ indirect evidence marked, numbered citations resolving to one reference list at 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
+
+from avn_kb.lang.actions import span
+from avn_kb.model.display import value_text
 
 MARK = {"applies": "APPLIES", "overridden": "OVERRIDDEN", "undecided": "UNDECIDED",
         "not-applicable": "does not apply", "excluded": "excluded"}
@@ -13,20 +17,11 @@ ORDER = {"applies": 0, "overridden": 1, "undecided": 2, "not-applicable": 3, "ex
 def _value(value: Any) -> str:
     if value is None:
         return "not given"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]" if value else "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return "none" if value == [] else value_text(value)
 
 
 def _facts(facts: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_value(v)}" for k, v in facts.items()) or "(no facts)"
-
-
-def _span(pair: list[float]) -> str:
-    low, high = pair
-    return f"{low:g}" if low == high else f"{low:g}-{high:g}"
 
 
 def details(item: dict[str, Any]) -> list[str]:
@@ -34,9 +29,9 @@ def details(item: dict[str, Any]) -> list[str]:
     lines = []
     action = item["action"]
     if action.get("dose"):
-        lines.append("dose: " + "; ".join(f"{k} {_span(v)}" for k, v in action["dose"].items()))
+        lines.append("dose: " + "; ".join(f"{k} {span(*v)}" for k, v in action["dose"].items()))
     if item.get("load_kg"):
-        lines.append("load: " + "; ".join(f"{k} -> {_span(v)} kg" for k, v in item["load_kg"].items()))
+        lines.append("load: " + "; ".join(f"{k} -> {span(*v)} kg" for k, v in item["load_kg"].items()))
     if action.get("level"):
         lines.append(f"level: {action['level']}")
     if action.get("exercises"):

@@ -106,7 +106,7 @@ class Lookup:
     superseded_by: Mapping[str, tuple[str, ...]]
 
     @classmethod
-    def of(cls, kb: KnowledgeBase) -> "Lookup":
+    def of(cls, kb: KnowledgeBase) -> Lookup:
         superseded_by: dict[str, list[str]] = {}
         for rec in kb.recommendations:
             for old in rec.supersedes:
@@ -133,7 +133,7 @@ def _label(kb: KnowledgeBase, section: str, name: str) -> str:
     if vocabulary is None:
         return name
     if section == "topics":
-        return str(vocabulary.topics.get(name, {}).get("label", name))
+        return vocabulary.topic_label(name)
     intervention = vocabulary.interventions.get(name)
     return intervention.label if intervention else name
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from avn_kb.validate.report import Report
 from avn_kb.output.findings import text
+from avn_kb.validate.report import Report
 
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 

@@ -6,7 +6,7 @@ in FORMATS (the CLI's --format choices come from here)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.output.site import html, markdown

@@ -7,15 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from avn_kb.lang.actions import span
 from avn_kb.model import conditions
-from avn_kb.resolve.coverage import Matrix, coverage
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
-from avn_kb.output.site.layout import Edge, Layout, edges_of, layout
 from avn_kb.output.citations import Numbering, formatted, links
+from avn_kb.output.site.layout import Edge, Layout, edges_of, layout
+from avn_kb.resolve.coverage import Matrix, coverage
 
 STATUS_LABELS = {"draft": "draft", "submitted": "submitted", "under-review": "under review",
                  "approved": "approved", "retired": "retired"}
 KIND_LABELS = {"do": "Do", "consider": "Consider", "avoid": "Avoid"}
+
+
+EN_DASH = "\u2013"  # ranges on a typeset page
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,7 @@ def build(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Article:
     `notes`: the notices to show above everything."""
     manifest, vocabulary = kb.manifest, kb.vocabulary
     assert manifest is not None and vocabulary is not None
-    labels = {name: str(topic.get("label", name)) for name, topic in vocabulary.topics.items()}
+    labels = {name: vocabulary.topic_label(name) for name in vocabulary.topics}
     numbering = Numbering(kb.references)
     cited_by: dict[str, list[str]] = {}
     edges = edges_of(kb)
@@ -143,7 +147,7 @@ def _entry(rec: Recommendation, vocabulary: Vocabulary, numbering: Numbering, ci
     dose = []
     for name, (low, high) in sorted(rec.action.dose.items()):
         parameter = intervention.dose.get(name) if intervention else None
-        dose.append(f"{_span(low, high)} {parameter.unit if parameter else name}")
+        dose.append(f"{span(low, high, EN_DASH)} {parameter.unit if parameter else name}")
     if rec.action.exercises:
         dose.append("exercises: " + ", ".join(rec.action.exercises))
     condition = conditions.describe(rec.when)
@@ -160,10 +164,6 @@ def _entry(rec: Recommendation, vocabulary: Vocabulary, numbering: Numbering, ci
 
 def _join(first: str | None, second: str | None) -> str | None:
     return "; ".join(p for p in dict.fromkeys((first, second)) if p) or None
-
-
-def _span(low: float, high: float) -> str:
-    return f"{low:g}" if low == high else f"{low:g}\u2013{high:g}"
 
 
 def _coverage(kb: KnowledgeBase, released: str) -> CoverageFigure:

@@ -20,7 +20,8 @@ header.masthead { background: var(--paper); border-bottom: 1px solid var(--line)
 header.masthead .wrap { padding-top: 1.5rem; padding-bottom: 1rem; }
 h1 { font-size: 1.6rem; line-height: 1.25; margin: 0 0 .35rem; }
 .meta { color: var(--muted); margin: 0; }
-.notice { border: 2px solid #b3261e; background: #fdecea; color: #5f1410; padding: 0.5rem 0.75rem; margin: 0 0 0.75rem; }
+.notice { border: 2px solid #b3261e; background: #fdecea; color: #5f1410; padding: 0.5rem 0.75rem; \
+margin: 0 0 0.75rem; }
 .audience { margin-top: .9rem; display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
 .audience[hidden] { display: none; }
 .audience .label { color: var(--muted); font-size: .9rem; }

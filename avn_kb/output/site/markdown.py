@@ -8,8 +8,8 @@ import re
 from html import escape as attribute
 
 from avn_kb import __version__
-from avn_kb.output.site.article import Article, CoverageFigure, Entry
 from avn_kb.output.answers.markdown import escape
+from avn_kb.output.site.article import Article, CoverageFigure, Entry
 
 _LIST_START = re.compile(r"^([-+]|\d+(?=[.)]))")
 

@@ -4,20 +4,31 @@ generator `check(ctx) -> Iterator[Finding]`; the engine locates findings and sta
 from __future__ import annotations
 
 import functools
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
-from avn_kb.validate.checks import evidence, exercises, graphs, identity, lifecycle, logic, redundancy, references, terms
-from avn_kb.validate.checks import wording
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.findings import Finding
+from avn_kb.validate.checks import (
+    evidence,
+    exercises,
+    graphs,
+    identity,
+    lifecycle,
+    logic,
+    redundancy,
+    references,
+    terms,
+    wording,
+)
+from avn_kb.validate.checks.context import CheckContext
 
 Check = Callable[[CheckContext], Iterator[Finding]]
 
 
 def _quiet_when_unloaded(kind: str, check: Check) -> Check:
     """`check` judges what is absent from the documents of `kind` (a gap is a missing
-    recommendation, a dangling link one that does not exist): when a file or folder of that kind could not be read, the absence is the
-    reader's, not the knowledge's, and the loading finding already says what to fix."""
+    recommendation, a dangling link one that does not exist): when a file or folder of that kind
+    could not be read, the absence is the reader's, not the knowledge's, and the loading finding
+    already says what to fix."""
     @functools.wraps(check)
     def guarded(ctx: CheckContext) -> Iterator[Finding]:
         if kind not in ctx.unloaded_kinds:

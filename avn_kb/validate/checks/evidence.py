@@ -11,11 +11,11 @@ Failing:  the same without `indirect: true` (AVN206); citing a heart-failure ref
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Reference, Vocabulary
+from avn_kb.validate.checks.context import CheckContext
 
 
 def _same_population(vocabulary: Vocabulary | None, a: str, b: str) -> bool:

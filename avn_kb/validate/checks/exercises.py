@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from avn_kb.lang.exercise_loads import prescribed_loads
+from avn_kb.lang.search import CaseSearch, SearchTooLarge
+from avn_kb.model.conditions import describe
+from avn_kb.model.findings import Finding, issue
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import show_case
 from avn_kb.validate.checks.terms import well_formed
-from avn_kb.model.conditions import describe
-from avn_kb.lang.exercise_loads import prescribed_loads
-from avn_kb.model.findings import Finding, issue
-from avn_kb.lang.search import CaseSearch, SearchTooLarge
 
 
 def check_loading_exercises(ctx: CheckContext) -> Iterator[Finding]:

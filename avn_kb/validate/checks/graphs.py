@@ -1,7 +1,7 @@
-"""The graphs between recommendations and between facts (cycle paths by networkx, see digraph.py): AVN310 cycles in overrides,
-supersedes, derived-fact definitions or `defined_for` conditions (the finding names the whole path), AVN311 links to
-recommendations that do not exist, AVN312 an approved recommendation superseded by another
-approved one.
+"""The graphs between recommendations and between facts (cycle paths by networkx, see digraph.py):
+AVN310 cycles in overrides, supersedes, derived-fact definitions or `defined_for` conditions (the
+finding names the whole path), AVN311 links to recommendations that do not exist, AVN312 an
+approved recommendation superseded by another approved one.
 
 Passing:  RT-002 supersedes RT-001, and RT-001 is retired.
 Failing:  PR-001 overrides PR-002 and PR-002 overrides PR-001 (AVN310: PR-001 -> PR-002 -> PR-001);
@@ -11,14 +11,14 @@ Failing:  PR-001 overrides PR-002 and PR-002 overrides PR-001 (AVN310: PR-001 ->
 from __future__ import annotations
 
 import itertools
-from typing import Iterator
+from collections.abc import Iterator
 
-from avn_kb.validate.checks.context import CheckContext
-from avn_kb.model.conditions import facts_of
 from avn_kb.lang.derive import definitions, derivation_graph
-from avn_kb.util.digraph import cycles
+from avn_kb.model.conditions import facts_of
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
+from avn_kb.util.digraph import cycles
+from avn_kb.validate.checks.context import CheckContext
 
 
 def _link_graph(recs: tuple[Recommendation, ...], field: str) -> dict[str, set[str]]:
@@ -43,7 +43,8 @@ def check_derivation_cycles(ctx: CheckContext) -> Iterator[Finding]:
     if vocabulary is None:
         return
     for cycle in cycles(derivation_graph(vocabulary)):
-        derived = vocabulary.derived.get(cycle[0]) or next(vocabulary.derived[n] for n in cycle if n in vocabulary.derived)
+        derived = (vocabulary.derived.get(cycle[0])
+                   or next(vocabulary.derived[n] for n in cycle if n in vocabulary.derived))
         yield issue("AVN310", derived.where.path, derived.where.pointer,
                     f"cycle in derived facts: {' -> '.join(cycle)}; a derived fact cannot depend on itself")
 
@@ -88,7 +89,7 @@ def check_superseded_still_approved(ctx: CheckContext) -> Iterator[Finding]:
     for rec in ctx.kb.recommendations:
         if rec.status != "approved":
             continue
-        for index, old_id in enumerate(rec.supersedes):
+        for old_id in rec.supersedes:
             old = recs.get(old_id)
             if old is not None and old.status == "approved":
                 yield issue("AVN312", old.where.path, old.where.pointer + ("status",),

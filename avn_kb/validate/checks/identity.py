@@ -7,11 +7,11 @@ Failing:  RT-001 defined in both resistive-training.yaml and precautions.yaml; t
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Source
+from avn_kb.validate.checks.context import CheckContext
 
 
 def _duplicates(kind: str, items: Iterable[tuple[str, Source]]) -> Iterator[Finding]:

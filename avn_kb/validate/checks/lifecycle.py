@@ -10,11 +10,11 @@ Failing:  approved with reviewers: [rev-a] (AVN401); reviewers: [dr-who] (AVN402
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.codes import CODES
 from avn_kb.model.findings import Finding, issue
+from avn_kb.validate.checks.context import CheckContext
 
 
 def check_approval(ctx: CheckContext) -> Iterator[Finding]:

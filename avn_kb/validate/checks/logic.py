@@ -17,15 +17,16 @@ Failing:  RT-001 consider resistive-training (intensity_pct_1rm [40, 60]) when {
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from avn_kb.lang import actions
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.lang.pairs import clashing_pairs
-from avn_kb.validate.checks.terms import well_formed
-from avn_kb.model.findings import Finding, issue
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
+from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
+from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.terms import well_formed
 
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples

@@ -9,18 +9,18 @@ Failing:  RT-001 consider resistive-training when {region: lower-limb};
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from avn_kb.lang import actions
-from avn_kb.validate.checks.context import CheckContext
-from avn_kb.lang.pairs import allowed_values
-from avn_kb.model.conditions import facts_of
 from avn_kb.lang.derive import real_case
-from avn_kb.model.findings import Finding, issue
-from avn_kb.lang.search import CaseSearch, SearchTooLarge
-from avn_kb.model.knowledge import Recommendation, Vocabulary
 from avn_kb.lang.index import CandidateIndex, positions_of
-
+from avn_kb.lang.pairs import allowed_values
+from avn_kb.lang.search import CaseSearch, SearchTooLarge
+from avn_kb.model.conditions import facts_of
+from avn_kb.model.findings import Finding, issue
+from avn_kb.model.knowledge import Recommendation, Vocabulary
+from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import SAMPLES, live, too_large, windows_overlap
 
 

@@ -10,10 +10,10 @@ Failing:  citations: [{ref: article-ref-5}] with no such entry (AVN201); a refer
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.findings import Finding, issue
+from avn_kb.validate.checks.context import CheckContext
 
 DOI = re.compile(r"^10\.[0-9]{4,9}/[-._;()/:<>\[\]A-Za-z0-9]+$")
 PMID = re.compile(r"^[1-9][0-9]{0,8}$")

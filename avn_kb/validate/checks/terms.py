@@ -15,13 +15,13 @@ Failing:  when: {stage: II} (no fact `stage`, AVN121); when: {site: hip} (AVN122
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from avn_kb.lang.case_checks import case_problems
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, Test, tests
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Intervention, Recommendation, Source, Vocabulary
+from avn_kb.validate.checks.context import CheckContext
 
 _OPS_BY_TYPE = OPS_BY_TYPE
 _OP_WORDS = {"in": "is / in", "not_in": "not_in", "has": "has", "lacks": "lacks", "range": "min / max"}
@@ -94,7 +94,8 @@ def _value_findings(vocabulary: Vocabulary, test: Test, kind: str, path: str, ow
             yield issue("AVN124", path, test.pointer,
                         f"{owner}: {test.fact} min {test.low} exceeds max {test.high}: swap them", ids=(owner,))
         for bound in (test.low, test.high):
-            if bound is not None and fact.low is not None and fact.high is not None and not fact.low <= bound <= fact.high:
+            if (bound is not None and fact.low is not None and fact.high is not None
+                    and not fact.low <= bound <= fact.high):
                 yield issue("AVN122", path, test.pointer,
                             f"{owner}: {test.fact} bound {bound} is outside {fact.low}-{fact.high} {fact.unit}",
                             ids=(owner,))

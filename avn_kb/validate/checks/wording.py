@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from avn_kb.lang.actions import span
-from avn_kb.validate.checks.context import CheckContext
 from avn_kb.lang.dose_text import DoseReader, Mention, readers
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
+from avn_kb.validate.checks.context import CheckContext
 
 
 def check_dose_wording(ctx: CheckContext) -> Iterator[Finding]:

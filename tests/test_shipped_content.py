@@ -173,6 +173,52 @@ def test_early_collapse_of_the_femoral_head_is_assessed_for_joint_preservation(
         assert not applying(resolution) & never, case
 
 
+BASE = {"phase": "chronic", "causes": [], "hematologic_malignancy": False, "comorbidities": [],
+        "red_flags": [], "other_joint_pain": False}
+
+
+def outcomes_of(**facts: Any) -> dict[str, str]:
+    kb, index = shipped()
+    resolution = resolve(kb, {**BASE, **facts}, as_of=DAY, index=index)
+    return {o.rec.id: o.outcome for o in resolution.outcomes}
+
+
+@pytest.mark.parametrize("facts", [
+    {"site": "femoral-head", "arco_stage": "II", "hematologic_malignancy": True, "comorbidities": ["anaemia"],
+     "platelet_count": 100},
+    {"site": "knee", "ficat_stage": "I", "hematologic_malignancy": True, "comorbidities": ["anaemia"],
+     "platelet_count": 300},
+    {"site": "talus", "ficat_stage": "II", "hematologic_malignancy": True, "platelet_count": 40},
+])
+def test_anaemia_or_a_low_count_alone_in_a_malignancy_gets_the_light_programme(facts: dict[str, Any]) -> None:
+    """Second reading, M3 and M6: anaemia, or a low count without a recorded thrombocytopenia,
+    in a haematological malignancy gives the light programme and never the standard dose."""
+    outcomes = outcomes_of(**facts)
+    assert outcomes["PR-005"] == "applies"
+    assert outcomes["PR-004"] == "applies"
+    assert all(outcomes[i] != "applies" for i in (*STANDARD, "RT-009"))
+
+
+@pytest.mark.parametrize("site, stage", [("femoral-head", ("arco_stage", "II")), ("knee", ("ficat_stage", "I")),
+                                         ("talus", ("ficat_stage", "II"))])
+def test_sickle_cell_disease_never_gets_the_standard_progression(site: str, stage: tuple[str, str]) -> None:
+    """Second reading, M4: with sickle cell disease the gradual, effort-limited advice (PR-012)
+    replaces the standard progression and the test to fatigue."""
+    outcomes = outcomes_of(site=site, causes=["sickle-cell-disease"], **{stage[0]: stage[1]})
+    assert outcomes["PR-012"] == "applies"
+    assert outcomes["RT-004"] != "applies" and outcomes["RT-009"] != "applies"
+
+
+def test_conditioning_keeps_cycling_off_the_talus() -> None:
+    """Second reading, M5: the conditioning advice that applies at a collapsed talus does not offer
+    stationary cycling there (the pedal loads the foot), and keeps sickle cell away from cool water."""
+    kb, _ = shipped()
+    assert outcomes_of(site="talus", ficat_stage="IV")["CO-001"] == "applies"
+    text = " ".join(next(r for r in kb.recommendations if r.id == "CO-001").statement.split())
+    assert "at the talus, deep-water exercise or arm ergometry, not cycling" in text
+    assert "avoid cool water" in text
+
+
 def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> None:
     """PR-006 is never ruled out for a pre-collapse, corticosteroid-related case: it applies, or a
     stricter rule (the light programme, a red flag, a low platelet tier) overrides it, or one of

@@ -141,7 +141,7 @@ def test_shipped_dates_and_an_avoid_action() -> None:
     bundle = exported(SHIPPED, "R4")
     plan = resource(bundle, "PlanDefinition", "PR-001")
     assert (plan["approvalDate"], plan["lastReviewDate"], plan["effectivePeriod"]) == (
-        "2026-11-20", "2026-12-01", {"start": "2026-11-24"})
+        "2026-12-01", "2026-12-01", {"start": "2026-12-01"})
     assert plan["action"][0]["extension"][2]["valueCodeableConcept"]["coding"][0]["code"] == "against"
     assert resource(bundle, "ActivityDefinition", "PR-001-activity")["doNotPerform"] is True
     assert resource(bundle, "PlanDefinition", "OF-004")["status"] == "retired"

@@ -59,17 +59,22 @@ def test_dot_on_the_small_fixture() -> None:
 
 # The shipped links in file order. Every loading recommendation is overridden by the red flag
 # (PR-007) and the two lowest platelet tiers (PR-010, PR-011); the standard dose and progression
-# also by the light programme in cytopenia (PR-005) and the 31-50 tier (PR-009).
-LOADING = ["RT-003", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014", "RT-015", "RT-016"]
+# also by the light programme in cytopenia (PR-005) and the 31-50 tier (PR-009). The red flag also
+# overrides the tiers that allow exercise (PR-008 to PR-010); the post-collapse programme (RT-010)
+# overrides the pre-collapse quadriceps work (RT-017), which supersedes the retired RT-003.
+LOADING = ["RT-017", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014", "RT-015", "RT-016"]
 SHIPPED_LINKS = {
     ("OF-001", "supersedes"): ["OF-004"],
     ("OF-002", "supersedes"): ["OF-004"],
-    ("PR-005", "overrides"): ["RT-001", "RT-002", "RT-004", "PR-006"],
+    ("PR-005", "overrides"): ["RT-001", "RT-002", "RT-004", "RT-009", "PR-006"],
     ("PR-006", "overrides"): ["RT-004"],
-    ("PR-007", "overrides"): ["RT-001", "RT-002", *LOADING, "CO-001", "PR-005", "PR-006"],
-    ("PR-009", "overrides"): ["RT-001", "RT-002", "RT-004", "PR-006"],
+    ("PR-007", "overrides"): ["RT-001", "RT-002", *LOADING, "CO-001", "PR-005", "PR-006", "PR-008", "PR-009", "PR-010"],
+    ("PR-009", "overrides"): ["RT-001", "RT-002", "RT-004", "RT-009", "PR-006"],
     ("PR-010", "overrides"): ["RT-001", "RT-002", *LOADING, "PR-005", "PR-006"],
     ("PR-011", "overrides"): ["RT-001", "RT-002", *LOADING, "CO-001", "PR-005", "PR-006"],
+    ("PR-012", "overrides"): ["RT-004", "RT-009"],
+    ("RT-010", "overrides"): ["RT-017"],
+    ("RT-017", "supersedes"): ["RT-003"],
 }
 
 

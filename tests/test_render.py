@@ -441,15 +441,18 @@ def test_graph_layers_put_overriding_recommendations_above() -> None:
     rows: dict[float, list[str]] = {}
     for node in result.nodes:
         rows.setdefault(node.y, []).append(node.id)
-    # Each row is overridden or superseded only by rows above it: the red flag and the platelet
-    # tiers on top, the light programme in cytopenia (PR-005) below them, then the standard dose,
-    # and the standard progression (RT-004) last, under the gradual one (PR-006).
+    # Each row is overridden or superseded only by rows above it: the red flag and the lowest
+    # platelet tier on top, the other tiers (which the red flag overrides) below them, then the
+    # light programme in cytopenia (PR-005) and the post-collapse programme (RT-010), then the
+    # standard dose and the quadriceps work RT-010 overrides, and the standard progression (RT-004)
+    # last, under the gradual one (PR-006), beside the retired RT-003 that RT-017 supersedes; the
+    # sickle cell advice (PR-012) overrides the progression and the submaximal test (RT-009).
     assert [rows[y] for y in sorted(rows)] == [
-        ["OF-001", "OF-002", "PR-007", "PR-009", "PR-010", "PR-011"],
-        ["OF-004", "CO-001", "PR-005", "RT-003", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014",
-         "RT-015", "RT-016"],
-        ["PR-006", "RT-001", "RT-002"],
-        ["RT-004"]]
+        ["OF-001", "OF-002", "PR-007", "PR-011", "PR-012"],
+        ["OF-004", "PR-008", "PR-009", "PR-010", "CO-001"],
+        ["PR-005", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014", "RT-015", "RT-016"],
+        ["PR-006", "RT-001", "RT-002", "RT-017", "RT-009"],
+        ["RT-004", "RT-003"]]
     assert {(e.source, e.target, e.kind) for e in result.edges} == {
         (source, target, kind) for (source, kind), targets in SHIPPED_LINKS.items() for target in targets}
 

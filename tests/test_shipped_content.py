@@ -29,7 +29,7 @@ DAY = dt.date(2026, 12, 1)
 STANDARD = ("RT-001", "RT-002", "RT-004")
 # Everything that loads the affected joint: the standard dose and progression, quadriceps work,
 # submaximal testing, the post-collapse and site programmes, conditioning, the light programme.
-LOADING = ("RT-001", "RT-002", "RT-003", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014",
+LOADING = ("RT-001", "RT-002", "RT-017", "RT-004", "RT-009", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014",
            "RT-015", "RT-016", "CO-001", "PR-005", "PR-006")
 STAGES = {"femoral-head": [("arco_stage", v) for v in ("I", "II", "IIIA", "IIIB", "IV")]
           + [("ficat_stage", v) for v in ("I", "II", "III", "IV")],
@@ -128,6 +128,95 @@ def test_no_applying_recommendation_prescribes_an_exercise_that_loads_the_site()
             prescribed += len(outcome.rec.action.exercises)
             assert loading_exercises(kb.vocabulary, outcome.rec.action, case) == (), (outcome.rec.id, case)
     assert prescribed > 0
+
+
+def test_quadriceps_work_only_before_collapse_and_never_at_the_knee() -> None:
+    """Second reading, H1: the quadriceps recommendation (RT-017, replacing RT-003) applies only
+    where the quadriceps do not compress the affected joint and the joint has not collapsed; the
+    retired RT-003, which invited stair training at every stage, applies nowhere."""
+    reached = 0
+    for case, resolution in resolved():
+        applies = applying(resolution)
+        assert "RT-003" not in applies, case
+        if case["site"] == "knee" or resolution.facts.get("collapse") != "pre-collapse":
+            assert "RT-017" not in applies, case
+        reached += "RT-017" in applies
+    assert reached > 0
+
+
+def test_a_red_flag_leaves_no_count_tier_that_permits_exercise() -> None:
+    """Second reading, H2: with a red flag, no platelet tier that allows exercise (PR-008 to
+    PR-010) applies beside the stop-loading rule PR-007, which does."""
+    cases = [(c, r) for c, r in resolved() if c.get("red_flags")]
+    assert cases
+    for case, resolution in cases:
+        applies = applying(resolution)
+        assert "PR-007" in applies, case
+        assert not applies & {"PR-008", "PR-009", "PR-010"}, case
+
+
+@pytest.mark.parametrize(("stage", "applies", "never"), [
+    (("arco_stage", "IIIA"), {"MO-009"}, {"MO-008", "MO-010"}),
+    (("ficat_stage", "III"), {"MO-009"}, {"MO-008"}),
+    (("arco_stage", "IIIB"), {"MO-010"}, {"MO-008"}),
+    (("arco_stage", "IV"), {"MO-010"}, {"MO-008"}),
+])
+def test_early_collapse_of_the_femoral_head_is_assessed_for_joint_preservation(
+        stage: tuple[str, str], applies: set[str], never: set[str]) -> None:
+    """Second reading, H3: early collapse of the femoral head (ARCO IIIA; Ficat III, whose depth
+    is not measured) gets prompt referral including joint preservation (MO-009), never the
+    arthroplasty-only referral; deeper collapse and arthritis get MO-010."""
+    cases = [(c, r) for c, r in resolved() if c["site"] == "femoral-head" and c.get(stage[0]) == stage[1]]
+    assert cases
+    for case, resolution in cases:
+        assert applies <= applying(resolution), case
+        assert not applying(resolution) & never, case
+
+
+BASE = {"phase": "chronic", "causes": [], "hematologic_malignancy": False, "comorbidities": [],
+        "red_flags": [], "other_joint_pain": False}
+
+
+def outcomes_of(**facts: Any) -> dict[str, str]:
+    kb, index = shipped()
+    resolution = resolve(kb, {**BASE, **facts}, as_of=DAY, index=index)
+    return {o.rec.id: o.outcome for o in resolution.outcomes}
+
+
+@pytest.mark.parametrize("facts", [
+    {"site": "femoral-head", "arco_stage": "II", "hematologic_malignancy": True, "comorbidities": ["anaemia"],
+     "platelet_count": 100},
+    {"site": "knee", "ficat_stage": "I", "hematologic_malignancy": True, "comorbidities": ["anaemia"],
+     "platelet_count": 300},
+    {"site": "talus", "ficat_stage": "II", "hematologic_malignancy": True, "platelet_count": 40},
+])
+def test_anaemia_or_a_low_count_alone_in_a_malignancy_gets_the_light_programme(facts: dict[str, Any]) -> None:
+    """Second reading, M3 and M6: anaemia, or a low count without a recorded thrombocytopenia,
+    in a haematological malignancy gives the light programme and never the standard dose."""
+    outcomes = outcomes_of(**facts)
+    assert outcomes["PR-005"] == "applies"
+    assert outcomes["PR-004"] == "applies"
+    assert all(outcomes[i] != "applies" for i in (*STANDARD, "RT-009"))
+
+
+@pytest.mark.parametrize("site, stage", [("femoral-head", ("arco_stage", "II")), ("knee", ("ficat_stage", "I")),
+                                         ("talus", ("ficat_stage", "II"))])
+def test_sickle_cell_disease_never_gets_the_standard_progression(site: str, stage: tuple[str, str]) -> None:
+    """Second reading, M4: with sickle cell disease the gradual, effort-limited advice (PR-012)
+    replaces the standard progression and the test to fatigue."""
+    outcomes = outcomes_of(site=site, causes=["sickle-cell-disease"], **{stage[0]: stage[1]})
+    assert outcomes["PR-012"] == "applies"
+    assert outcomes["RT-004"] != "applies" and outcomes["RT-009"] != "applies"
+
+
+def test_conditioning_keeps_cycling_off_the_talus() -> None:
+    """Second reading, M5: the conditioning advice that applies at a collapsed talus does not offer
+    stationary cycling there (the pedal loads the foot), and keeps sickle cell away from cool water."""
+    kb, _ = shipped()
+    assert outcomes_of(site="talus", ficat_stage="IV")["CO-001"] == "applies"
+    text = " ".join(next(r for r in kb.recommendations if r.id == "CO-001").statement.split())
+    assert "at the talus, deep-water exercise or arm ergometry, not cycling" in text
+    assert "avoid cool water" in text
 
 
 def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> None:

@@ -28,6 +28,8 @@ demo: $(STAMP)
 	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=IIIA --set phase=chronic --set causes=corticosteroid --set red_flags= --set hematologic_malignancy=false --set comorbidities=
 
 test: $(STAMP)
+	$(BIN)/ruff check avn_kb
+	$(BIN)/mypy avn_kb
 	$(BIN)/avn-kb validate knowledge
 	$(BIN)/avn-kb test knowledge
 	$(BIN)/python -m pytest

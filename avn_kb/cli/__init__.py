@@ -27,6 +27,7 @@ _OUTPUT_ERRNOS = frozenset({errno.EPIPE, errno.ENOSPC, errno.EDQUOT, errno.EFBIG
 
 # Commands living in other modules, imported only when used: start-up time matters in pre-commit.
 LAZY_COMMANDS = {
+    "validate": "avn_kb.cli.validate:validate",
     "query": "avn_kb.cli.answers:query",
     "test": "avn_kb.cli.answers:run_tests",
     "coverage": "avn_kb.cli.answers:coverage",
@@ -169,45 +170,16 @@ def stdout_failed(err: OSError, command: str | None = None) -> NoReturn:
     usage(command_name() if command is None else command, f"cannot write to standard output: {err.strerror or err}")
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog="""\b
+Examples:
+  avn-kb validate knowledge
+  avn-kb test knowledge
+  avn-kb query --set site=knee --set ficat_stage=II --set phase=chronic
+Each command's --help ends with its own examples.
+""")
 @click.version_option(__version__, prog_name="avn-kb")
 @click.option("--debug", is_flag=True, help="Show the full trace of an internal error.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """Clinical guidance on avascular necrosis kept as data: validate it, test it, query it."""
     ctx.obj = {"debug": debug}
-
-
-def _format_choices() -> list[str]:
-    from avn_kb.output.findings import FORMAT_NAMES
-
-    return list(FORMAT_NAMES)
-
-
-@main.command()
-@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
-@click.option("--format", "fmt", type=click.Choice(_format_choices()), default="text", show_default=True,
-              help="Report format.")
-@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Judge review dates as of this day (default today).")
-@click.option("--base", metavar="GIT_REF", help="Also check versions against the knowledge base at this git "
-              "revision (e.g. origin/main): bumps, removals, status changes.")
-@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None) -> None:
-    """Check the knowledge base in KB_DIR (default: knowledge)."""
-    from avn_kb.load import GitError
-    from avn_kb.output.findings import formatter
-    from avn_kb.validate.runner import validate as run_validation
-
-    try:
-        root = knowledge_dir(kb_dir)
-        day = parse_date(as_of)
-        require_manifest("validate", root, kb_dir)
-        report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day, base=base)
-    except click.BadParameter as err:
-        usage("validate", err.message)
-    except GitError as err:
-        usage("validate", f"cannot read --base {base}: {err}")
-    emit(formatter(fmt)(report, strict), output)
-    sys.exit(report.exit_code(strict))
-

@@ -11,48 +11,22 @@ from typing import Any
 
 import click
 
-from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, knowledge_dir, stdout_failed, usage
+from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, stdout_failed, usage
+from avn_kb.cli.common import allow_incomplete_option, kb_location, load_for_use
 from avn_kb.load.cases import CaseError, case_from_bytes, case_from_json_line, case_from_options
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from avn_kb.output import answers
 from avn_kb.output.answers import FORMATS as ANSWER_FORMATS
 from avn_kb.output.answers.data import as_data
+from avn_kb.output.golden import FORMATS as GOLDEN_FORMATS
+from avn_kb.output.golden import GoldenReport
 from avn_kb.output.notices import notices
 from avn_kb.resolve.resolver import Index, resolve
-from avn_kb.validate.readiness import Readiness, load_for_answers
+from avn_kb.validate.readiness import Readiness
 
 STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
 NO_FACTS = ("no facts given: give the case with --set fact=value (repeatable), a case file (YAML or JSON; "
             "'-' reads it from standard input) or --batch FILE of JSON lines; avn-kb query --help lists the options")
-
-
-def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
-    """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
-    answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
-    command goes on, and its output says it is incomplete."""
-    try:
-        root = knowledge_dir(kb_dir)
-    except click.BadParameter as err:
-        usage(command, err.message)
-    ready = load_for_answers(root, kb_dir.rstrip("/") or kb_dir)
-    for finding in ready.problems:
-        click.echo(finding.describe(), err=True)
-    if ready.kb.vocabulary is None or ready.kb.manifest is None:
-        usage(command, f"the knowledge base in {kb_dir} cannot be used: its manifest or vocabulary did not load; "
-                       f"run avn-kb validate {kb_dir}")
-    if ready.problems and not allow_incomplete:
-        usage(command, f"refusing to answer from {kb_dir}: {len(ready.problems)} loading error(s) in "
-                       f"{', '.join(ready.files)} (above) leave recommendations out or misread; fix them (avn-kb "
-                       f"validate {kb_dir}) or pass --allow-incomplete to answer anyway, marked incomplete")
-    if ready.problems:
-        click.echo(f"avn-kb {command}: warning: answering from an incomplete knowledge base, as asked "
-                   "(--allow-incomplete); every output says so", err=True)
-    return ready
-
-
-allow_incomplete_option = click.option(
-    "--allow-incomplete", is_flag=True,
-    help="Answer even when knowledge files failed to load; every output is then marked incomplete.")
 
 
 def _fail_case(errors: list[CaseError]) -> None:
@@ -61,7 +35,12 @@ def _fail_case(errors: list[CaseError]) -> None:
     sys.exit(EXIT_USAGE)
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  avn-kb query --set site=femoral-head --set arco_stage=II --set phase=chronic
+  avn-kb query case.yaml --format json --explain
+  avn-kb query --batch cases.jsonl -o answers.jsonl
+""")
 @click.argument("case_file", required=False, metavar="[CASE_FILE | -]")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
 @click.option("--set", "settings", multiple=True, metavar="FACT=VALUE",
@@ -224,34 +203,36 @@ class _nullbar:
         return None
 
 
-@click.command(name="test")
-@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.command(name="test", epilog="""\b
+Examples:
+  avn-kb test knowledge
+  avn-kb test --kb knowledge --format junit -o golden-cases.xml
+""")
+@kb_location
 @click.option("--as-of", "as_of", metavar="DATE", help="Default date for cases without as_of (default today).")
+@click.option("--format", "fmt", type=click.Choice(list(GOLDEN_FORMATS)), default="text", show_default=True,
+              help="text for people, json for tools, junit for CI test reports.")
+@click.option("-o", "--output", metavar="FILE", help="Write the results to FILE (atomically).")
 @allow_incomplete_option
-def run_tests(kb_dir: str, as_of: str | None, allow_incomplete: bool) -> None:
-    """Run the golden cases in KB_DIR/cases: a line per case, a diff on failure."""
+def run_tests(kb_dir: str, as_of: str | None, fmt: str, output: str | None, allow_incomplete: bool) -> None:
+    """Run the golden cases in KB_DIR/cases: a line per case, the differences on failure."""
     from avn_kb.resolve.golden import run_all, unexercised
 
     day = date_option("test", as_of)
     ready = load_for_use("test", kb_dir, allow_incomplete)
     kb = ready.kb
-    for note in notices(kb, ready.problems):
-        click.echo(note)
     runs = run_all(kb, day)
-    for run in runs:
-        click.echo(f"{'PASS' if run.passed else 'FAIL'} {run.case.id} {run.case.title}")
-        for failure in run.failures:
-            click.echo(f"     {failure}")
-    idle = unexercised(kb, runs)
-    if idle:
-        click.echo(f"approved recommendations no case applies: {', '.join(idle)}")
-    failed = sum(1 for run in runs if not run.passed)
-    click.echo(f"{len(runs) - failed} passed, {failed} failed")
-    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+    report = GoldenReport(kb_dir, tuple(runs), tuple(unexercised(kb, runs)), notices(kb, ready.problems))
+    emit(GOLDEN_FORMATS[fmt](report), output)
+    sys.exit(EXIT_FINDINGS if report.failed else EXIT_OK)
 
 
-@click.command()
-@click.argument("kb_dir", default="knowledge", metavar="[KB_DIR]")
+@click.command(epilog="""\b
+Examples:
+  avn-kb coverage knowledge
+  avn-kb coverage --kb knowledge --columns ficat_stage --format json
+""")
+@kb_location
 @click.option("--rows", default="site", show_default=True, help="Enum fact for the rows.")
 @click.option("--columns", default="arco_stage", show_default=True, help="Enum fact for the columns.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -10,7 +10,7 @@ import sys
 import click
 
 from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
-from avn_kb.cli.answers import allow_incomplete_option, load_for_use
+from avn_kb.cli.common import allow_incomplete_option, load_for_use
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.output.fhir.bundle import DEFAULT_BASE, VERSIONS
 from avn_kb.output.graph import FORMATS as GRAPH_FORMATS
@@ -45,7 +45,11 @@ def _load_revision(kb_dir: str, ref: str | None) -> tuple[KnowledgeBase, frozens
     return loaded.kb, frozenset(loaded.unbuilt_ids)
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  avn-kb diff origin/main
+  avn-kb diff v0.1.0 HEAD --format json -o changes.json
+""")
 @click.argument("old_ref")
 @click.argument("new_ref", required=False)
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
@@ -66,12 +70,19 @@ def diff(old_ref: str, new_ref: str | None, kb_dir: str, fmt: str, output: str |
     sys.exit(EXIT_OK)
 
 
-@click.group()
+@click.group(epilog="""\b
+Example:
+  avn-kb export fhir -o avn-kb.fhir.json
+""")
 def export() -> None:
     """Export the knowledge base in another system's standard."""
 
 
-@export.command()
+@export.command(epilog="""\b
+Examples:
+  avn-kb export fhir -o avn-kb.fhir.json
+  avn-kb export fhir --version R5 --base-url https://example.org/fhir
+""")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
 @click.option("--version", "fhir_version", type=click.Choice(VERSIONS), default="R4", show_default=True,
               help="FHIR release.")
@@ -91,7 +102,11 @@ def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None, allo
     sys.exit(EXIT_OK)
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  avn-kb graph --format mermaid
+  avn-kb graph --kb knowledge --format dot -o kb.dot
+""")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
 @click.option("--format", "fmt", type=click.Choice(list(GRAPH_FORMATS)), required=True,
               help="Graphviz DOT or a Mermaid flowchart.")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from avn_kb.cli import EXIT_OK, knowledge_dir, usage
-from avn_kb.cli.answers import allow_incomplete_option, load_for_use
+from avn_kb.cli.common import allow_incomplete_option, load_for_use
 from avn_kb.cli.fileio import write_atomic
 from avn_kb.output.notices import notices
 from avn_kb.output.site import FORMATS
@@ -30,7 +30,11 @@ def _output_dir(out: str, kb_dir: str) -> Path:
     return target
 
 
-@click.command()
+@click.command(epilog="""\b
+Examples:
+  avn-kb render --out site
+  avn-kb render --kb knowledge --out site --format markdown
+""")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
 @click.option("--out", "out", required=True, metavar="DIR",
               help="Directory to write to (created if needed; must be outside the knowledge directory).")

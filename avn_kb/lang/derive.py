@@ -85,19 +85,6 @@ def _held(derived: DerivedFact, facts: Mapping[str, Any]) -> tuple[set[str], boo
     return held, open_case
 
 
-def value_of(derived: DerivedFact, facts: Mapping[str, Any]) -> Any:
-    """The derived value on these facts: the value of the cases that hold, whatever their order.
-    None when no case holds yet and one might once a missing fact is known, or when cases with
-    different values hold (the facts disagree: see `derive`). NO_VALUE when every case is false
-    and there is no `otherwise`."""
-    held, open_case = _held(derived, facts)
-    if len(held) == 1:
-        return next(iter(held))
-    if held or open_case:
-        return None
-    return derived.otherwise if derived.otherwise is not None else NO_VALUE
-
-
 def derive(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The case's facts plus every derived fact that can be decided, and why the case is no real
     case: derived facts on which its facts disagree (see `derive_values`), and facts it gives (or

@@ -6,17 +6,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from avn_kb.model.types import Severity
+
 CODE_PATTERN = re.compile(r"^AVN[1-4][0-9]{2}$")
 
 
 @dataclass(frozen=True)
 class Code:
     code: str
-    severity: str
+    severity: Severity
     summary: str
 
 
-_TABLE = [
+_TABLE: list[tuple[str, Severity, str]] = [
     # AVN1xx: loading, syntax and schema
     ("AVN101", "error", "file cannot be read (missing, unreadable, a directory, a link leaving the knowledge "
                         "directory, too large)"),

@@ -12,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from avn_kb.model.types import Operator
+
 Pointer = tuple[Any, ...]
 
 # The tests (Test.op) that fit each type of fact; derived facts are enums.
@@ -23,7 +25,7 @@ class Test:
     """One predicate on one fact. `op` is in, not_in, has, lacks or range."""
 
     fact: str
-    op: str
+    op: Operator
     values: frozenset[Any] = frozenset()
     low: float | None = None
     high: float | None = None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SEVERITIES = ("error", "warning", "info")
+from avn_kb.model.types import Severity
+
+SEVERITIES: dict[str, Severity] = {"error": "error", "warning": "warning", "info": "info"}  # name -> typed
 
 
 @dataclass(frozen=True)
@@ -14,7 +16,7 @@ class Finding:
     it into `line` and `column` (1-based) only for the findings that are reported."""
 
     code: str
-    severity: str
+    severity: Severity
     path: str
     line: int
     column: int

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
+from avn_kb.model.types import ActionKind, FactType
 
 Pointer = tuple[Any, ...]
 
@@ -27,7 +28,7 @@ class Source:
 @dataclass(frozen=True)
 class Fact:
     name: str
-    type: str  # enum, set, number, boolean
+    type: FactType
     label: str
     values: tuple[str, ...] = ()
     unit: str | None = None
@@ -149,7 +150,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # do, consider, avoid
+    kind: ActionKind
     target: str
     dose: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     level: str | None = None

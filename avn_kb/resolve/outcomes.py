@@ -10,6 +10,8 @@ from typing import Any
 
 from avn_kb.model.conditions import Condition, Not, Test, evaluate
 from avn_kb.model.knowledge import Recommendation
+from avn_kb.model.types import ExclusionKind
+from avn_kb.model.types import Outcome as OutcomeName
 
 OUTCOMES = ("applies", "overridden", "undecided", "not-applicable", "excluded")
 
@@ -27,7 +29,7 @@ class TermTrace:
 @dataclass(frozen=True)
 class Outcome:
     rec: Recommendation
-    outcome: str
+    outcome: OutcomeName
     reason: str = ""
     missing: tuple[str, ...] = ()
     overridden_by: tuple[str, ...] = ()
@@ -53,7 +55,7 @@ class Exclusion:
     """Why a recommendation is left out of the answer: `kind` is one of EXCLUSIONS; `detail` the
     date it comes into force or ended, the id superseding it, or its status."""
 
-    kind: str
+    kind: ExclusionKind
     detail: str
 
 

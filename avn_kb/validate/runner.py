@@ -8,7 +8,7 @@ from pathlib import Path
 
 from avn_kb.load.knowledge import Loaded, load_knowledge
 from avn_kb.model.codes import CODES
-from avn_kb.model.findings import Finding
+from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.report import Report
@@ -82,8 +82,8 @@ def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Findin
         level = overrides.get(finding.code)
         if level == "ignore":
             continue
-        if level:
-            finding = replace(finding, severity=level)
+        if level in SEVERITIES:
+            finding = replace(finding, severity=SEVERITIES[level])
         # Any recommendation the finding names may accept it (a conflict names both sides).
         reason = next((accepted[i][finding.code] for i in finding.ids
                        if i in accepted and finding.code in accepted[i]), None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from avn_kb.load.knowledge import Loaded, load_knowledge
 from avn_kb.model.codes import CODES
 from avn_kb.model.findings import SEVERITIES, Finding
+from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.report import Report
@@ -25,32 +26,23 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
 
         old = load_knowledge(GitSource(root, base), shown_root).kb
     loaded = load_knowledge(root, shown_root)
-    extra: list[Finding] = []
-    if old is not None and base is not None:
-        from avn_kb.editorial.versions import check_versions
-
-        unbuilt = set(loaded.unbuilt_ids)
-        if "recommendations" in loaded.unloaded_kinds:
-            # A recommendation missing now may sit in the file that cannot be read: not "removed".
-            unbuilt |= {rec.id for rec in old.recommendations}
-        extra.extend(check_versions(old, loaded.kb, base, frozenset(unbuilt)))
-    findings = run_checks(loaded, tuple(CHECKS), as_of, extra)
+    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
 
 def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
-               extra: list[Finding] | None = None) -> list[Finding]:
-    """The loader's findings and those of the named checks (plus `extra`), located, with the
-    manifest's severities and the recommendations' acceptances applied, sorted, each once."""
+               base: KnowledgeBase | None = None, base_ref: str | None = None) -> list[Finding]:
+    """The loader's findings and those of the named checks, located, with the manifest's
+    severities and the recommendations' acceptances applied, sorted, each once. `base`: the
+    knowledge base at git revision `base_ref`, for the version checks."""
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
                        declared_names=frozenset(loaded.declared_names),
-                       unloaded_kinds=frozenset(loaded.unloaded_kinds))
+                       unloaded_kinds=frozenset(loaded.unloaded_kinds), base=base, base_ref=base_ref)
     raw: list[Finding] = list(loaded.findings)
     for name in names:
         raw.extend(CHECKS[name](ctx))
-    raw.extend(extra or ())
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)

@@ -17,6 +17,7 @@ from avn_kb.validate.checks import (
     redundancy,
     references,
     terms,
+    versions,
     wording,
 )
 from avn_kb.validate.checks.context import CheckContext
@@ -65,6 +66,7 @@ CHECKS: dict[str, Check] = {
     "links-to-retired": lifecycle.check_links_to_retired,
     "effective-period": lifecycle.check_effective_period,
     "accepted-codes": lifecycle.check_accepted_codes,
+    "versions": versions.check_versions,
 }
 
 __all__ = ["CHECKS", "Check", "CheckContext"]

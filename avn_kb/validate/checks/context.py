@@ -17,6 +17,9 @@ class CheckContext:
     unbuilt_citations: frozenset[str] = frozenset()
     declared_names: frozenset[str] = field(default_factory=frozenset)
     unloaded_kinds: frozenset[str] = frozenset()
+    # With `validate --base REF`: the knowledge base at that git revision, for the version rules.
+    base: KnowledgeBase | None = None
+    base_ref: str | None = None
     # Shared by every case search of one validation: bounds the run, not only each question.
     search_budget: SearchBudget | None = None
 

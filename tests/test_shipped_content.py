@@ -40,7 +40,8 @@ STAGES = {"femoral-head": [("arco_stage", v) for v in ("I", "II", "IIIA", "IIIB"
           "lunate": [("lichtman_stage", v) for v in ("I", "II", "IIIA", "IIIB", "IIIC", "IV")]}
 # (hematologic_malignancy, comorbidities, platelet_count); None leaves the fact out.
 BLOOD = [(False, [], None), (True, [], None), (True, ["thrombocytopenia"], 20), (True, ["thrombocytopenia"], 21),
-         (True, ["thrombocytopenia"], 50), (True, [], 51), (False, ["thrombocytopenia"], 25), (None, None, None)]
+         (True, ["thrombocytopenia"], 50), (True, [], 51), (False, ["thrombocytopenia"], 25), (None, None, None),
+         (True, ["thrombocytopenia"], 19.9), (True, ["thrombocytopenia"], 50.5)]
 RED_FLAGS: list[list[str] | None] = [[], ["new-limp"], None]
 CAUSES = [[], ["corticosteroid"], ["corticosteroid", "hematologic-malignancy-treatment"]]
 
@@ -80,9 +81,9 @@ def test_the_grid_reaches_every_kind_of_patient() -> None:
     """The properties below are not vacuous: the grid holds cases of each kind, and the standard
     dose does apply to some of them."""
     cases = resolved()
-    # 37 sites and stages (none included) x 8 blood-count records x 3 red-flag answers x 3 cause
+    # 37 sites and stages (none included) x 10 blood-count records x 3 red-flag answers x 3 cause
     # sets: every one of them is a valid patient, none is refused.
-    assert len(cases) == 37 * 8 * 3 * 3
+    assert len(cases) == 37 * 10 * 3 * 3
     kinds = {(r.facts.get("collapse"), r.facts.get("platelet_tier"), tuple(c.get("red_flags", ("?",)))) for c, r in cases}
     assert {("post-collapse", "none", ()), ("pre-collapse", "none", ()), (None, "none", ()),
             ("pre-collapse", "walking-only", ()), ("pre-collapse", None, ()), ("pre-collapse", "none", ("?",)),
@@ -142,6 +143,34 @@ def test_quadriceps_work_only_before_collapse_and_never_at_the_knee() -> None:
             assert "RT-017" not in applies, case
         reached += "RT-017" in applies
     assert reached > 0
+
+
+# (platelet count, its tier): whole numbers on a boundary take the lower tier, decimals the tier
+# of the interval they fall in; none falls between two tiers.
+COUNT_TIERS = [(0, "walking-only"), (19.9, "walking-only"), (20, "walking-only"), (20.1, "light"), (20.5, "light"),
+               (30, "light"), (30.05, "moderate"), (30.5, "moderate"), (50, "moderate"), (50.01, "none"),
+               (50.5, "none"), (51, "none"), (2000, "none")]
+
+
+@pytest.mark.parametrize(("count", "tier"), COUNT_TIERS)
+def test_a_count_with_decimals_falls_in_exactly_one_tier(count: float, tier: str) -> None:
+    """Lower: 19.9 was refused as "not a whole number"; counts are reported with decimals. The
+    count-set recommendation PR-008 (no limit from the count) applies exactly above 50."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    case = {"site": "femoral-head", "arco_stage": "II", "phase": "chronic", "hematologic_malignancy": True,
+            "platelet_count": count, "red_flags": [], "causes": [], "other_joint_pain": False}
+    assert case_problems(kb.vocabulary, case) == []
+    resolution = resolve(kb, case, as_of=DAY, index=index)
+    assert resolution.facts["platelet_tier"] == tier
+    assert ("PR-008" in applying(resolution)) == (count > 50)
+
+
+def test_a_decimal_count_is_accepted_on_the_command_line() -> None:
+    result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(), "--format", "json",
+                     "--set", "hematologic_malignancy=true", "--set", "platelet_count=19.9")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["case"]["platelet_count"] == 19.9
 
 
 def test_a_red_flag_leaves_no_count_tier_that_permits_exercise() -> None:

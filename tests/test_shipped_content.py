@@ -275,6 +275,11 @@ def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> N
       "has site talus: remove knee_osteonecrosis_type or give the fact defined for such cases")),
     (("platelet_count=25", "hematologic_malignancy=false", "comorbidities="),
      "the facts give platelet_tier more than one value (light, none): correct the facts that disagree"),
+    # Lower (second reading): the kind of knee osteonecrosis and the recorded causes disagree.
+    (("site=knee", "knee_osteonecrosis_type=spontaneous", "causes=corticosteroid"),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes="),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
 ])
 def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...], message: str) -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(),
@@ -289,6 +294,10 @@ def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...]
     (("site=knee", "knee_osteonecrosis_type=spontaneous"), {"site": "knee", "knee_osteonecrosis_type": "spontaneous"}),
     (("platelet_count=25", "hematologic_malignancy=false", "comorbidities=thrombocytopenia"),
      {"platelet_count": 25, "hematologic_malignancy": False, "comorbidities": ["thrombocytopenia"]}),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other"),
+     {"site": "knee", "knee_osteonecrosis_type": "secondary", "causes": ["other"]}),
+    (("site=knee", "knee_osteonecrosis_type=spontaneous", "causes=trauma"),
+     {"site": "knee", "knee_osteonecrosis_type": "spontaneous", "causes": ["trauma"]}),
 ])
 def test_the_same_facts_where_they_belong_are_answered(facts: tuple[str, ...], case: dict[str, Any]) -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(), "--format", "json",
@@ -314,3 +323,33 @@ def test_a_golden_case_giving_arco_at_the_humeral_head_is_refused(tmp_path: Path
         ("AVN126", "error", "refused.yaml", 4,
          ("case XX-001: arco_stage is given (IIIA) but is defined only where site is femoral-head, and this case "
           "has site humeral-head: remove arco_stage or give the fact defined for such cases"))]
+
+
+KNEE_CAUSES: list[list[str] | None] = [None, [], ["corticosteroid"], ["alcohol", "trauma"], ["other"], ["trauma"],
+                                       ["sickle-cell-disease"]]
+
+
+@pytest.mark.parametrize("kind", [None, "spontaneous", "secondary", "post-arthroscopic"])
+@pytest.mark.parametrize("causes", KNEE_CAUSES)
+def test_the_kind_of_knee_osteonecrosis_and_its_causes_agree(kind: str | None, causes: list[str] | None) -> None:
+    """Lower (second reading): OF-009 (spontaneous knee) and MO-006 (a systemic cause) never both
+    apply; a spontaneous knee with a systemic cause and a secondary knee with no cause are refused,
+    and a secondary knee always has its hips imaged."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    case: dict[str, Any] = {"site": "knee", "ficat_stage": "II", "phase": "chronic"}
+    if kind is not None:
+        case["knee_osteonecrosis_type"] = kind
+    if causes is not None:
+        case["causes"] = causes
+    systemic = causes is not None and bool(
+        {"corticosteroid", "alcohol", "sickle-cell-disease", "hematologic-malignancy-treatment"} & set(causes))
+    refused = (kind == "spontaneous" and systemic) or (kind == "secondary" and causes == [])
+    assert bool(case_problems(kb.vocabulary, case)) == refused
+    if refused:
+        return
+    applies = applying(resolve(kb, case, as_of=DAY, index=index))
+    assert not {"OF-009", "MO-006"} <= applies
+    assert ("OF-009" in applies) == (kind == "spontaneous")
+    if kind == "secondary" or systemic:
+        assert "MO-006" in applies

@@ -258,26 +258,24 @@ def test_a_copy_of_rt001_with_a_heavier_dose_gives_two_doses(tmp_path: Path) -> 
 
     kb = _shipped_with(tmp_path, add_copy)
     exit_code, findings = _unaccepted(kb)
-    # The witnesses record no causes (causes: []): since the kind of knee osteonecrosis also decides
-    # systemic_cause, the search gives the causes that decide it away from the knee.
-    case = {"phase": "subacute", "site": "femoral-head", "causes": [], "ficat_stage": "I"}
+    case = {"phase": "subacute", "site": "femoral-head", "ficat_stage": "I"}
     # The copy is not overridden by the light programme in cytopenia (PR-005), as RT-001 is, so
     # their effort bands (9-11 and 11-13) make a second pair. A low platelet count alone is a
     # cytopenia for PR-005 since the second clinical reading, so the witness records none.
     cytopenia = {"hematologic_malignancy": True, "phase": "subacute", "site": "femoral-head",
-                 "platelet_count": 0, "comorbidities": [], "causes": [], "ficat_stage": "I"}
+                 "platelet_count": 0, "comorbidities": [], "ficat_stage": "I"}
     shipped = (SHIPPED / RT).read_text(encoding="utf-8")
     before_copy = shipped.count("\n    statement:")  # the copy's is the last one
     statement = Expect("AVN308", "error", RT, "    statement: >-", ">-", SHIPPED_SAYS.format("901", "60-80"),
                        ("RT-901",), occurrence=before_copy)
     assert findings == expected_findings(kb, (
         Expect("AVN307", "error", RT, "intensity_pct_1rm: [60, 80]", "[60, 80]",
-               two_doses_message("RT-001", "RT-901", "{phase: subacute, site: femoral-head, causes: [], ficat_stage: I}",
+               two_doses_message("RT-001", "RT-901", "{phase: subacute, site: femoral-head, ficat_stage: I}",
                                  "intensity_pct_1rm 40-60 against 60-80"), ("RT-901", "RT-001"), case),
         Expect("AVN307", "error", RT, "effort_rpe: [11, 13]", "[11, 13]",
                two_doses_message("PR-005", "RT-901",
                                  "{hematologic_malignancy: true, phase: subacute, site: femoral-head, "
-                                 "platelet_count: 0, comorbidities: [], causes: [], ficat_stage: I}",
+                                 "platelet_count: 0, comorbidities: [], ficat_stage: I}",
                                  "effort_rpe 9-11 against 11-13"), ("RT-901", "PR-005"), cytopenia,
                occurrence=shipped.count("effort_rpe: [11, 13]")),
         statement))

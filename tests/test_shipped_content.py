@@ -57,7 +57,8 @@ def grid() -> Iterator[dict[str, Any]]:
     phase, as a patient case with the unknown facts left out."""
     for site, stages in STAGES.items():
         for stage, blood, flags, causes in itertools.product([None, *stages], BLOOD, RED_FLAGS, CAUSES):
-            values = {"site": site, "phase": "chronic", "causes": causes, "other_joint_pain": False,
+            values = {"site": site, "other_affected_sites": [], "phase": "chronic", "causes": causes,
+                      "other_joint_pain": False,
                       "hematologic_malignancy": blood[0], "comorbidities": blood[1], "platelet_count": blood[2],
                       "red_flags": flags}
             if stage is not None:
@@ -280,6 +281,8 @@ def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> N
      "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
     (("site=knee", "knee_osteonecrosis_type=secondary", "causes="),
      "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other"),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
 ])
 def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...], message: str) -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(),
@@ -294,8 +297,8 @@ def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...]
     (("site=knee", "knee_osteonecrosis_type=spontaneous"), {"site": "knee", "knee_osteonecrosis_type": "spontaneous"}),
     (("platelet_count=25", "hematologic_malignancy=false", "comorbidities=thrombocytopenia"),
      {"platelet_count": 25, "hematologic_malignancy": False, "comorbidities": ["thrombocytopenia"]}),
-    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other"),
-     {"site": "knee", "knee_osteonecrosis_type": "secondary", "causes": ["other"]}),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other-systemic"),
+     {"site": "knee", "knee_osteonecrosis_type": "secondary", "causes": ["other-systemic"]}),
     (("site=knee", "knee_osteonecrosis_type=spontaneous", "causes=trauma"),
      {"site": "knee", "knee_osteonecrosis_type": "spontaneous", "causes": ["trauma"]}),
 ])
@@ -326,15 +329,16 @@ def test_a_golden_case_giving_arco_at_the_humeral_head_is_refused(tmp_path: Path
 
 
 KNEE_CAUSES: list[list[str] | None] = [None, [], ["corticosteroid"], ["alcohol", "trauma"], ["other"], ["trauma"],
-                                       ["sickle-cell-disease"]]
+                                       ["sickle-cell-disease"], ["other-systemic"]]
+SYSTEMIC = {"corticosteroid", "alcohol", "sickle-cell-disease", "hematologic-malignancy-treatment", "other-systemic"}
 
 
 @pytest.mark.parametrize("kind", [None, "spontaneous", "secondary", "post-arthroscopic"])
 @pytest.mark.parametrize("causes", KNEE_CAUSES)
 def test_the_kind_of_knee_osteonecrosis_and_its_causes_agree(kind: str | None, causes: list[str] | None) -> None:
     """Lower (second reading): OF-009 (spontaneous knee) and MO-006 (a systemic cause) never both
-    apply; a spontaneous knee with a systemic cause and a secondary knee with no cause are refused,
-    and a secondary knee always has its hips imaged."""
+    apply; a spontaneous knee with a systemic cause and a secondary knee with causes recorded but
+    none systemic are refused, and a secondary knee always has its hips imaged."""
     kb, index = shipped()
     assert kb.vocabulary is not None
     case: dict[str, Any] = {"site": "knee", "ficat_stage": "II", "phase": "chronic"}
@@ -342,9 +346,8 @@ def test_the_kind_of_knee_osteonecrosis_and_its_causes_agree(kind: str | None, c
         case["knee_osteonecrosis_type"] = kind
     if causes is not None:
         case["causes"] = causes
-    systemic = causes is not None and bool(
-        {"corticosteroid", "alcohol", "sickle-cell-disease", "hematologic-malignancy-treatment"} & set(causes))
-    refused = (kind == "spontaneous" and systemic) or (kind == "secondary" and causes == [])
+    systemic = causes is not None and bool(SYSTEMIC & set(causes))
+    refused = (kind == "spontaneous" and systemic) or (kind == "secondary" and causes is not None and not systemic)
     assert bool(case_problems(kb.vocabulary, case)) == refused
     if refused:
         return
@@ -353,3 +356,28 @@ def test_the_kind_of_knee_osteonecrosis_and_its_causes_agree(kind: str | None, c
     assert ("OF-009" in applies) == (kind == "spontaneous")
     if kind == "secondary" or systemic:
         assert "MO-006" in applies
+
+
+SITES = ("femoral-head", "knee", "talus", "humeral-head", "elbow", "lunate")
+
+
+@pytest.mark.parametrize("site", SITES)
+@pytest.mark.parametrize("other", SITES)
+def test_no_applying_exercise_loads_another_affected_site(site: str, other: str) -> None:
+    """Second reading, M2: disease is often multifocal and each site's exercise list loads other
+    sites. With another site affected, no applying recommendation prescribes an exercise that loads
+    it; with the other sites unknown, no site list applies (it stays undecided)."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    stage = ("lichtman_stage", "II") if site == "lunate" else ("ficat_stage", "II")
+    case: dict[str, Any] = {"site": site, stage[0]: stage[1], "phase": "chronic", "causes": ["corticosteroid"],
+                            "hematologic_malignancy": False, "comorbidities": [], "red_flags": [],
+                            "other_joint_pain": False}
+    lists = {"RT-011", "RT-012", "RT-013", "RT-014", "RT-016", "RT-017"}
+    unknown = resolve(kb, case, as_of=DAY, index=index)
+    assert not applying(unknown) & lists
+    case["other_affected_sites"] = [other]
+    resolution = resolve(kb, {**case}, as_of=DAY, index=index)
+    for outcome in resolution.by_outcome("applies"):
+        assert loading_exercises(kb.vocabulary, outcome.rec.action, case) == (), (outcome.rec.id, case)
+

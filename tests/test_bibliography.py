@@ -75,3 +75,16 @@ def test_a_check_confirms_only_what_its_finding_states(key: str, field: str, val
 
 def test_unconfirmed_publication_is_not_cited() -> None:
     assert "mccartney-1998" not in {ref["id"] for ref in _shipped()}
+
+
+@pytest.mark.parametrize("ref", _shipped(), ids=lambda r: r["id"])
+def test_an_author_list_is_cut_short_exactly_where_the_verified_record_says_et_al(ref: dict[str, Any]) -> None:
+    """The verified record's "et al." is kept as the CSL marker name {literal: others}, last, so the
+    formatted reference ends its authors with "et al."; a complete list has no marker."""
+    record = _verified().get(ref["id"])
+    if record is None or not record.get("authors"):
+        pytest.skip(f"{ref['id']}: no author list in the verified record")
+    cut = record["authors"][-1].strip() == "et al."
+    names = ref.get("author", [])
+    markers = [i for i, name in enumerate(names) if name.get("literal") == "others"]
+    assert markers == ([len(names) - 1] if cut else [])

@@ -258,7 +258,7 @@ def test_the_notice_comes_first_in_every_output(with_notice: Path, tmp_path: Pat
     assert result.exit_code in (0, 1), result.stderr
     if command == "render":
         page = (tmp_path / "site" / "index.html").read_text()
-        assert f'<p class="notice" role="note"><strong>{NOTICE}</strong></p><h1>' in page
+        assert f'<p class="notice" role="note" id="notice"><strong>{NOTICE}</strong></p><h1>' in page
     elif command == "export fhir":
         assert json.loads(result.stdout)["meta"]["tag"] == [
             {"system": "https://avn-kb.org/fhir/notice", "code": "notice", "display": NOTICE}]

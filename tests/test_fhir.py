@@ -199,3 +199,42 @@ def test_docs_cite_every_url_the_export_uses() -> None:
             fhir.QUALITY_SYSTEM, fhir.DIRECTION_SYSTEM, fhir.PLAN_TYPE_SYSTEM, fhir.USAGE_CONTEXT_SYSTEM,
             fhir.CONDITION_LANGUAGE]
     assert [url for url in urls if url not in docs] == []
+
+
+NOTICE = ("Demonstration content, written by software agents from published sources. No clinician or "
+          "clinical board has reviewed it. Not for use in the care of patients.")
+
+
+@pytest.mark.parametrize("version", fhir.VERSIONS)
+def test_every_resource_carries_the_manifests_notice(version: str) -> None:
+    """A PlanDefinition or ActivityDefinition taken out of the Bundle keeps the notice: it is
+    experimental, says the notice as its usage and has the Bundle's notice tag."""
+    bundle = exported(SHIPPED, version)
+    MODELS[version].model_validate(bundle)
+    tag = {"system": "https://avn-kb.org/fhir/notice", "code": "notice", "display": NOTICE}
+    assert bundle["meta"] == {"tag": [tag]}
+    for entry in bundle["entry"]:
+        found = entry["resource"]
+        assert (found["experimental"], found["usage"], found["meta"]) == (True, NOTICE, {"tag": [tag]}), found["id"]
+
+
+def test_without_a_notice_no_resource_is_marked_experimental() -> None:
+    bundle = exported(MINI, "R4")
+    assert "meta" not in bundle
+    for entry in bundle["entry"]:
+        assert not {"experimental", "usage", "meta"} & set(entry["resource"]), entry["resource"]["id"]
+
+
+def test_a_notice_added_to_a_manifest_marks_each_resource(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    shutil.copytree(MINI, kb)
+    manifest = kb / "kb.yaml"
+    manifest.write_text(manifest.read_text() + "notice: >-\n  Example only.\n  Not for care.\n")
+    bundle = exported(kb, "R5")
+    BundleR5.model_validate(bundle)
+    plan = resource(bundle, "PlanDefinition", "OF-001")
+    activity = resource(bundle, "ActivityDefinition", "OF-001-activity")
+    assert (plan["experimental"], plan["usage"]) == (True, "Example only. Not for care.")
+    assert (activity["experimental"], activity["usage"]) == (True, "Example only. Not for care.")
+    assert activity["meta"]["tag"] == [{"system": "https://avn-kb.org/fhir/notice", "code": "notice",
+                                        "display": "Example only. Not for care."}]

@@ -337,7 +337,7 @@ def test_markdown_citations_resolve_and_sections_hold_their_recommendations(
     kb, _, text = rendered
     assert kb.vocabulary is not None and kb.manifest is not None
     # The manifest's notice, when there is one, comes before everything else.
-    notice = f"> **{escape(kb.manifest.notice)}**\n\n" if kb.manifest.notice else ""
+    notice = f'<a id="notice"></a>\n\n> **{escape(kb.manifest.notice)}**\n\n' if kb.manifest.notice else ""
     assert text.startswith(f"{notice}# {kb.manifest.title}\n")
     anchors = Counter(re.findall(r'<a id="([^"]+)"></a>', text))
     assert [a for a, n in anchors.items() if n > 1] == []
@@ -431,6 +431,51 @@ def test_each_status_gets_its_badge(mini_copy: Path, tmp_path: Path, status: str
     assert (badge.all_text(), badge.attrs["class"]) == (label, f"badge status status-{status}")
     headings = [h.all_text() for h in tree.select("h3", "retired-heading")]
     assert headings == (["Retired and not adopted"] if status == "retired" else [])
+
+
+# --- what approved means ------------------------------------------------------------------------
+
+MEANING = "approved by the editors of this knowledge base; see the notice"
+
+
+def test_with_a_notice_the_first_approved_badge_says_what_approved_means(
+        rendered: tuple[KnowledgeBase, str, str]) -> None:
+    kb, page, text = rendered
+    assert kb.manifest is not None
+    tree = Tree(page)
+    approved = [e for e in tree.order if {"badge", "status-approved"} <= e.classes()]
+    assert approved
+    explained = tree.select("span", "status-meaning")
+    if not kb.manifest.notice:
+        assert ([b.attrs.get("title") for b in approved], explained) == ([None] * len(approved), [])
+        assert "#notice" not in page and "(#notice)" not in text
+        return
+    assert {b.attrs.get("title") for b in approved} == {MEANING}
+    (note,) = explained
+    first = next(p for p in approved[0].ancestors() if p.tag == "article")
+    assert next(p for p in note.ancestors() if p.tag == "article") is first
+    assert note.all_text() == f"approved: {MEANING}"
+    assert [a.attrs["href"] for a in note.find_all(lambda e: e.tag == "a")] == ["#notice"]
+    (target,) = tree.by_id("notice")
+    assert target.all_text() == " ".join(kb.manifest.notice.split())
+    first_id = first.attrs["id"]
+    assert text.count(f"*approved: [{MEANING}](#notice)*") == 1
+    assert text.index(f'<a id="{first_id}">') < text.index("(#notice)*") < text.index(
+        '<a id="rec-', text.index(f'<a id="{first_id}">') + 1)
+
+
+def test_a_notice_added_to_a_manifest_explains_the_approved_badge(mini_copy: Path, tmp_path: Path) -> None:
+    manifest = mini_copy / "kb.yaml"
+    manifest.write_text(manifest.read_text() + "notice: Example only.\n")
+    assert run_render("--kb", str(mini_copy), "--out", str(tmp_path)).exit_code == 0
+    tree = Tree((tmp_path / "index.html").read_text())
+    (article,) = tree.by_id("rec-OF-001")
+    (badge,) = article.find_all(lambda e: "status" in e.classes())
+    assert (badge.all_text(), badge.attrs["title"]) == ("approved", MEANING)
+    assert [n.all_text() for n in article.find_all(lambda e: "status-meaning" in e.classes())] == [
+        f"approved: {MEANING}"]
+    (rt,) = tree.by_id("rec-RT-001")
+    assert rt.find_all(lambda e: "status-meaning" in e.classes()) == []
 
 
 # --- the graph layout ---------------------------------------------------------------------------

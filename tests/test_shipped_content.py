@@ -40,7 +40,8 @@ STAGES = {"femoral-head": [("arco_stage", v) for v in ("I", "II", "IIIA", "IIIB"
           "lunate": [("lichtman_stage", v) for v in ("I", "II", "IIIA", "IIIB", "IIIC", "IV")]}
 # (hematologic_malignancy, comorbidities, platelet_count); None leaves the fact out.
 BLOOD = [(False, [], None), (True, [], None), (True, ["thrombocytopenia"], 20), (True, ["thrombocytopenia"], 21),
-         (True, ["thrombocytopenia"], 50), (True, [], 51), (False, ["thrombocytopenia"], 25), (None, None, None)]
+         (True, ["thrombocytopenia"], 50), (True, [], 51), (False, ["thrombocytopenia"], 25), (None, None, None),
+         (True, ["thrombocytopenia"], 19.9), (True, ["thrombocytopenia"], 50.5)]
 RED_FLAGS: list[list[str] | None] = [[], ["new-limp"], None]
 CAUSES = [[], ["corticosteroid"], ["corticosteroid", "hematologic-malignancy-treatment"]]
 
@@ -56,7 +57,8 @@ def grid() -> Iterator[dict[str, Any]]:
     phase, as a patient case with the unknown facts left out."""
     for site, stages in STAGES.items():
         for stage, blood, flags, causes in itertools.product([None, *stages], BLOOD, RED_FLAGS, CAUSES):
-            values = {"site": site, "phase": "chronic", "causes": causes, "other_joint_pain": False,
+            values = {"site": site, "other_affected_sites": [], "phase": "chronic", "causes": causes,
+                      "other_joint_pain": False,
                       "hematologic_malignancy": blood[0], "comorbidities": blood[1], "platelet_count": blood[2],
                       "red_flags": flags}
             if stage is not None:
@@ -80,9 +82,9 @@ def test_the_grid_reaches_every_kind_of_patient() -> None:
     """The properties below are not vacuous: the grid holds cases of each kind, and the standard
     dose does apply to some of them."""
     cases = resolved()
-    # 37 sites and stages (none included) x 8 blood-count records x 3 red-flag answers x 3 cause
+    # 37 sites and stages (none included) x 10 blood-count records x 3 red-flag answers x 3 cause
     # sets: every one of them is a valid patient, none is refused.
-    assert len(cases) == 37 * 8 * 3 * 3
+    assert len(cases) == 37 * 10 * 3 * 3
     kinds = {(r.facts.get("collapse"), r.facts.get("platelet_tier"), tuple(c.get("red_flags", ("?",)))) for c, r in cases}
     assert {("post-collapse", "none", ()), ("pre-collapse", "none", ()), (None, "none", ()),
             ("pre-collapse", "walking-only", ()), ("pre-collapse", None, ()), ("pre-collapse", "none", ("?",)),
@@ -142,6 +144,34 @@ def test_quadriceps_work_only_before_collapse_and_never_at_the_knee() -> None:
             assert "RT-017" not in applies, case
         reached += "RT-017" in applies
     assert reached > 0
+
+
+# (platelet count, its tier): whole numbers on a boundary take the lower tier, decimals the tier
+# of the interval they fall in; none falls between two tiers.
+COUNT_TIERS = [(0, "walking-only"), (19.9, "walking-only"), (20, "walking-only"), (20.1, "light"), (20.5, "light"),
+               (30, "light"), (30.05, "moderate"), (30.5, "moderate"), (50, "moderate"), (50.01, "none"),
+               (50.5, "none"), (51, "none"), (2000, "none")]
+
+
+@pytest.mark.parametrize(("count", "tier"), COUNT_TIERS)
+def test_a_count_with_decimals_falls_in_exactly_one_tier(count: float, tier: str) -> None:
+    """Lower: 19.9 was refused as "not a whole number"; counts are reported with decimals. The
+    count-set recommendation PR-008 (no limit from the count) applies exactly above 50."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    case = {"site": "femoral-head", "arco_stage": "II", "phase": "chronic", "hematologic_malignancy": True,
+            "platelet_count": count, "red_flags": [], "causes": [], "other_joint_pain": False}
+    assert case_problems(kb.vocabulary, case) == []
+    resolution = resolve(kb, case, as_of=DAY, index=index)
+    assert resolution.facts["platelet_tier"] == tier
+    assert ("PR-008" in applying(resolution)) == (count > 50)
+
+
+def test_a_decimal_count_is_accepted_on_the_command_line() -> None:
+    result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(), "--format", "json",
+                     "--set", "hematologic_malignancy=true", "--set", "platelet_count=19.9")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["case"]["platelet_count"] == 19.9
 
 
 def test_a_red_flag_leaves_no_count_tier_that_permits_exercise() -> None:
@@ -246,6 +276,13 @@ def test_the_corticosteroid_rule_holds_whatever_other_causes_are_recorded() -> N
       "has site talus: remove knee_osteonecrosis_type or give the fact defined for such cases")),
     (("platelet_count=25", "hematologic_malignancy=false", "comorbidities="),
      "the facts give platelet_tier more than one value (light, none): correct the facts that disagree"),
+    # Lower (second reading): the kind of knee osteonecrosis and the recorded causes disagree.
+    (("site=knee", "knee_osteonecrosis_type=spontaneous", "causes=corticosteroid"),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes="),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other"),
+     "the facts give systemic_cause more than one value (absent, present): correct the facts that disagree"),
 ])
 def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...], message: str) -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(),
@@ -260,6 +297,10 @@ def test_a_fact_given_where_it_does_not_belong_is_refused(facts: tuple[str, ...]
     (("site=knee", "knee_osteonecrosis_type=spontaneous"), {"site": "knee", "knee_osteonecrosis_type": "spontaneous"}),
     (("platelet_count=25", "hematologic_malignancy=false", "comorbidities=thrombocytopenia"),
      {"platelet_count": 25, "hematologic_malignancy": False, "comorbidities": ["thrombocytopenia"]}),
+    (("site=knee", "knee_osteonecrosis_type=secondary", "causes=other-systemic"),
+     {"site": "knee", "knee_osteonecrosis_type": "secondary", "causes": ["other-systemic"]}),
+    (("site=knee", "knee_osteonecrosis_type=spontaneous", "causes=trauma"),
+     {"site": "knee", "knee_osteonecrosis_type": "spontaneous", "causes": ["trauma"]}),
 ])
 def test_the_same_facts_where_they_belong_are_answered(facts: tuple[str, ...], case: dict[str, Any]) -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--as-of", DAY.isoformat(), "--format", "json",
@@ -285,3 +326,58 @@ def test_a_golden_case_giving_arco_at_the_humeral_head_is_refused(tmp_path: Path
         ("AVN126", "error", "refused.yaml", 4,
          ("case XX-001: arco_stage is given (IIIA) but is defined only where site is femoral-head, and this case "
           "has site humeral-head: remove arco_stage or give the fact defined for such cases"))]
+
+
+KNEE_CAUSES: list[list[str] | None] = [None, [], ["corticosteroid"], ["alcohol", "trauma"], ["other"], ["trauma"],
+                                       ["sickle-cell-disease"], ["other-systemic"]]
+SYSTEMIC = {"corticosteroid", "alcohol", "sickle-cell-disease", "hematologic-malignancy-treatment", "other-systemic"}
+
+
+@pytest.mark.parametrize("kind", [None, "spontaneous", "secondary", "post-arthroscopic"])
+@pytest.mark.parametrize("causes", KNEE_CAUSES)
+def test_the_kind_of_knee_osteonecrosis_and_its_causes_agree(kind: str | None, causes: list[str] | None) -> None:
+    """Lower (second reading): OF-009 (spontaneous knee) and MO-006 (a systemic cause) never both
+    apply; a spontaneous knee with a systemic cause and a secondary knee with causes recorded but
+    none systemic are refused, and a secondary knee always has its hips imaged."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    case: dict[str, Any] = {"site": "knee", "ficat_stage": "II", "phase": "chronic"}
+    if kind is not None:
+        case["knee_osteonecrosis_type"] = kind
+    if causes is not None:
+        case["causes"] = causes
+    systemic = causes is not None and bool(SYSTEMIC & set(causes))
+    refused = (kind == "spontaneous" and systemic) or (kind == "secondary" and causes is not None and not systemic)
+    assert bool(case_problems(kb.vocabulary, case)) == refused
+    if refused:
+        return
+    applies = applying(resolve(kb, case, as_of=DAY, index=index))
+    assert not {"OF-009", "MO-006"} <= applies
+    assert ("OF-009" in applies) == (kind == "spontaneous")
+    if kind == "secondary" or systemic:
+        assert "MO-006" in applies
+
+
+SITES = ("femoral-head", "knee", "talus", "humeral-head", "elbow", "lunate")
+
+
+@pytest.mark.parametrize("site", SITES)
+@pytest.mark.parametrize("other", SITES)
+def test_no_applying_exercise_loads_another_affected_site(site: str, other: str) -> None:
+    """Second reading, M2: disease is often multifocal and each site's exercise list loads other
+    sites. With another site affected, no applying recommendation prescribes an exercise that loads
+    it; with the other sites unknown, no site list applies (it stays undecided)."""
+    kb, index = shipped()
+    assert kb.vocabulary is not None
+    stage = ("lichtman_stage", "II") if site == "lunate" else ("ficat_stage", "II")
+    case: dict[str, Any] = {"site": site, stage[0]: stage[1], "phase": "chronic", "causes": ["corticosteroid"],
+                            "hematologic_malignancy": False, "comorbidities": [], "red_flags": [],
+                            "other_joint_pain": False}
+    lists = {"RT-011", "RT-012", "RT-013", "RT-014", "RT-016", "RT-017"}
+    unknown = resolve(kb, case, as_of=DAY, index=index)
+    assert not applying(unknown) & lists
+    case["other_affected_sites"] = [other]
+    resolution = resolve(kb, {**case}, as_of=DAY, index=index)
+    for outcome in resolution.by_outcome("applies"):
+        assert loading_exercises(kb.vocabulary, outcome.rec.action, case) == (), (outcome.rec.id, case)
+

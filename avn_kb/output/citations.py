@@ -26,34 +26,59 @@ class Numbering:
         return [(n, ref_id, self.references.get(ref_id)) for ref_id, n in self.numbers.items()]
 
 
+# A name with this literal marks an author list cut short in the record (the source lists more
+# authors than the bibliography names); it prints as "et al.".
+MORE_AUTHORS = "others"
+# Vancouver style names at most this many authors before "et al.".
+AUTHORS_SHOWN = 3
+
+
+def _name(person: Mapping[str, Any]) -> str:
+    """`Family Given Suffix` (Vancouver keeps a suffix such as 2nd or Jr after the initials)."""
+    literal = person.get("literal")
+    if literal:
+        return str(literal)
+    return " ".join(str(p) for p in (person.get("family"), person.get("given"), person.get("suffix")) if p)
+
+
 def authors(csl: Mapping[str, Any]) -> str:
-    names = []
-    for person in csl.get("author", []):
-        names.append(person.get("literal") or " ".join(p for p in (person.get("family"), person.get("given")) if p))
-    if len(names) > 3:
-        names = names[:3] + ["et al"]
-    return ", ".join(names)
+    """The author list, ending in "et al" when the record says the list is cut short or it is longer
+    than AUTHORS_SHOWN."""
+    people = csl.get("author", [])
+    names = [_name(person) for person in people if person.get("literal") != MORE_AUTHORS]
+    more = len(names) < len(people) or len(names) > AUTHORS_SHOWN
+    return ", ".join(names[:AUTHORS_SHOWN] + (["et al"] if more else []))
+
+
+def issued_year(csl: Mapping[str, Any]) -> str | None:
+    parts = csl.get("issued", {}).get("date-parts", [[]])
+    return str(parts[0][0]) if parts and parts[0] else None
 
 
 def year(csl: Mapping[str, Any]) -> str:
-    parts = csl.get("issued", {}).get("date-parts", [[]])
-    return str(parts[0][0]) if parts and parts[0] else "n.d."
+    """The year for a short label ("n.d." when the record has none)."""
+    return issued_year(csl) or "n.d."
+
+
+def _sentence(text: str) -> str:
+    """The text ending in one full stop (a title that ends in ".", "?" or "!" gets no second one)."""
+    return text if text.endswith(("?", "!", ".")) else text + "."
 
 
 def formatted(ref: Reference) -> str:
-    """Vancouver-like: authors. Title. Journal. Year;volume(issue):pages."""
+    """Vancouver-like: Authors. Title. Journal. Year;volume(issue):pages. A part the record lacks is
+    left out, with its punctuation."""
     csl = ref.csl
-    title = ref.title if ref.title.endswith(("?", "!", ".")) else ref.title + "."
-    text = " ".join(p for p in (authors(csl) + "." if csl.get("author") else "", title, csl.get("container-title"))
-                    if p)
-    detail = year(csl)
+    parts = (authors(csl), ref.title, csl.get("container-title"))
+    text = " ".join(_sentence(str(p)) for p in parts if p)
+    detail = issued_year(csl) or ""
     if csl.get("volume"):
-        detail += f";{csl['volume']}"
+        detail += (";" if detail else "") + str(csl["volume"])
         if csl.get("issue"):
             detail += f"({csl['issue']})"
     if csl.get("page"):
-        detail += f":{csl['page']}"
-    return f"{text}. {detail}."
+        detail += (":" if detail else "") + str(csl["page"])
+    return f"{text} {detail}." if detail else text
 
 
 def links(ref: Reference) -> list[tuple[str, str]]:

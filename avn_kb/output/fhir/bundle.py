@@ -19,6 +19,7 @@ from avn_kb.lang import actions
 from avn_kb.model import conditions
 from avn_kb.model.knowledge import Citation, KnowledgeBase, Recommendation, Reference
 from avn_kb.output.citations import formatted, links
+from avn_kb.output.notices import notices
 
 VERSIONS = ("R4", "R5")
 DEFAULT_BASE = "https://avn-kb.org/fhir"
@@ -138,6 +139,20 @@ def _label(kb: KnowledgeBase, section: str, name: str) -> str:
     return intervention.label if intervention else name
 
 
+def _notice_tag(note: str, base: str) -> dict[str, str]:
+    return {"system": f"{base}/notice", "code": _notice_code(note), "display": note}
+
+
+def marking(kb: KnowledgeBase, base: str) -> dict[str, Any]:
+    """What each resource carries when the manifest has a notice (what this content is and is not):
+    `experimental: true`, the notice as its `usage` and as a meta tag like the Bundle's. A resource
+    taken out of the Bundle and used alone keeps the notice that way."""
+    note = notices(kb)[0] if kb.manifest is not None and kb.manifest.notice else None
+    if note is None:
+        return {}
+    return {"meta": {"tag": [_notice_tag(note, base)]}, "experimental": True, "usage": note}
+
+
 def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: str,
                     lookup: Lookup | None = None) -> dict[str, Any]:
     """The PlanDefinition of one recommendation (`lookup`: Lookup.of(kb), passed when exporting many)."""
@@ -154,17 +169,19 @@ def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: 
             "expression": json.dumps(rec.raw.get("when", {}), ensure_ascii=False, separators=(",", ":"))}}],
         "definitionCanonical": f"{base}/ActivityDefinition/{rec.id}-activity",
     }
+    mark = marking(kb, base)
     resource: dict[str, Any] = {
-        "resourceType": "PlanDefinition", "id": rec.id, "text": _narrative(rec),
+        "resourceType": "PlanDefinition", "id": rec.id, **_part(mark, "meta"), "text": _narrative(rec),
         "url": f"{base}/PlanDefinition/{rec.id}",
         "identifier": [{"system": f"{base}/recommendation-id", "value": rec.id}],
         "version": rec.version, "name": computable_name(rec.id), "title": rec.title,
         "type": {"coding": [{"system": PLAN_TYPE_SYSTEM, "code": "eca-rule", "display": "ECA Rule"}]},
-        "status": STATUS[rec.status], "description": rec.statement,
+        "status": STATUS[rec.status], **_part(mark, "experimental"), "description": rec.statement,
         "useContext": [{"code": {"system": USAGE_CONTEXT_SYSTEM, "code": "focus"}, "valueCodeableConcept": {
             "coding": [{"system": f"{base}/CodeSystem/population", "code": rec.population}],
             "text": rec.population}}],
         **({"purpose": rec.rationale} if rec.rationale else {}),
+        **_part(mark, "usage"),
         **_dates(rec),
         "topic": [{"coding": [{"system": f"{base}/CodeSystem/topic", "code": rec.topic}],
                    "text": _label(kb, "topics", rec.topic)}],
@@ -179,11 +196,13 @@ def activity_definition(rec: Recommendation, kb: KnowledgeBase, base: str) -> di
     """What the recommendation's action asks for; dose, level and exercises only as text."""
     target = rec.action.target
     label = _label(kb, "interventions", target)
+    mark = marking(kb, base)
     return {
-        "resourceType": "ActivityDefinition", "id": f"{rec.id}-activity",
+        "resourceType": "ActivityDefinition", "id": f"{rec.id}-activity", **_part(mark, "meta"),
         "url": f"{base}/ActivityDefinition/{rec.id}-activity", "version": rec.version,
         "name": computable_name(rec.id, "_activity"), "title": f"{rec.action.kind} {label}",
-        "status": STATUS[rec.status], "description": actions.describe(rec.action), **_dates(rec),
+        "status": STATUS[rec.status], **_part(mark, "experimental"), "description": actions.describe(rec.action),
+        **_part(mark, "usage"), **_dates(rec),
         "kind": "ServiceRequest",
         "code": {"coding": [{"system": f"{base}/CodeSystem/intervention", "code": target, "display": label}],
                  "text": label},
@@ -207,12 +226,16 @@ def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE,
     manifest = kb.manifest
     out: dict[str, Any] = {"resourceType": "Bundle", "id": manifest.id if manifest else "avn-kb", "type": "collection"}
     if notes:
-        out["meta"] = {"tag": [{"system": f"{base}/notice", "code": _notice_code(note), "display": note}
-                               for note in notes]}
+        out["meta"] = {"tag": [_notice_tag(note, base) for note in notes]}
     if manifest is not None:
         out["identifier"] = {"system": f"{base}/knowledge-base", "value": f"{manifest.id}-{manifest.version}"}
     out["entry"] = entries
     return out
+
+
+def _part(mark: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """One element of `marking` (empty when there is no notice), to place in element order."""
+    return {key: mark[key]} if key in mark else {}
 
 
 def _notice_code(note: str) -> str:

@@ -5,7 +5,7 @@ and Markdown renderers are pure functions of this one structure, so they cannot 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avn_kb.lang.actions import span
 from avn_kb.model import conditions
@@ -17,6 +17,9 @@ from avn_kb.resolve.coverage import Matrix, coverage
 STATUS_LABELS = {"draft": "draft", "submitted": "submitted", "under-review": "under review",
                  "approved": "approved", "retired": "retired"}
 KIND_LABELS = {"do": "Do", "consider": "Consider", "avoid": "Avoid"}
+# What `approved` means in a knowledge base whose manifest has a notice: the editors' record, not a
+# clinical endorsement; the notice says who the editors are and what the content is not.
+APPROVED_MEANING = "approved by the editors of this knowledge base; see the notice"
 
 
 EN_DASH = "\u2013"  # ranges on a typeset page
@@ -45,6 +48,8 @@ class Entry:
     last_reviewed: str | None
     cites: tuple[Cite, ...]
     relations: tuple[tuple[str, tuple[str, ...]], ...]  # ("Overrides", ids), ("Superseded by", ids) ...
+    status_meaning: str | None = None  # what the status badge means here (a tooltip on every approved badge)
+    status_meaning_shown: bool = False  # said in visible text too: beside the page's first approved badge
 
 
 @dataclass(frozen=True)
@@ -106,12 +111,29 @@ def build(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Article:
         description = vocabulary.topics.get(topic, {}).get("description")
         sections.append(Section(topic, labels.get(topic, topic), str(description) if description else None,
                                 current, retired))
+    if manifest.notice:
+        sections = _explain_approved(sections)
     references = tuple(
         ListedReference(n, ref_id, formatted(ref) if ref else f"{ref_id}: not found in references.yaml",
                         tuple(links(ref)) if ref else (), ref is not None, tuple(dict.fromkeys(cited_by[ref_id])))
         for n, ref_id, ref in numbering.listing())
     return Article(manifest.id, manifest.title, manifest.version, str(manifest.released), tuple(sections),
                    references, labels, _coverage(kb, manifest.released), layout(kb), notes)
+
+
+def _explain_approved(sections: list[Section]) -> list[Section]:
+    """Every approved entry says what approved means here; the first one says it in visible text."""
+    shown = False
+    out = []
+    for section in sections:
+        current = []
+        for entry in section.current:
+            if entry.rec.status == "approved":
+                entry = replace(entry, status_meaning=APPROVED_MEANING, status_meaning_shown=not shown)
+                shown = True
+            current.append(entry)
+        out.append(replace(section, current=tuple(current)))
+    return out
 
 
 def _topic_order(kb: KnowledgeBase, vocabulary: Vocabulary) -> list[str]:

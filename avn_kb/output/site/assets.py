@@ -51,6 +51,7 @@ h3.retired-heading { margin-top: 1.25rem; color: var(--muted); font-size: 1rem; 
 .status-submitted, .status-under-review { background: var(--review); }
 .status-retired { background: var(--retired); }
 .badge.indirect { background: #fff4d6; border-color: #e7c66a; }
+.status-meaning { font-size: .78rem; align-self: center; color: #4a4a4a; }
 .wording { margin: .25rem 0 .5rem; }
 .plain-label { font-weight: 600; }
 .js .wording.patient { display: none; }

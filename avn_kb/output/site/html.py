@@ -40,7 +40,10 @@ def _masthead(article: Article) -> str:
     toc = "".join(f'<li><a href="#topic-{escape(s.topic)}">{escape(s.label)}</a></li>' for s in article.sections)
     toc += '<li><a href="#figures">Coverage and links between recommendations</a></li>'
     toc += '<li><a href="#references">References</a></li>'
-    notes = "".join(f'<p class="notice" role="note"><strong>{escape(note)}</strong></p>' for note in article.notices)
+    # The first notice is the target of the link beside the first approved badge.
+    anchors = [' id="notice"'] + [""] * (len(article.notices) - 1)
+    notes = "".join(f'<p class="notice" role="note"{anchor}><strong>{escape(note)}</strong></p>'
+                    for anchor, note in zip(anchors, article.notices))
     return (
         '<header class="masthead"><div class="wrap">'
         f"{notes}<h1>{escape(article.title)}</h1>"
@@ -73,13 +76,17 @@ def _rec_links(ids: list[str]) -> str:
 
 def _entry(entry: Entry, heading: str = "h3") -> str:
     rec = entry.rec
-    badges = [f'<span class="badge status status-{escape(rec.status)}">{escape(entry.status_label)}</span>',
+    meaning = f' title="{escape(entry.status_meaning)}"' if entry.status_meaning else ""
+    badges = [f'<span class="badge status status-{escape(rec.status)}"{meaning}>{escape(entry.status_label)}</span>',
               f'<span class="badge strength">{escape(entry.strength)}</span>',
               f'<span class="badge certainty">certainty: {escape(entry.certainty)}</span>']
     if rec.indirect:
         badges.append('<span class="badge indirect">indirect evidence</span>')
     if rec.expert_opinion:
         badges.append('<span class="badge expert">expert opinion</span>')
+    if entry.status_meaning_shown and entry.status_meaning:
+        badges.append(f'<span class="status-meaning">{escape(entry.status_label)}: '
+                      f'<a href="#notice">{escape(entry.status_meaning)}</a></span>')
     facts = [("Action" if rec.status != "retired" else "Action (retired)", escape(entry.action))]
     if entry.dose:
         facts.append(("Dose", escape("; ".join(entry.dose))))

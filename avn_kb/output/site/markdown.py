@@ -36,7 +36,8 @@ def render(article: Article) -> dict[str, str]:
 
 
 def document(article: Article) -> str:
-    out = [line for note in article.notices for line in (f"> **{escape(note)}**", "")]
+    out = ['<a id="notice"></a>', ""] if article.notices else []
+    out += [line for note in article.notices for line in (f"> **{escape(note)}**", "")]
     out += [f"# {escape(article.title)}", "",
            f"Version **{escape(article.version)}**, released {escape(article.released)}.", ""]
     for section in article.sections:
@@ -71,6 +72,8 @@ def _entry(entry: Entry, heading: str = "###") -> list[str]:
         badges.append("**indirect evidence**")
     if rec.expert_opinion:
         badges.append("expert opinion")
+    if entry.status_meaning_shown and entry.status_meaning:
+        badges.append(f"*{escape(entry.status_label)}: [{escape(entry.status_meaning)}](#notice)*")
     lines = [f'<a id="rec-{attribute(rec.id)}"></a>', "", f"{heading} {escape(rec.id)} {escape(rec.title)}", "",
              " · ".join(badges), "", paragraph(rec.statement), "",
              f"> **In plain language:** {escape(rec.plain_language)}", "", f"Sources: {cites}", "",

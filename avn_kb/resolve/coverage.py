@@ -30,6 +30,13 @@ class Matrix:
     topics: tuple[str, ...]
     cells: dict[tuple[str, str], Cell]
 
+    def letters(self) -> dict[str, str]:
+        """One mark per topic: its initial, or its number when two initials would be the same."""
+        letters = {topic: topic[0].upper() for topic in self.topics}
+        if len(set(letters.values())) < len(letters):
+            letters = {topic: str(i + 1) for i, topic in enumerate(self.topics)}
+        return letters
+
 
 def coverage(kb: KnowledgeBase, row_fact: str = "site", column_fact: str = "arco_stage",
              as_of: dt.date | None = None) -> Matrix:
@@ -61,9 +68,7 @@ def coverage(kb: KnowledgeBase, row_fact: str = "site", column_fact: str = "arco
 
 
 def render_text(matrix: Matrix, labels: dict[str, str]) -> str:
-    letters = {topic: topic[0].upper() for topic in matrix.topics}
-    if len(set(letters.values())) < len(letters):
-        letters = {topic: str(i + 1) for i, topic in enumerate(matrix.topics)}
+    letters = matrix.letters()
     width = max(len(c) for c in matrix.columns)
     cell_width = max(width, len(matrix.topics)) + 1
     row_width = max(len(r) for r in matrix.rows) + 2

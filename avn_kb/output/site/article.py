@@ -197,9 +197,7 @@ def _coverage(kb: KnowledgeBase, released: str) -> CoverageFigure:
         matrix = coverage(kb, as_of=day)
     except ValueError as err:
         return CoverageFigure(None, f"No coverage matrix: {err}.", {}, {})
-    letters = {topic: topic[0].upper() for topic in matrix.topics}
-    if len(set(letters.values())) < len(letters):
-        letters = {topic: str(i + 1) for i, topic in enumerate(matrix.topics)}
+    letters = matrix.letters()
     topic_of = {rec.id: rec.topic for rec in kb.recommendations}
     by_topic = {(row, column, topic): tuple(i for i in cell.ids if topic_of.get(i) == topic)
                 for (row, column), cell in matrix.cells.items() for topic in matrix.topics}

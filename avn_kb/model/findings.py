@@ -25,6 +25,7 @@ class Finding:
     ids: tuple[str, ...] = ()
     witness: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     accepted: str | None = None
+    at_key: bool = False  # located at the mapping key `pointer` ends with, not at its value
 
     def describe(self) -> str:
         """The finding as one line of `avn-kb validate`'s text report."""
@@ -36,9 +37,9 @@ class Finding:
 
 
 def issue(code: str, path: str, pointer: tuple[str | int, ...], message: str,
-          ids: tuple[str, ...] = (), witness: dict[str, Any] | None = None) -> Finding:
+          ids: tuple[str, ...] = (), witness: dict[str, Any] | None = None, at_key: bool = False) -> Finding:
     """A finding whose line and column the engine fills in from `pointer` (severity from the code)."""
     from avn_kb.model.codes import CODES
 
     return Finding(code=code, severity=CODES[code].severity, path=path, line=0, column=0,
-                   message=message, pointer=pointer, ids=ids, witness=witness)
+                   message=message, pointer=pointer, ids=ids, witness=witness, at_key=at_key)

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from avn_kb.load.knowledge import Loaded, load_knowledge
-from avn_kb.model.codes import CODES
 from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
@@ -53,7 +52,7 @@ def _located(loaded: Loaded, finding: Finding) -> Finding:
     if finding.line:
         return finding
     document = loaded.documents.get(finding.path)
-    line, column = document.locate(finding.pointer) if document else (1, 1)
+    line, column = document.locate(finding.pointer, key=finding.at_key) if document else (1, 1)
     return replace(finding, line=line, column=column)
 
 
@@ -61,14 +60,6 @@ def _apply_configuration(loaded: Loaded, findings: list[Finding]) -> list[Findin
     manifest = loaded.kb.manifest
     overrides = dict(manifest.severity) if manifest else {}
     result: list[Finding] = []
-    for code in overrides:
-        if code not in CODES:
-            assert manifest is not None
-            document = loaded.documents.get(manifest.where.path)
-            line, column = document.locate(("severity", code), key=True) if document else (1, 1)
-            result.append(Finding("AVN116", "error", manifest.where.path, line, column,
-                                  f"severity override for unknown code {code}: remove it or use a code from "
-                                  "docs/checks.md"))
     accepted = {rec.id: rec.accepted for rec in loaded.kb.recommendations if rec.accepted}
     for finding in findings:
         level = overrides.get(finding.code)

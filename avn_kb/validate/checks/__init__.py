@@ -66,6 +66,7 @@ CHECKS: dict[str, Check] = {
     "links-to-retired": lifecycle.check_links_to_retired,
     "effective-period": lifecycle.check_effective_period,
     "accepted-codes": lifecycle.check_accepted_codes,
+    "severity-codes": lifecycle.check_severity_codes,
     "versions": versions.check_versions,
 }
 

@@ -93,3 +93,16 @@ def check_accepted_codes(ctx: CheckContext) -> Iterator[Finding]:
                 yield issue("AVN406", rec.where.path, here,
                             f"{rec.id} accepts {code} twice: keep one entry with one reason", ids=(rec.id,))
             seen.add(code)
+
+
+def check_severity_codes(ctx: CheckContext) -> Iterator[Finding]:
+    """AVN116: the manifest changes the severity of a code that does not exist (a typo would
+    otherwise silently change nothing)."""
+    manifest = ctx.kb.manifest
+    if manifest is None:
+        return
+    for code in manifest.severity:
+        if code not in CODES:
+            yield issue("AVN116", manifest.where.path, manifest.where.pointer + ("severity", code),
+                        f"severity override for unknown code {code}: remove it or use a code from docs/checks.md",
+                        at_key=True)

@@ -5,7 +5,7 @@ doses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from avn_kb.lang import actions
 from avn_kb.lang.index import positions_of
@@ -27,8 +27,8 @@ class Decision:
     overridden: dict[int, tuple[str, ...]]
     pending: dict[int, tuple[str, ...]]
     would_lose: dict[int, tuple[str, ...]]
-    conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
+    conflicts: dict[int, tuple[str, ...]]
+    doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]]
 
 
 
@@ -51,7 +51,7 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
         if targets:
             graph[recs[i].id] = targets
     if not graph:
-        return Decision(holds, applies, undecided, {}, {}, {})
+        return _decided(index, holds, applies, undecided, {}, {}, {})
     order = topological_order(graph)
     if order is None:
         blocked = cyclic_nodes(graph)
@@ -84,7 +84,15 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
                 pending[j] = open_rivals
     final_applies = [i for i in applies if i not in overridden and i not in pending]
     final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
-    return Decision(holds, final_applies, final_undecided, overridden, pending, would_lose)
+    return _decided(index, holds, final_applies, final_undecided, overridden, pending, would_lose)
+
+
+def _decided(index: Index, holds: int, applies: list[int], undecided: list[int], overridden: dict[int, tuple[str, ...]],
+             pending: dict[int, tuple[str, ...]], would_lose: dict[int, tuple[str, ...]]) -> Decision:
+    """The decision, with the conflicts and the differing doses among what finally applies."""
+    recs = index.recommendations
+    return Decision(holds, applies, undecided, overridden, pending, would_lose,
+                    conflicts_among(recs, applies), doses_differing(recs, applies))
 
 
 def conflicts_among(recs: tuple[Recommendation, ...], applying: list[int]) -> dict[int, tuple[str, ...]]:

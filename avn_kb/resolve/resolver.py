@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -24,7 +23,7 @@ from avn_kb.lang.derive import NO_VALUE, undefined_here, with_derived
 from avn_kb.lang.exercise_loads import loading_exercises
 from avn_kb.model.conditions import tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
-from avn_kb.resolve.decision import Decision, conflicts_among, doses_differing, settle
+from avn_kb.resolve.decision import Decision, settle
 from avn_kb.resolve.index import Index
 from avn_kb.resolve.outcomes import OUTCOMES, Outcome, PendingOverride, TermTrace, trace_of
 
@@ -65,7 +64,7 @@ class Resolution:
                                  doses_differ_with=decision.doses_differ.get(i, ()),
                                  loading_exercises=self._loading(recs[i]))
         for i in decision.undecided:
-            decided[i] = replace(self._undecided(i, trace(i)), loading_exercises=self._loading(recs[i]))
+            decided[i] = self._undecided(i, trace(i))
         for i, winners in decision.overridden.items():
             decided[i] = Outcome(recs[i], "overridden", f"overridden by {', '.join(winners)}",
                                  overridden_by=winners, trace=trace(i))
@@ -93,7 +92,7 @@ class Resolution:
         parts += [f"{p.id} ({p.title}) overrides it if it applies: give {' or '.join(p.missing)}" for p in pending]
         missing = tuple(dict.fromkeys((*own, *(f for p in pending for f in p.missing))))
         return Outcome(rec, "undecided", "; ".join(parts), missing=missing, trace=trace, pending_overrides=pending,
-                       would_be_overridden_by=winners)
+                       would_be_overridden_by=winners, loading_exercises=self._loading(rec))
 
     def _loading(self, rec: Recommendation) -> tuple[tuple[str, bool | None], ...]:
         vocabulary = self._kb.vocabulary
@@ -194,8 +193,6 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
         index = Index(kb)
     holds, open_ = index.truth(facts, statuses, day)
     decision = settle(index, holds, open_)
-    decision.conflicts.update(conflicts_among(index.recommendations, decision.applies))
-    decision.doses_differ.update(doses_differing(index.recommendations, decision.applies))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
 
 

@@ -92,7 +92,7 @@ FIELDS: tuple[tuple[str, Callable[[Recommendation], str | None]], ...] = (
     ("evidence.indirect", lambda r: _yes_no(r.indirect)),
     ("evidence.reason", lambda r: r.indirect_reason),
     ("evidence.expert_opinion", lambda r: _yes_no(r.expert_opinion)),
-    ("evidence.summary", lambda r: r.raw.get("evidence", {}).get("summary")),
+    ("evidence.summary", lambda r: r.evidence_summary),
     ("rationale", lambda r: r.rationale),
     ("retired_reason", lambda r: r.retired_reason),
     ("overrides", lambda r: _joined(r.overrides)),

@@ -14,8 +14,8 @@ import pytest
 
 from avn_kb.load.batch import BatchLine, batch_line
 from avn_kb.load.knowledge import load_knowledge
-from avn_kb.load.schemas import validator
-from avn_kb.output.answers.compact import expand
+from avn_kb.load.schemas import schema, validator
+from avn_kb.output.answers.compact import STATIC, expand
 from tests.conftest import MINI, SHIPPED, run_cli
 
 VOCABULARY = load_knowledge(MINI, str(MINI)).kb.vocabulary
@@ -40,8 +40,8 @@ LINES: list[tuple[str, BatchLine | list[str], bool]] = [
     ('{"as_of": "1 March 2027", "site": "knee"}',
      ["c.jsonl:3: as_of '1 March 2027' is not a date in the form YYYY-MM-DD"], False),
     ('{"audience": "nurse", "site": "knee"}', ["c.jsonl:3: audience 'nurse' is not one of clinician, patient"], False),
-    ('["knee"]', ['c.jsonl:3: a batch line is a JSON object: bare facts ({"site": ...}) or {"id": ..., '
-                  '"facts": {...}}'], False),
+    ('["knee"]', ['c.jsonl:3: document: this is a list, expected a mapping: a batch line is bare facts '
+                  '({"site": ...}) or {"id": ..., "facts": {...}}'], False),
     ('{"site": "hip"}', ["c.jsonl:3: site: 'hip' is not one of: femoral-head, knee, humeral-head"], True),
     ('{"site": "knee", "site": "talus"}', ["c.jsonl:3: site is given twice (knee, talus): give it once"], True),
     ('{"site": ', ["c.jsonl:3:10: not valid JSON (Expecting value)"], False),
@@ -143,8 +143,8 @@ def test_compact_is_smaller_and_says_the_header_once(tmp_path: Path) -> None:
              for i in range(20)]
     _, full, _ = batch(tmp_path, cases, kb=SHIPPED)
     _, compact, _ = batch(tmp_path, cases, "--compact", kb=SHIPPED)
-    # What repeats (the knowledge base, notices, the cited references' text) is a quarter and more.
-    assert len(json.dumps(compact)) < 0.8 * len(json.dumps(full))
+    # What repeats (the knowledge base, the references, what recommendations say) is most of it.
+    assert len(json.dumps(compact)) < 0.4 * len(json.dumps(full))
     assert sum("knowledge_base" in line for line in compact) == 1
 
 
@@ -167,3 +167,12 @@ def test_batch_honours_format_text(tmp_path: Path) -> None:
                        "--audience", "patient", "--as-of", "2026-06-01")
     assert result.exit_code == 0
     assert result.stdout == f"=== line 1, case p1 ===\n{expected.stdout}\n"
+
+
+def test_every_field_of_an_answered_recommendation_is_static_or_per_case() -> None:
+    """A field added to the full answer must be placed: in the header (STATIC) or on each line
+    (the compact schema), never lost by --compact."""
+    full = set(schema("query-result")["properties"]["recommendations"]["items"]["properties"])
+    per_case = set(schema("query-result-compact")["$defs"]["answer"]["properties"]["recommendations"]["items"]
+                   ["properties"])
+    assert (full - {"id"}) == set(STATIC) | (per_case - {"id"}) and not set(STATIC) & per_case

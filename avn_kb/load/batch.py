@@ -41,8 +41,9 @@ def batch_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[BatchLine
     if errors:
         return None, errors
     if not isinstance(value, dict):
-        return None, [CaseError(where, "a batch line is a JSON object: bare facts ({\"site\": ...}) or "
-                                       "{\"id\": ..., \"facts\": {...}}")]
+        # The case schema's words ("this is a list, expected a mapping"), then the two forms.
+        forms = 'a batch line is bare facts ({"site": ...}) or {"id": ..., "facts": {...}}'
+        return None, [CaseError(e.where, f"{e.message}: {forms}") for e in check_case(vocabulary, value, where)]
     clash = [name for name in (*OPTIONS, ENVELOPE) if name in value and vocabulary.fact_type(name) is not None]
     if clash:
         return None, [CaseError(where, f"ambiguous: {name!r} is a fact of the vocabulary and a batch-line option; "

@@ -1,6 +1,7 @@
 """Patient cases from the outside world: a YAML or JSON file, standard input, `--set fact=value`
-options, or one line of a JSONL batch (read as JSON here, its shape in avn_kb.load.batch). Everything is checked against schema/case.schema.json and
-the vocabulary; a problem names the fact (and the line, for files) and what is allowed.
+options, or one line of a JSONL batch (read as JSON here, its shape in avn_kb.load.batch).
+Everything is checked against schema/case.schema.json and the vocabulary; a problem names the
+fact (and the line, for files) and what is allowed.
 
 A fact given twice is refused wherever it happens, with the same words: twice in `--set`, twice
 in a case file or a batch line, or in a case file and again in `--set` (the user gave two values

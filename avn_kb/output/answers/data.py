@@ -18,7 +18,8 @@ from avn_kb.resolve.resolver import Resolution
 SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
 
 
-def _action(rec: Recommendation) -> dict[str, Any]:
+def action_data(rec: Recommendation) -> dict[str, Any]:
+    """The action of a recommendation as an answer gives it."""
     action = rec.action
     data: dict[str, Any] = {"kind": action.kind, "target": action.target}
     if action.dose:
@@ -36,7 +37,7 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         "id": rec.id, "version": rec.version, "status": rec.status, "topic": rec.topic, "title": rec.title,
         "outcome": outcome.outcome,
         "text": rec.plain_language if audience == "patient" else rec.statement,
-        "action": _action(rec),
+        "action": action_data(rec),
         "strength": {"level": rec.strength, "direction": rec.direction},
         "certainty": rec.certainty,
         "indirect": rec.indirect,

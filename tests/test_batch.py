@@ -176,3 +176,16 @@ def test_every_field_of_an_answered_recommendation_is_static_or_per_case() -> No
     per_case = set(schema("query-result-compact")["$defs"]["answer"]["properties"]["recommendations"]["items"]
                    ["properties"])
     assert (full - {"id"}) == set(STATIC) | (per_case - {"id"}) and not set(STATIC) & per_case
+
+
+def test_compact_from_an_incomplete_knowledge_base_says_so_once(tmp_path: Path) -> None:
+    kb = tmp_path / "broken"
+    shutil.copytree(MINI, kb)
+    (kb / "recommendations" / "offloading.yaml").write_text("topic: offloading\nrecommendations: [\n")
+    _, full, _ = batch(tmp_path, CASES, "--allow-incomplete", kb=kb)
+    code, compact, stderr = batch(tmp_path, CASES, "--allow-incomplete", "--compact", kb=kb)
+    assert code == 0 and "answering from an incomplete knowledge base" in stderr
+    head = compact[0]
+    assert head["incomplete"] is True and [p["code"] for p in head["problems"]] == ["AVN102"]
+    assert head["notices"][0].startswith("INCOMPLETE: ")
+    assert [expand(head, line) for line in compact[1:]] == full

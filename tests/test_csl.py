@@ -102,3 +102,19 @@ def test_output_file_and_bad_input(tmp_path: Path) -> None:
     assert json.loads(target.read_text(encoding="utf-8")) == exported(MINI)
     missing = run_cli("export", "csl", "--kb", str(tmp_path / "nowhere"))
     assert missing.exit_code == 2 and missing.stderr.startswith("avn-kb export csl: ")
+
+
+def test_knowledge_that_did_not_load_is_refused_unless_allowed(tmp_path: Path) -> None:
+    """Like every export: exit 2 naming the problem; --allow-incomplete exports what loaded and says
+    so on stderr (CSL-JSON, a bare array of items, has no place for a banner)."""
+    import shutil
+
+    kb = tmp_path / "broken"
+    shutil.copytree(MINI, kb)
+    (kb / "recommendations" / "offloading.yaml").write_text("topic: offloading\nrecommendations: [\n")
+    refused = run_cli("export", "csl", "--kb", str(kb))
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines()[-1].startswith(f"avn-kb export csl: refusing to answer from {kb}")
+    allowed = run_cli("export", "csl", "--kb", str(kb), "--allow-incomplete")
+    assert allowed.exit_code == 0 and "answering from an incomplete knowledge base" in allowed.stderr
+    assert json.loads(allowed.stdout) == exported(MINI)

@@ -116,3 +116,25 @@ def test_the_npm_fhir_validator_catches_a_broken_resource(tmp_path: Path) -> Non
     messages = [m for m in validator_messages(bundle, tmp_path) if not _known(m)]
     assert {(m["location"], m["severity"]) for m in messages} == {
         ("PlanDefinition.action[0].condition[0].kind", "error"), ("ActivityDefinition.status", "error")}
+
+
+# What the claimed profiles require beyond the base resource (CRMI Shareable: url, version, title,
+# description, and experimental on ActivityDefinition; CPG RecommendationDefinition: type eca-rule
+# and an action pointing to an ActivityDefinition; CPG computable activity: kind).
+REQUIRED = {"PlanDefinition": ("url", "version", "name", "title", "description", "experimental", "type", "action"),
+            "ActivityDefinition": ("url", "version", "name", "title", "description", "experimental", "kind")}
+
+
+@pytest.mark.parametrize("kb", [MINI, SHIPPED], ids=["mini", "shipped"])
+def test_each_resource_has_what_its_profiles_require(kb: Path) -> None:
+    bundle = exported(kb, "R4")
+    urls = {entry["fullUrl"]: entry["resource"]["resourceType"] for entry in bundle["entry"]}
+    for entry in bundle["entry"]:
+        found = entry["resource"]
+        kind = found["resourceType"]
+        assert [key for key in REQUIRED[kind] if key not in found] == [], found["id"]
+        assert found["text"]["status"] == "generated" and found["text"]["div"].startswith(
+            '<div xmlns="http://www.w3.org/1999/xhtml">')
+        if kind == "PlanDefinition":
+            assert found["type"]["coding"][0]["code"] == "eca-rule"
+            assert all(urls[action["definitionCanonical"]] == "ActivityDefinition" for action in found["action"])

@@ -5,6 +5,7 @@ the answers for a case are avn_kb.output.answers.data."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -32,8 +33,8 @@ def knowledge_data(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def recommendation_data(kb: KnowledgeBase, rec: Recommendation) -> dict[str, Any]:
-    """One recommendation as written in its file (every field, as loaded), with the references it
-    cites formatted and linked, in the order it cites them."""
+    """One recommendation as written in its file (every field, as loaded; `source`: the file, within
+    the knowledge directory), with the references it cites formatted and linked, in citing order."""
     cited = list(dict.fromkeys(citation.ref for citation in rec.citations))
     by_id = {ref.id: ref for ref in kb.references}
     references = []
@@ -45,7 +46,9 @@ def recommendation_data(kb: KnowledgeBase, rec: Recommendation) -> dict[str, Any
             entry["population"] = ref.population
             entry["links"] = [{"label": label, "url": url} for label, url in links(ref)]
         references.append(entry)
-    return {"recommendation": dict(rec.raw), "source": rec.where.path, "references": references}
+    # The file relative to the knowledge directory: the same wherever the directory lies.
+    source = os.path.relpath(rec.where.path, kb.root) if rec.where.path else ""
+    return {"recommendation": dict(rec.raw), "source": source, "references": references}
 
 
 def _fact(fact: Fact) -> dict[str, Any]:

@@ -36,7 +36,8 @@ async def get_recommendation(request: Request) -> Response:
     rec_id = request.path_params["rec_id"]
     rec = snapshot.kb.recommendation(rec_id)
     if rec is None:
-        raise Problem(404, "not-found", f"no recommendation {rec_id!r} in {snapshot.kb.root} version "
+        name = snapshot.kb.manifest.id if snapshot.kb.manifest else "the knowledge base"
+        raise Problem(404, "not-found", f"no recommendation {rec_id!r} in {name} version "
                       f"{snapshot.version}: GET /v1/knowledge lists the ids", field="id")
     return json_response(recommendation_data(snapshot.kb, rec))
 

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from referencing import Resource
+
 from tests.conftest import ROOT
+
+
+def schema_resources() -> list[tuple[str, Resource[Any]]]:
+    """(id, resource) of every schema in schema/, for a jsonschema registry."""
+    schemas = (json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "schema").glob("*.schema.json")))
+    return [(schema["$id"], Resource.from_contents(schema)) for schema in schemas]
 
 
 def free_port() -> int:

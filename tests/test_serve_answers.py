@@ -11,17 +11,15 @@ from typing import Any
 
 import jsonschema
 import pytest
-from referencing import Registry, Resource
+from referencing import Registry
 
 from avn_kb.load.knowledge import load_knowledge
-from tests.conftest import ROOT, SHIPPED, run_cli
-from tests.serving import Server, running
+from tests.conftest import SHIPPED, run_cli
+from tests.serving import Server, running, schema_resources
 
 AS_OF = "2026-12-01"
 GOLDEN = load_knowledge(SHIPPED, "knowledge").kb.cases
-REGISTRY: Registry = Registry().with_resources(
-    (schema["$id"], Resource.from_contents(schema))
-    for schema in (json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "schema").glob("*.schema.json"))))
+REGISTRY: Registry = Registry().with_resources(schema_resources())
 
 
 def schema_errors(value: Any, uri: str = "https://avn-kb.org/schema/query-result.schema.json") -> list[str]:

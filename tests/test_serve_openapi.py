@@ -11,20 +11,19 @@ from typing import Any
 
 import jsonschema
 import pytest
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from starlette.routing import Route
 
 from avn_kb.serve.routes import OPENAPI, ROUTES
-from tests.conftest import ROOT, SHIPPED
-from tests.serving import Server, running
+from tests.conftest import SHIPPED
+from tests.serving import Server, running, schema_resources
 
 DOC = json.loads(OPENAPI.read_text(encoding="utf-8"))
 URI = "https://avn-kb.org/serve/openapi.json"
 REGISTRY: Registry = Registry().with_resources(
     [(URI, DRAFT202012.create_resource(DOC))]  # the document has no $schema: its dialect is 2020-12
-    + [(schema["$id"], Resource.from_contents(schema))
-       for schema in (json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "schema").glob("*.schema.json")))])
+    + schema_resources())
 
 
 def errors(value: Any, where: str) -> list[str]:
@@ -55,8 +54,10 @@ def location(path: str, method: str, part: str, kind: str) -> tuple[str, ...]:
     return ("paths", path, method, "responses", part, "content", kind)
 
 
-EXAMPLES = [(f"{method} {path} {part} {name}", example["value"], pointer(*location(path, method, part, kind), "schema"))
-            for path, method, part, kind, content in media(DOC) for name, example in content.get("examples", {}).items()]
+EXAMPLES = [(f"{method} {path} {part} {name}", example["value"],
+             pointer(*location(path, method, part, kind), "schema"))
+            for path, method, part, kind, content in media(DOC)
+            for name, example in content.get("examples", {}).items()]
 
 
 def test_the_document_is_openapi_3_1_and_its_schemas_are_valid() -> None:

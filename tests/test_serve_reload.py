@@ -52,6 +52,7 @@ def test_refuses_to_start_on_knowledge_that_does_not_load(shipped_copy: Path) ->
     lines = done.stderr.splitlines()
     assert lines[0].startswith(f"{shipped_copy}/recommendations/broken.yaml:2:1: error AVN10")
     assert lines[-1].startswith(f"avn-kb serve: refusing to answer from {shipped_copy}: 1 loading error(s)")
+    assert "--allow-incomplete" not in done.stderr  # the service has no such option
     missing = subprocess.run(serve_command(shipped_copy / "nowhere", free_port()), capture_output=True, text=True,
                              cwd=ROOT, timeout=120, check=False)
     assert (missing.returncode, missing.stderr) == (

@@ -32,9 +32,13 @@ def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False,
         usage(command, f"the knowledge base in {kb_dir} cannot be used: its manifest or vocabulary did not load; "
                        f"run avn-kb validate {kb_dir}")
     if ready.problems and not allow_incomplete:
+        # Offered only by the commands that have the option (the service never answers incomplete).
+        ctx = click.get_current_context(silent=True)
+        offered = ctx is not None and any(p.name == "allow_incomplete" for p in ctx.command.params)
         usage(command, f"refusing to answer from {kb_dir}: {len(ready.problems)} loading error(s) in "
                        f"{', '.join(ready.files)} (above) leave recommendations out or misread; fix them (avn-kb "
-                       f"validate {kb_dir}) or pass --allow-incomplete to answer anyway, marked incomplete")
+                       f"validate {kb_dir})" + (" or pass --allow-incomplete to answer anyway, marked incomplete"
+                                                if offered else ""))
     if ready.problems:
         click.echo(f"avn-kb {command}: warning: answering from an incomplete knowledge base, as asked "
                    "(--allow-incomplete); every output says so", err=True)

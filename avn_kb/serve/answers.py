@@ -122,7 +122,7 @@ def question(value: Any, vocabulary: Vocabulary, limits: Limits) -> Question:
     if errors:
         listed = [{"case": where, "detail": str(p), **({"fact": p.fact} if p.fact else {})} for where, p in errors]
         first: dict[str, Any] = {"fact": errors[0][1].fact} if errors[0][1].fact else {}
-        raise Problem(422, "bad-case", str(errors[0][1]), errors=listed, **first)
+        raise Problem(422, "bad-case", str(errors[0][1]), **first, errors=listed)
     return Question(tuple(cases), single, **options)
 
 

@@ -72,7 +72,7 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         problem = Problem(404, "not-found", f"no resource at {path}: GET /openapi.json lists the routes")
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        allowed = ", ".join(sorted(filter(None, (exc.headers or {}).get("Allow", "").split(", "))))  # stable order
         problem = Problem(405, "method-not-allowed", f"{request.method} is not allowed on {path}; allowed: {allowed}",
                           headers={"Allow": allowed} if allowed else None)
     else:

@@ -6,6 +6,7 @@ answered, each from one whole knowledge base; several workers reload together.""
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -128,3 +129,12 @@ def test_several_workers_answer_and_reload(shipped_copy: Path, tmp_path: Path, w
         assert server.log_text().count("reloaded") == workers + 1  # each worker, and the supervisor
         process: subprocess.Popen[str] = server.process
     assert process.wait(timeout=30) == 0
+
+
+def test_without_the_serve_extra_the_command_says_how_to_install_it() -> None:
+    probe = ("import sys; sys.modules['uvicorn'] = None\n"
+             "from avn_kb.cli import main\nmain(['serve', '--kb', 'knowledge'], prog_name='avn-kb')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=False)
+    assert (done.returncode, done.stderr) == (
+        2, "avn-kb serve: the service needs the serve extra (uvicorn is not installed): pip install 'avn-kb[serve]'\n")

@@ -5,6 +5,7 @@ answered, each from one whole knowledge base; several workers reload together.""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -138,3 +139,16 @@ def test_without_the_serve_extra_the_command_says_how_to_install_it() -> None:
                           check=False)
     assert (done.returncode, done.stderr) == (
         2, "avn-kb serve: the service needs the serve extra (uvicorn is not installed): pip install 'avn-kb[serve]'\n")
+
+
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_an_address_in_use_is_exit_2_naming_it(workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(serve_command(ROOT / "knowledge", port, "--workers", workers), capture_output=True,
+                              text=True, cwd=ROOT, timeout=120, check=False)
+    assert (done.returncode, done.stderr) == (
+        2, f"avn-kb serve: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port or "
+           "--host\n")

@@ -44,6 +44,7 @@ def serve(kb_dir: str, host: str, port: int, workers: int, max_body_bytes: int, 
     try:
         from avn_kb.serve.limits import Limits
         from avn_kb.serve.reload import KnowledgeHolder
+        from avn_kb.serve.server import listen
         from avn_kb.serve.server import serve as run
         from avn_kb.serve.snapshot import load_snapshot
     except ImportError as err:
@@ -58,4 +59,8 @@ def serve(kb_dir: str, host: str, port: int, workers: int, max_body_bytes: int, 
     load_for_use("serve", kb_dir, load=load)
     holder = KnowledgeHolder(loaded[-1], Path(kb_dir), kb_dir.rstrip("/") or kb_dir)
     limits = Limits(max_body_bytes, max_depth, max_cases, request_timeout)
-    sys.exit(run(holder, host, port, workers, limits, log_level=log_level))
+    try:
+        sock = listen(host, port)
+    except OSError as err:
+        usage("serve", f"cannot listen on {host}:{port}: {err.strerror or err}; choose another --port or --host")
+    sys.exit(run(holder, sock, workers, limits, log_level=log_level))

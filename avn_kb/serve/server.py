@@ -43,26 +43,41 @@ def _config(holder: KnowledgeHolder, limits: Limits, routes: Sequence[BaseRoute]
                           timeout_graceful_shutdown=10, **where)  # type: ignore[arg-type]
 
 
-def serve(holder: KnowledgeHolder, host: str, port: int, workers: int = 1, limits: Limits | None = None,
-          routes: Sequence[BaseRoute] = (), log_level: str = "info") -> int:
-    """Serve until stopped; the exit status (0 after a clean stop)."""
-    configure_logging(log_level)
-    limits = limits or Limits()
-    if workers <= 1:
-        server = uvicorn.Server(_config(holder, limits, routes, log_level, host=host, port=port))
-        server.run()
-        return 0 if server.started else 2
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket on `host`:`port` (0: any free port); OSError when it cannot be had (an
+    address in use, or not this host's), for the caller to report."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP named, as uvicorn's own socket does: asyncio sets TCP_NODELAY only on sockets that
     # say so, and without it every small answer waits for a delayed acknowledgement (about 40 ms).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
     sock.set_inheritable(True)
-    log.info("avn-kb serve on http://%s:%d with %d workers (send SIGHUP to process %d to reload)",
-             host, sock.getsockname()[1], workers, os.getpid())
-    return _supervise(lambda: _worker(holder, limits, routes, log_level, sock), workers, holder)
+    return sock
+
+
+def serve(holder: KnowledgeHolder, sock: socket.socket, workers: int = 1, limits: Limits | None = None,
+          routes: Sequence[BaseRoute] = (), log_level: str = "info") -> int:
+    """Serve on the listening socket `sock` (from `listen`) until stopped; the exit status (0 after
+    a clean stop, 2 when the server could not start)."""
+    configure_logging(log_level)
+    limits = limits or Limits()
+    host, port = sock.getsockname()[:2]
+    log.info("avn-kb serve on http://%s:%d, %d worker(s); send SIGHUP to process %d to reload",
+             host, port, workers, os.getpid())
+    if workers > 1:
+        return _supervise(lambda: _worker(holder, limits, routes, log_level, sock), workers, holder)
+    server = uvicorn.Server(_config(holder, limits, routes, log_level, host=host, port=port))
+    try:
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn's way out of a failed start-up (it has logged why)
+        return 2
+    return 0 if server.started else 2
 
 
 def _worker(holder: KnowledgeHolder, limits: Limits, routes: Sequence[BaseRoute], log_level: str,
@@ -88,9 +103,17 @@ def _fork(run: Callable[[], None]) -> int:
 
 def _supervise(run: Callable[[], None], workers: int, holder: KnowledgeHolder) -> int:
     """Keep `workers` children running `run` until SIGINT or SIGTERM."""
-    children = {_fork(run) for _ in range(workers)}
-    stopping = False
-    hangups = 0
+    children: set[int] = set()
+    started: dict[int, float] = {}
+    stopping, failed, hangups, quick = False, False, 0, 0
+
+    def _start() -> None:
+        pid = _fork(run)
+        children.add(pid)
+        started[pid] = time.monotonic()
+
+    for _ in range(workers):
+        _start()
 
     def stop(number: int, frame: object) -> None:
         nonlocal stopping
@@ -115,9 +138,14 @@ def _supervise(run: Callable[[], None], workers: int, holder: KnowledgeHolder) -
             pid, status = 0, 0
         if pid in children:
             children.discard(pid)
+            quick = quick + 1 if time.monotonic() - started.pop(pid, 0.0) < 10 else 0
+            if quick >= 5:
+                log.error("workers keep stopping at once (the last with status %d); giving up", status)
+                stopping, failed = True, True
+                continue
             log.error("worker %d stopped (status %d); starting another", pid, status)
             time.sleep(0.5)  # a worker that cannot start must not make this a busy loop
-            children.add(_fork(run))
+            _start()
         time.sleep(0.1)
     for pid in children:
         _signal(pid, signal.SIGTERM)
@@ -126,7 +154,7 @@ def _supervise(run: Callable[[], None], workers: int, holder: KnowledgeHolder) -
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-    return 0
+    return 2 if failed else 0
 
 
 def _signal(pid: int, number: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,12 @@ def test_vocabulary_gives_every_fact(server: Server) -> None:
                                                "range": [platelets.low, platelets.high], "integer": platelets.integer}
     assert data["facts"]["site"]["values"] == list(vocabulary.facts["site"].values)
     assert list(data["interventions"]) == list(vocabulary.interventions)
+
+
+def test_concurrent_requests_on_many_days(server: Server) -> None:
+    # More days than the resolver's index keeps eligibility for, at once: every answer is whole.
+    days = [f"2026-{month:02d}-{day:02d}" for month in range(1, 13) for day in (1, 15)] * 3
+    facts = dict(GOLDEN[0].facts)
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        replies = list(pool.map(lambda day: server.post({"facts": facts, "as_of": day}), days))
+    assert [(r.status, r.json()["as_of"]) for r in replies] == [(200, day) for day in days]

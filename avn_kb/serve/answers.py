@@ -131,9 +131,10 @@ def answer_text(snapshot: Snapshot, asked: Question) -> str:
     kb = snapshot.kb
     found = []
     for case_id, facts in asked.cases:
-        resolution = resolve(kb, facts, as_of=asked.as_of, statuses=asked.statuses, index=snapshot.index,
-                             explain=asked.explain)
-        data = as_data(kb, resolution, asked.audience, asked.explain, asked.show_all, snapshot.ready.problems)
+        with snapshot.lock:
+            resolution = resolve(kb, facts, as_of=asked.as_of, statuses=asked.statuses, index=snapshot.index,
+                                 explain=asked.explain)
+            data = as_data(kb, resolution, asked.audience, asked.explain, asked.show_all, snapshot.ready.problems)
         if case_id:
             data["id"] = case_id
         found.append(data)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from avn_kb import __version__
@@ -42,6 +43,9 @@ class Snapshot:
     index: Index | None  # None when the vocabulary did not load (never usable then)
     digest: str          # "sha256:<hex>" of the files read
     loaded_at: str       # when it was loaded, ISO 8601 UTC
+    # The resolver's index keeps small caches (eligibility by day) that are not made for threads:
+    # one case at a time resolves on a snapshot. Under the GIL that costs no throughput.
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @property
     def kb(self) -> KnowledgeBase:

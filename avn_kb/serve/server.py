@@ -112,9 +112,6 @@ def _supervise(run: Callable[[], None], workers: int, holder: KnowledgeHolder) -
         children.add(pid)
         started[pid] = time.monotonic()
 
-    for _ in range(workers):
-        _start()
-
     def stop(number: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
@@ -126,6 +123,9 @@ def _supervise(run: Callable[[], None], workers: int, holder: KnowledgeHolder) -
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, hangup)
+    # After the handlers, so that a signal in between is not lost (each worker resets them).
+    for _ in range(workers):
+        _start()
     while not stopping:
         if hangups:
             hangups = 0

@@ -237,12 +237,14 @@ def write_section(out: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 requests per setting (writes nothing by default)")
-    parser.add_argument("--requests", type=int, help="requests per setting (default 10,000)")
+    parser.add_argument("--requests", type=int, help="requests per setting (default 10,000; another number "
+                        "writes nothing unless --out is given)")
     parser.add_argument("--out", type=Path, help="markdown report whose section to write (default for a full "
                         "run: docs/performance.md)")
     args = parser.parse_args(argv)
     requests = args.requests or (1_000 if args.quick else 10_000)
-    out = args.out if args.out else (None if args.quick else ROOT / "docs" / "performance.md")
+    full = not args.quick and args.requests is None
+    out = args.out if args.out else (ROOT / "docs" / "performance.md" if full else None)
     cases = the_cases()
     with tempfile.TemporaryDirectory(prefix="avn-kb-serve-load-") as folder:
         work = Path(folder)

@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench fuzz
+.PHONY: demo test install clean bench fuzz serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,serve]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,13 +34,17 @@ test: $(STAMP)
 	$(BIN)/avn-kb test knowledge
 	$(BIN)/python -m pytest
 
+# The decision service on the shipped knowledge base, on loopback (docs/service.md).
+serve: $(STAMP)
+	$(BIN)/avn-kb serve --kb knowledge --host 127.0.0.1 --port 8080
+
 # Property tests with many more generated examples than CI runs.
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_properties.py tests/test_failsafe.py
 
 # The performance harness (docs/performance.md): against check-jsonschema and zen-engine.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,serve,bench]'
 	$(BIN)/python -m benchmarks.run
 
 clean:

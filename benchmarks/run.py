@@ -9,7 +9,8 @@ Side by side, on the same generated files and cases:
      recommendations compiled into a JDM decision table (benchmarks/zen_table.py);
   c. the growth curve of validate (wall, CPU, peak memory) and resolve (per case);
 then where the time goes (phases of a validation, import costs, cProfile tops) and which targets
-of issue 7 are met. A full run writes docs/performance.md; --quick is a smoke run of the same
+of issue 7 are met; then the decision service under load (benchmarks/serve_load.py, its own
+section). A full run writes docs/performance.md; --quick is a smoke run of the same
 steps on small sizes and writes nothing unless --out is given.
 
 A validation is stopped after --timeout seconds; a size whose predicted time (from the growth
@@ -425,7 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     if out:
         out.write_text(render(results, plan), encoding="utf-8")
         say(f"wrote {out}")
-    return 0 if all(ok for _, ok, _ in results.sanity) else 1
+    # The decision service under load writes its own section of the same report.
+    from benchmarks import serve_load
+
+    say("decision service under load")
+    served = serve_load.main([*(["--quick"] if args.quick else []), *(["--out", str(out)] if out else [])])
+    return 0 if all(ok for _, ok, _ in results.sanity) and served == 0 else 1
 
 
 if __name__ == "__main__":

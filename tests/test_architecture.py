@@ -20,7 +20,7 @@ MAX_LINES = 300
 # Lowest first. A layer may import its own layer and those with a lower rank; validate and
 # resolve share a rank but may not import each other.
 RANK = {"util": 0, "model": 1, "lang": 2, "load": 3, "editorial": 4, "validate": 5, "resolve": 5,
-        "output": 6, "cli": 7, "serve": 7}
+        "output": 6, "serve": 7, "cli": 8}
 TOP_LEVEL = {"__init__", "__main__"}  # the package itself: version, and `python -m avn_kb`
 
 

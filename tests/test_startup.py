@@ -29,6 +29,10 @@ DEFERRED = {
     "avn_kb.output.findings.json_report": "--format json",
     "avn_kb.output.findings.sarif": "--format sarif",
     "avn_kb.output.findings.github": "--format github",
+    "avn_kb.cli.serve": "serve",
+    "avn_kb.serve": "serve",
+    "starlette": "serve",
+    "uvicorn": "serve",
 }
 
 PROBE = """

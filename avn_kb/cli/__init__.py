@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     "diff": "avn_kb.cli.editorial:diff",
     "export": "avn_kb.cli.editorial:export",
     "graph": "avn_kb.cli.editorial:graph",
+    "serve": "avn_kb.cli.serve:serve",
 }
 
 

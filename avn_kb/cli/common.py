@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,24 +15,30 @@ from avn_kb.cli import knowledge_dir, usage
 from avn_kb.validate.readiness import Readiness, load_for_answers
 
 
-def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
+def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False,
+                 load: Callable[[Path, str], Readiness] = load_for_answers) -> Readiness:
     """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
     answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
-    command goes on, and its output says it is incomplete."""
+    command goes on, and its output says it is incomplete. `load` is load_for_answers or a wrapper
+    of it (the service's, which also keeps a digest of the files it read)."""
     try:
         root = knowledge_dir(kb_dir)
     except click.BadParameter as err:
         usage(command, err.message)
-    ready = load_for_answers(root, kb_dir.rstrip("/") or kb_dir)
+    ready = load(root, kb_dir.rstrip("/") or kb_dir)
     for finding in ready.problems:
         click.echo(finding.describe(), err=True)
     if ready.kb.vocabulary is None or ready.kb.manifest is None:
         usage(command, f"the knowledge base in {kb_dir} cannot be used: its manifest or vocabulary did not load; "
                        f"run avn-kb validate {kb_dir}")
     if ready.problems and not allow_incomplete:
+        # Offered only by the commands that have the option (the service never answers incomplete).
+        ctx = click.get_current_context(silent=True)
+        offered = ctx is not None and any(p.name == "allow_incomplete" for p in ctx.command.params)
         usage(command, f"refusing to answer from {kb_dir}: {len(ready.problems)} loading error(s) in "
                        f"{', '.join(ready.files)} (above) leave recommendations out or misread; fix them (avn-kb "
-                       f"validate {kb_dir}) or pass --allow-incomplete to answer anyway, marked incomplete")
+                       f"validate {kb_dir})" + (" or pass --allow-incomplete to answer anyway, marked incomplete"
+                                                if offered else ""))
     if ready.problems:
         click.echo(f"avn-kb {command}: warning: answering from an incomplete knowledge base, as asked "
                    "(--allow-incomplete); every output says so", err=True)

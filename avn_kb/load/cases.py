@@ -26,6 +26,7 @@ class CaseError:
 
     where: str
     message: str
+    fact: str | None = None  # the fact the problem is about, when it is about one (for the service)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -39,10 +40,11 @@ def check_case(vocabulary: Vocabulary, facts: Any, where: str, locate: Any = Non
         line, column = locate(pointer)
         return f"{where}:{line}:{column}"
 
-    problems = [CaseError(at(f.pointer), f.message) for f in schema_findings("case", where, facts)]
+    problems = [CaseError(at(f.pointer), f.message, str(f.pointer[0]) if f.pointer else None)
+                for f in schema_findings("case", where, facts)]
     if problems or not isinstance(facts, dict):
         return problems or [CaseError(where, "a case is a mapping of fact names to values")]
-    return [CaseError(at((p.fact,)), p.message) for p in case_problems(vocabulary, facts)]
+    return [CaseError(at((p.fact,)), p.message, p.fact) for p in case_problems(vocabulary, facts)]
 
 
 def case_from_bytes(vocabulary: Vocabulary, data: bytes, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:
@@ -65,12 +67,12 @@ def given_twice(name: str, values: list[str]) -> str:
     return f"{name} is given {times} ({', '.join(values)}): give it once"
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A value as the user wrote it, near enough: plain text, lists in brackets."""
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, list):
-        return "[" + ", ".join(_shown(item) for item in value) + "]"
+        return "[" + ", ".join(shown_value(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{...}"
     return str(value)
@@ -161,7 +163,8 @@ def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[
         values: dict[str, list[Any]] = {}
         for key, value in pairs:
             values.setdefault(key, []).append(value)
-        repeated.extend(given_twice(key, [_shown(v) for v in given]) for key, given in values.items() if len(given) > 1)
+        repeated.extend(given_twice(key, [shown_value(v) for v in given])
+                        for key, given in values.items() if len(given) > 1)
         return {key: given[0] for key, given in values.items()}
     return hook
 
@@ -188,10 +191,11 @@ def case_from_options(vocabulary: Vocabulary, settings: tuple[str, ...], base: M
     for name, texts in given.items():
         values = [_typed(vocabulary, name, text) for text in texts]
         if base is not None and name in base:
-            shown = [f"{_shown(base[name])} in {base_where}", *(f"{_shown(value)} in --set" for value in values)]
+            shown = [f"{shown_value(base[name])} in {base_where}",
+                     *(f"{shown_value(value)} in --set" for value in values)]
             errors.append(CaseError("--set", given_twice(name, shown)))
         elif len(values) > 1:
-            errors.append(CaseError("--set", given_twice(name, [_shown(value) for value in values])))
+            errors.append(CaseError("--set", given_twice(name, [shown_value(value) for value in values])))
         else:
             facts[name] = values[0]
     errors += check_case(vocabulary, facts, "--set")

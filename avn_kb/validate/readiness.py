@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from avn_kb.load.knowledge import load_knowledge
+from avn_kb.load.knowledge import KnowledgeSource, load_knowledge
 from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
@@ -46,7 +46,8 @@ def loading_errors(findings: list[Finding]) -> tuple[Finding, ...]:
 
 
 @collector_paused()
-def load_for_answers(root: Path, shown_root: str) -> Readiness:
-    """Load the knowledge directory `root` (shown as `shown_root`) and judge whether it loaded whole."""
+def load_for_answers(root: Path | KnowledgeSource, shown_root: str) -> Readiness:
+    """Load the knowledge directory `root` (or another source of its files; shown as `shown_root`)
+    and judge whether it loaded whole."""
     loaded = load_knowledge(root, shown_root)
     return Readiness(loaded.kb, loading_errors(run_checks(loaded, LOADING_CHECKS)))

@@ -38,10 +38,10 @@ def test_the_table_check_names_what_is_missing() -> None:
     assert missing_fixtures([*without, stray, without[0]], set(CODES)) == [
         "AVN101: no positive fixture", "AVN101: no negative fixture",
         "AVN999-no-such-code: AVN999 is not in avn_kb/model/codes.py",
-        f"{without[0].code}-{without[0].name}: two rows of this name"]
+        f"{without[0].label}: two rows of this name"]
 
 
-@pytest.mark.parametrize("fixture", [pytest.param(f, id=f"{f.code}-{f.name}") for f in TABLE])
+@pytest.mark.parametrize("fixture", [pytest.param(f, id=f.label) for f in TABLE])
 def test_fixture_gives_exactly_its_findings(tmp_path: Path, fixture: Fixture) -> None:
     kb = fixture_kb(tmp_path, fixture)
     report = validate(kb, str(kb), dt.date.fromisoformat(fixture.as_of), base=None if fixture.base is None else "HEAD")
@@ -54,8 +54,7 @@ THROUGH_THE_CLI = ("AVN101-link-leaving-the-directory", "AVN126-stage-at-another
                    "AVN403-due-yesterday", "AVN412-draft-removed", "AVN412-draft-retired")
 
 
-@pytest.mark.parametrize("fixture", [pytest.param(f, id=f"{f.code}-{f.name}") for f in TABLE
-                                     if f"{f.code}-{f.name}" in THROUGH_THE_CLI])
+@pytest.mark.parametrize("fixture", [pytest.param(f, id=f.label) for f in TABLE if f.label in THROUGH_THE_CLI])
 def test_fixture_through_the_cli(tmp_path: Path, fixture: Fixture) -> None:
     kb = fixture_kb(tmp_path, fixture)
     base = () if fixture.base is None else ("--base", "HEAD")
@@ -65,4 +64,4 @@ def test_fixture_through_the_cli(tmp_path: Path, fixture: Fixture) -> None:
 
 
 def test_every_row_named_for_the_cli_exists() -> None:
-    assert set(THROUGH_THE_CLI) <= {f"{f.code}-{f.name}" for f in TABLE}
+    assert set(THROUGH_THE_CLI) <= {f.label for f in TABLE}

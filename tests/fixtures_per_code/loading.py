@@ -14,6 +14,7 @@ PLAIN = "    plain_language: Lift light weights 10 to 15 times in a row, one to 
 NOT_ACUTE = "not: {phase: acute}"
 CASE_003 = ("cases:\n  - id: CASE-003\n    title: Knee\n    facts: {site: knee, phase: chronic}\n"
             "    expect:\n      apply: [RT-001]\n")
+DESIGN = "    design: systematic-review\n"
 THIRD_CASE = CASE_003.removeprefix("cases:\n")
 FACTS_1 = "phase: chronic}\n    expect:\n      apply: [OF-001, RT-001]"
 
@@ -86,6 +87,13 @@ ROWS: list[Fixture] = [
     Fixture("AVN111", "version-a-number", (replace(RT, '    version: "1.0.0"\n', "    version: 1.0\n"),),
             (rt_says("AVN111", "error", "version: 1.0", "1.0",
                      'recommendations[0].version: 1.0 is a number, expected a string; quote it ("1.0")'),)),
+    # A YAML 1.1 word kept as a string is warned about, and still refused where the schema wants
+    # another value (this was reported as the warning alone, exit 0, with the reference not built).
+    Fixture("AVN111", "plain-yes-for-a-status", (replace(REFS, DESIGN, DESIGN + "    status: yes\n"),),
+            (Expect("AVN108", "warning", REFS, "status: yes", "yes", "plain 'yes' is read here as the string 'yes', "
+                    "but YAML 1.1 tools read it as a boolean: quote it (or write true/false)"),
+             Expect("AVN111", "error", REFS, "status: yes", "yes",
+                    "references[0].status: 'yes' is not one of: active, retired"))),
     Fixture("AVN111", "version-plain-but-a-string", (replace(RT, '    version: "1.0.0"\n', "    version: 1.0.0\n"),),
             ()),
     Fixture("AVN112", "conflict-marker", (replace(RT, TITLE, "<<<<<<< HEAD\n" + TITLE),),

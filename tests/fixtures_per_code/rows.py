@@ -102,6 +102,10 @@ class Fixture:
     base: tuple[Change, ...] | None = None
 
     @property
+    def label(self) -> str:
+        return f"{self.code}-{self.name}"
+
+    @property
     def positive(self) -> bool:
         return any(e.code == self.code for e in self.expected)
 
@@ -172,7 +176,7 @@ def missing_fixtures(table: list[Fixture], codes: set[str]) -> list[str]:
     problems = [f"{code}: no {kind} fixture" for code in sorted(codes) for kind, positive in
                 (("positive", True), ("negative", False))
                 if not any(f.code == code and f.positive == positive for f in table)]
-    problems += [f"{f.code}-{f.name}: {f.code} is not in avn_kb/model/codes.py" for f in table if f.code not in codes]
-    names = [f"{f.code}-{f.name}" for f in table]
+    problems += [f"{f.label}: {f.code} is not in avn_kb/model/codes.py" for f in table if f.code not in codes]
+    names = [f.label for f in table]
     problems += [f"{name}: two rows of this name" for name in sorted(set(names)) if names.count(name) > 1]
     return problems

@@ -20,6 +20,7 @@ FACTS_1 = "phase: chronic}\n    expect:\n      apply: [OF-001, RT-001]"
 
 
 def title(text: str) -> tuple[Edit, ...]:
+    """RT-001's title line written as `text` (YAML, as it would stand in the file)."""
     return (replace(RT, TITLE, f"    title: {text}\n"),)
 
 
@@ -29,10 +30,12 @@ def nested_not(depth: int) -> tuple[Edit, ...]:
 
 
 def case_1_facts(facts: str) -> tuple[Edit, ...]:
+    """CASE-001's facts ending with `facts` instead of `phase: chronic`."""
     return (replace(CASES, FACTS_1, FACTS_1.replace("phase: chronic}", facts + "}")),)
 
 
 def rt_says(code: str, severity: str, needle: str, token: str, message: str, ids: tuple[str, ...] = ()) -> Expect:
+    """A finding in resistive-training.yaml."""
     return Expect(code, severity, RT, needle, token, message, ids)
 
 

@@ -173,10 +173,12 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
 def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocument) -> None:
     path, value = document.path, document.value
     problems = list(schema_findings(kind, path, value))
-    already = {(f.line, f.column) for f in document.findings}
+    # A loading error there already says why the value is wrong; a warning (a YAML 1.1 word kept
+    # as a string) does not: the schema must still refuse `status: yes`.
+    already = {(f.line, f.column) for f in document.findings if f.severity == "error"}
     for problem in problems:
         line, column = document.locate(problem.pointer, key=problem.at_key)
-        if (line, column) not in already:  # the loader already said why this value is wrong
+        if (line, column) not in already:
             loaded.findings.append(_replace_location(problem, line, column))
     broken = {p.pointer[:2] for p in problems}
     if not isinstance(value, dict):

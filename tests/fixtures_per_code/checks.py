@@ -81,7 +81,7 @@ WRITTEN = [
                     "than 30,000 partial cases; simplify the conditions", ("RT-002",)),
              Expect("AVN306", "warning", RT, "when: {any:", "{", "could not decide whether RT-002 and RT-001 can both "
                     f"apply: the search budget of this validation ({BUDGET:,} partial cases in all, for this number "
-                    "of recommendations) is spent; simplify the conditions", ("RT-001",)))),
+                    "of recommendations) is spent; simplify the conditions", ("RT-001", "RT-002")))),
     # The same shape with fewer flags is decided: RT-002's condition is empty.
     Fixture("AVN306", "question-small-enough", (SearchHeavy(12),),
             (Expect("AVN302", "error", AVOID, "when: {all:", "{",

@@ -91,7 +91,7 @@ def check_conflicts(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding
             try:
                 witness = search.find([a.when, b.when])
             except SearchTooLarge as err:
-                yield too_large(b, f"whether {a.id} and {b.id} can both apply", err)
+                yield too_large(b, f"whether {a.id} and {b.id} can both apply", err, a)
                 continue
             if witness is not None and differences:
                 yield _two_doses(a, b, differences, witness)
@@ -114,9 +114,12 @@ def _two_doses(a: Recommendation, b: Recommendation, names: tuple[str, ...],
                  ids=(b.id, a.id), witness=witness)
 
 
-def too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Finding:
+def too_large(rec: Recommendation, question: str, err: SearchTooLarge, other: Recommendation | None = None) -> Finding:
+    """AVN306 on `rec`, naming `other` too when the question is about a pair (so that either side
+    may accept it, as with AVN301 and AVN307)."""
+    ids = (rec.id, other.id) if other is not None else (rec.id,)
     return issue("AVN306", rec.where.path, rec.where.pointer + ("when",),
-                 f"could not decide {question}: {err}; simplify the conditions", ids=(rec.id,))
+                 f"could not decide {question}: {err}; simplify the conditions", ids=ids)
 
 
 def check_unsatisfiable(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:

@@ -60,7 +60,7 @@ def check_redundancy(ctx: CheckContext, budget: SearchBudget) -> Iterator[Findin
                 a_in_b = a_maybe and search.implies(a.when, b.when)
                 b_in_a = b_maybe and search.implies(b.when, a.when)
             except SearchTooLarge as err:
-                yield too_large(b, f"whether {a.id} and {b.id} overlap", err)
+                yield too_large(b, f"whether {a.id} and {b.id} overlap", err, a)
                 continue
             if a_in_b or b_in_a:
                 narrow, wide = (a, b) if a_in_b else (b, a)

@@ -154,6 +154,8 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
             if required:
                 loaded.findings.append(_finding("AVN113", shown, f"required file {relative} is missing: create it "
                                                 "(see docs/format.md)"))
+                # As for a file that cannot be read: what it would hold is unknown, not absent.
+                loaded.unloaded_kinds.add(kind)
             continue
         files.append(shown)
         document = load_yaml(shown, data)

@@ -104,14 +104,10 @@ ROWS: list[Fixture] = [
                      "merge-conflict marker: resolve the conflict and remove the marker lines"),)),
     Fixture("AVN112", "marker-in-a-comment", (replace(RT, TITLE, "    # <<<<<<< HEAD\n" + TITLE),), ()),
     # Without the bibliography every citation is unknown too.
+    # The bibliography is absent, not empty: its ids are unknown, so no citation is called missing.
     Fixture("AVN113", "references-missing", (Remove(REFS),),
             (AtStart("AVN113", "error", REFS, "required file references.yaml is missing: create it (see "
-                     "docs/format.md)"),
-             Expect("AVN201", "error", OF, "- ref: mont-1996", "mont-1996", "OF-001 cites 'mont-1996', which is not "
-                    "in references.yaml: add the reference or correct the id", ("OF-001", "mont-1996")),
-             rt_says("AVN201", "error", "- ref: williams-2007-aha", "williams-2007-aha",
-                     "RT-001 cites 'williams-2007-aha', which is not in references.yaml: add the reference or "
-                     "correct the id", ("RT-001", "williams-2007-aha")))),
+                     "docs/format.md)"),)),
     Fixture("AVN113", "optional-cases-missing", (Remove(CASES),), ()),
     Fixture("AVN114", "byte-order-mark", (replace(RT, "# yaml-language", "\ufeff# yaml-language"),),
             (rt_says("AVN114", "warning", "# yaml-language", "\ufeff",

@@ -25,6 +25,7 @@ class CaseError:
 
     where: str
     message: str
+    fact: str | None = None  # the fact it is about, when it is about one (a form shows it by that field)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -38,10 +39,11 @@ def check_case(vocabulary: Vocabulary, facts: Any, where: str, locate: Any = Non
         line, column = locate(pointer)
         return f"{where}:{line}:{column}"
 
-    problems = [CaseError(at(f.pointer), f.message) for f in schema_findings("case", where, facts)]
+    problems = [CaseError(at(f.pointer), f.message, str(f.pointer[0]) if f.pointer else None)
+                for f in schema_findings("case", where, facts)]
     if problems or not isinstance(facts, dict):
         return problems or [CaseError(where, "a case is a mapping of fact names to values")]
-    return [CaseError(at((p.fact,)), p.message) for p in case_problems(vocabulary, facts)]
+    return [CaseError(at((p.fact,)), p.message, p.fact) for p in case_problems(vocabulary, facts)]
 
 
 def case_from_bytes(vocabulary: Vocabulary, data: bytes, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:
@@ -191,9 +193,9 @@ def case_from_options(vocabulary: Vocabulary, settings: tuple[str, ...], base: M
         values = [_typed(vocabulary, name, text) for text in texts]
         if base is not None and name in base:
             shown = [f"{_shown(base[name])} in {base_where}", *(f"{_shown(value)} in --set" for value in values)]
-            errors.append(CaseError("--set", given_twice(name, shown)))
+            errors.append(CaseError("--set", given_twice(name, shown), name))
         elif len(values) > 1:
-            errors.append(CaseError("--set", given_twice(name, [_shown(value) for value in values])))
+            errors.append(CaseError("--set", given_twice(name, [_shown(value) for value in values]), name))
         else:
             facts[name] = values[0]
     errors += check_case(vocabulary, facts, "--set")

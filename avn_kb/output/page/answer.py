@@ -20,7 +20,8 @@ from avn_kb.output.answers.text import counts, exclusions, overdue
 from avn_kb.output.page.form import field_id
 
 GROUPS = (("applies", "Applies", True), ("undecided", "Undecided: more facts needed", True),
-          ("overridden", "Overridden by other advice", True), ("not-applicable", "Does not apply", False))
+          ("overridden", "Overridden by other advice", True), ("not-applicable", "Does not apply", False),
+          ("excluded", "Not considered (status, dates or superseded)", False))
 
 
 def render_answer(kb: KnowledgeBase, data: dict[str, Any], query: Sequence[tuple[str, str]]) -> str:
@@ -101,6 +102,8 @@ def _flags(item: dict[str, Any], ask: _asker) -> str:
     for pending in item.get("pending_overrides", []):
         flags.append(("decide", f"Would give way to {_rec_link(pending['id'])} ({escape(pending['title'])}) "
                                 f"unless known otherwise: {ask.links(pending['missing'])}."))
+    if item["outcome"] == "excluded" and item.get("reason"):
+        flags.append(("info", f"Not considered: {escape(item['reason'])}."))
     if item.get("overridden_by"):
         flags.append(("info", "Overridden by " + ", ".join(map(_rec_link, item["overridden_by"])) + "."))
     if item.get("conflicts_with"):

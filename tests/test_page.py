@@ -91,7 +91,8 @@ def test_form_facts_names_the_field_of_each_problem(kb: KnowledgeBase, query: li
 
 def test_an_unknown_fact_is_a_problem_naming_it(kb: KnowledgeBase) -> None:
     facts, problems = form_facts(kb, [("colour", "blue")])
-    assert facts is None and [(p.fact, p.message.split(";")[0]) for p in problems] == [("colour", "unknown fact 'colour'")]
+    assert facts is None
+    assert [(p.fact, p.message.split(";")[0]) for p in problems] == [("colour", "unknown fact 'colour'")]
 
 
 def test_an_empty_query_asks_nothing(kb: KnowledgeBase) -> None:
@@ -107,7 +108,8 @@ def test_an_empty_query_asks_nothing(kb: KnowledgeBase) -> None:
     ([("site", "femoral-head"), ("arco_stage", "IIIA"), ("other_joint_pain", "false"), ("pain_score", "4")],
      ("site=femoral-head", "arco_stage=IIIA", "other_joint_pain=false", "pain_score=4")),
 ])
-def test_form_facts_is_what_set_gives(kb: KnowledgeBase, query: list[tuple[str, str]], settings: tuple[str, ...]) -> None:
+def test_form_facts_is_what_set_gives(kb: KnowledgeBase, query: list[tuple[str, str]],
+                                      settings: tuple[str, ...]) -> None:
     assert kb.vocabulary is not None
     expected, errors = case_from_options(kb.vocabulary, settings)
     assert errors == [] and form_facts(kb, query) == (expected, [])
@@ -166,6 +168,10 @@ def test_undecided_advice_asks_for_its_missing_facts_with_links_that_fill_the_fo
     target = re.search(r'href="\?([^"#]*)#field-red_flags"', card)
     assert target and parse_qsl(target.group(1).replace("&amp;", "&"), keep_blank_values=True) == CASE
     assert 'id="field-red_flags"' in page
+    overall = re.search(r'<div class="missing-overall">.*?</div>', undecided, re.DOTALL)
+    assert overall and (f'<li><a class="ask" href="{href.replace("&", "&amp;")}#field-other_joint_pain">Pain in '
+                        'another joint than the affected one</a> <span class="deciding">would decide 1</span></li>'
+                        ) in overall.group(0)
     card = article(undecided, "RT-001")
     assert "Would give way to" in card and '#field-platelet_count">Latest platelet count</a>' in card
 
@@ -189,7 +195,8 @@ def test_derived_facts_are_shown_with_their_value_and_not_asked(kb: KnowledgeBas
         assert f'name="{name}"' not in page
         assert f'id="field-{name}"' in page
     collapse = re.search(r'id="field-collapse">.*?</div>', page, re.DOTALL)
-    assert collapse and '<strong class="derived-value">no collapse of the articular surface yet</strong>' in collapse.group(0)
+    assert collapse
+    assert '<strong class="derived-value">no collapse of the articular surface yet</strong>' in collapse.group(0)
     # A fact defined only in some cases says which.
     arco = re.search(r'id="field-arco_stage">.*?</div>', page, re.DOTALL)
     assert arco and "Only when site is femoral-head." in arco.group(0)

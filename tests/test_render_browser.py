@@ -17,7 +17,6 @@ from avn_kb.cli.site import render
 from avn_kb.load.knowledge import load_knowledge
 from avn_kb.output.graph import graph_of
 from avn_kb.output.site.layout import layout
-from tests.browser import browser  # noqa: F401 (the fixture)
 from tests.browser import ARTIFACTS, DevTools, assert_png, console_problems, needs_chromium, serve_directory
 from tests.conftest import MINI, SHIPPED
 

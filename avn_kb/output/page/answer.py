@@ -28,12 +28,14 @@ def render_answer(kb: KnowledgeBase, data: dict[str, Any], query: Sequence[tuple
     """The answer's sections and its reference list."""
     ask = _asker(kb, query)
     parts = ['<section class="answer" aria-labelledby="answer-heading">', '<h2 id="answer-heading">The answer</h2>',
-             _summary(kb, data)]
+             _summary(data)]
     for outcome, title, opened in GROUPS:
         items = [item for item in data["recommendations"] if item["outcome"] == outcome]
         if not items:
             continue
         cards = "\n".join(_card(kb, item, ask) for item in items)
+        if outcome == "undecided":
+            cards = _missing_overall(data, ask) + cards
         heading = f'{escape(title)} <span class="count">{len(items)}</span>'
         if opened:
             parts.append(f'<section class="group group-{outcome}" id="group-{outcome}"><h3>{heading}</h3>{cards}'
@@ -63,14 +65,15 @@ class _asker:
         return ", ".join(self.link(name) for name in names)
 
 
-def _summary(kb: KnowledgeBase, data: dict[str, Any]) -> str:
+def _summary(data: dict[str, Any]) -> str:
     summary = data["summary"]
     lines = [f"As of {data['as_of']}, {', '.join(data['statuses'])} recommendations: {counts(summary)}."]
     lines += [f"{line}." for line in (exclusions(summary), overdue(summary)) if line]
     items = "".join(f"<p>{escape(line)}</p>" for line in lines)
-    source = data["knowledge_base"]
-    title = f"{source.get('title', source['id'])}, version {source.get('version', '?')}"
-    return f'<div class="summary"><p class="kb">{escape(title)}</p>{items}</div>'
+    derived = f"; computed: {case_line(data['derived'])}" if data["derived"] else ""
+    case = f"Case: {case_line(data['case'])}{derived}."
+    return (f'<div class="summary"><p class="case-line">{escape(case)} <a href="#case">Change the case</a></p>'
+            f"{items}</div>")
 
 
 def _card(kb: KnowledgeBase, item: dict[str, Any], ask: _asker) -> str:
@@ -90,7 +93,7 @@ def _card(kb: KnowledgeBase, item: dict[str, Any], ask: _asker) -> str:
         f'<p class="badges">{"".join(badges)}</p>', _flags(item, ask),
         f'<p class="wording clinician">{escape(item["text"])} {cites}</p>',
         f'<p class="wording patient"><span class="plain-label">In plain language:</span> {escape(plain)}</p>',
-        _action(kb, item), "</article>"])
+        _action(kb, item), _context(item, ask), "</article>"])
 
 
 def _flags(item: dict[str, Any], ask: _asker) -> str:
@@ -99,9 +102,6 @@ def _flags(item: dict[str, Any], ask: _asker) -> str:
     flags = []
     if item.get("missing"):
         flags.append(("decide", f"Would be decided by: {ask.links(item['missing'])}."))
-    for pending in item.get("pending_overrides", []):
-        flags.append(("decide", f"Would give way to {_rec_link(pending['id'])} ({escape(pending['title'])}) "
-                                f"unless known otherwise: {ask.links(pending['missing'])}."))
     if item["outcome"] == "excluded" and item.get("reason"):
         flags.append(("info", f"Not considered: {escape(item['reason'])}."))
     if item.get("overridden_by"):
@@ -119,9 +119,39 @@ def _flags(item: dict[str, Any], ask: _asker) -> str:
     if loading:
         flags.append(("warn", f"Loads the affected part in this case: {escape(', '.join(loading))}; leave out or "
                               "adapt."))
-    if item.get("indirect"):
-        flags.append(("info", "Indirect evidence: " + escape(item.get("indirect_reason", "from another population"))))
     return "".join(f'<p class="flag flag-{kind}">{text}</p>' for kind, text in flags)
+
+
+def _context(item: dict[str, Any], ask: _asker) -> str:
+    """What qualifies the advice, after it: the evidence is indirect, or more specific advice may
+    replace it once more is known (folded away: there can be many)."""
+    parts = []
+    if item.get("indirect"):
+        parts.append('<p class="flag flag-info">Indirect evidence: '
+                     f'{escape(item.get("indirect_reason", "from another population"))}</p>')
+    pending = item.get("pending_overrides", [])
+    if pending:
+        rows = "".join(f"<li>{_rec_link(p['id'])} {escape(p['title'])}: unless known otherwise, "
+                       f"{ask.links(p['missing'])}</li>" for p in pending)
+        ids = ", ".join(escape(p["id"]) for p in pending)
+        parts.append(f'<details class="pending"><summary>Would give way to {ids} unless more is known</summary>'
+                     f"<ul>{rows}</ul></details>")
+    return "".join(parts)
+
+
+def _missing_overall(data: dict[str, Any], ask: _asker) -> str:
+    """The facts that would decide undecided advice, most deciding first, each a link to its field."""
+    counted: dict[str, int] = {}
+    for item in data["recommendations"]:
+        if item["outcome"] == "undecided":
+            for name in item.get("missing", []):
+                counted[name] = counted.get(name, 0) + 1
+    if not counted:
+        return ""
+    ranked = sorted(counted.items(), key=lambda pair: -pair[1])
+    items = "".join(f"<li>{ask.link(name)} <span class=\"deciding\">would decide {count}</span></li>"
+                    for name, count in ranked)
+    return f'<div class="missing-overall"><p>Facts that would decide them:</p><ul>{items}</ul></div>'
 
 
 def _rec_link(rec_id: str) -> str:
@@ -138,7 +168,9 @@ def _action(kb: KnowledgeBase, item: dict[str, Any]) -> str:
     for name, (low, high) in action.get("dose", {}).items():
         parameter = intervention.dose.get(name) if intervention else None
         unit = parameter.unit if parameter else ""
-        load = f' <strong class="load">= {escape(span(loads[name][0], loads[name][1], "–"))} kg</strong>' if name in loads else ""
+        load = ""
+        if name in loads:
+            load = f' <strong class="load">= {escape(span(loads[name][0], loads[name][1], "–"))} kg</strong>'
         rows.append((f"Dose: <code>{escape(name)}</code>", f"{escape(span(low, high, '–'))} {escape(unit)}{load}"))
     if action.get("level"):
         rows.append(("Level", escape(action["level"])))

@@ -37,6 +37,7 @@ h4 { font-size: 1rem; margin: 0 0 .3rem; }
 .how, .set-hint, .only-when { color: var(--muted); font-size: .88rem; margin: .2rem 0; }
 .field { margin: .6rem 0; padding: .4rem .5rem; border-radius: 6px; border: 1px solid transparent; }
 .field:target { border-color: var(--accent); background: #eef4fc; }
+:target { scroll-margin-top: .75rem; }
 .field.has-problem { border-color: var(--warn); background: #fdf3f2; }
 .field > label, fieldset legend, .derived-label { display: block; font-weight: 600; font-size: .95rem; }
 fieldset { border: 0; margin: 0; padding: 0; min-width: 0; }
@@ -60,7 +61,7 @@ button { font: inherit; font-weight: 600; padding: .45rem 1.4rem; border: 0; bor
 a { color: var(--accent); }
 .summary { background: var(--tint); border-radius: 6px; padding: .25rem .75rem; font-size: .92rem; }
 .summary p { margin: .3rem 0; }
-.summary .kb { color: var(--muted); }
+.summary .case-line { font-weight: 600; }
 .group > h3, .group > summary h3 { display: inline; }
 .group { display: block; margin-top: 1rem; }
 .group > summary { cursor: pointer; margin-bottom: .5rem; }
@@ -91,6 +92,12 @@ dl.action { display: grid; grid-template-columns: minmax(6rem, max-content) minm
 dl.action dt { color: var(--muted); }
 dl.action dd { margin: 0; }
 .load { color: var(--ok); }
+details.pending { font-size: .88rem; margin-top: .4rem; }
+details.pending summary { cursor: pointer; color: var(--muted); }
+details.pending ul, .missing-overall ul { margin: .25rem 0; padding-left: 1.2rem; }
+.missing-overall { background: #fff4d6; border-radius: 6px; padding: .3rem .75rem; font-size: .92rem; }
+.missing-overall p { margin: .2rem 0; font-weight: 600; }
+.deciding { color: var(--muted); font-size: .85rem; }
 ol.refs { padding-left: 2rem; font-size: .9rem; }
 ol.refs li { margin: .3rem 0; }
 li:target { background: #fff8d9; }

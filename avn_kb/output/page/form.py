@@ -31,7 +31,7 @@ def render_form(vocabulary: Vocabulary, options: PageOptions, problems: Sequence
     for problem in problems:
         field = problem.fact if problem.fact in vocabulary.facts or problem.fact in OPTION_FIELDS else None
         by_field.setdefault(field, []).append(problem.message)
-    parts = ['<form class="case" method="get" novalidate>', '<h2 id="case-heading">The case</h2>',
+    parts = ['<form class="case" id="case" method="get" novalidate>', '<h2 id="case-heading">The case</h2>',
              '<p class="how">Fill in what is known and leave the rest <em>not known</em>: a fact not given stays '
              'missing, and advice that depends on it is shown as undecided, with the facts that would decide it.</p>']
     parts += [_problem_list(by_field.get(None, []), "form-problems")]

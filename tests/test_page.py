@@ -72,6 +72,9 @@ PROBLEMS = [
     ([("causes", "_none"), ("causes", "alcohol")],
      [("causes", 'Causes and risk factors found: "none" is ticked together with alcohol: untick "none" or the '
                  "others", "causes")]),
+    ([("causes", "_none"), ("causes", "trauma"), ("pain_score", "11")],  # every problem at once
+     [("causes", 'Causes and risk factors found: "none" is ticked together with trauma: untick "none" or the '
+                 "others", "causes"), ("--set", "pain_score: 11 is outside 0-10 NRS 0-10", "pain_score")]),
     ([("site", "knee"), ("site", "talus")], [("--set", "site is given twice (knee, talus): give it once", "site")]),
     ([("site", "knee"), ("arco_stage", "II")],
      [("--set", "arco_stage is given (II) but is defined only where site is femoral-head, and this case has site "
@@ -183,6 +186,9 @@ def test_the_form_is_filled_in_again_and_shows_problems_beside_their_field(kb: K
     assert field, "the field is marked"
     assert 'value="abc"' in field.group(0)
     assert "platelet_count: &#x27;abc&#x27; is not a number (10^9/L)" in field.group(0)
+    summary = re.search(r'<div class="form-problems" id="form-problems" role="alert">.*?</div>', page, re.DOTALL)
+    assert summary and ('<li><a href="#field-platelet_count">platelet_count: &#x27;abc&#x27; is not a number '
+                        "(10^9/L)</a></li>") in summary.group(0)
     assert '<option value="talus" selected>' in page
     assert '<input type="checkbox" name="causes" value="alcohol" checked>' in page
     assert 'id="answer-heading"' not in page  # no answer from a case that cannot be read

@@ -64,8 +64,9 @@ def render_page(kb: KnowledgeBase, facts: dict[str, Any] | None, data: dict[str,
 
 def _intro(problems: Sequence[CaseError]) -> str:
     if problems:
-        return ('<section class="intro"><h2>No answer yet</h2><p>Some of what was filled in cannot be used: the '
-                "form says what to correct, beside each field marked in red.</p></section>")
+        return ('<section class="intro"><h2>No answer yet</h2><p>Some of what was filled in cannot be used: '
+                '<a href="#form-problems">the form says what to correct</a>, beside each field marked in red.</p>'
+                "</section>")
     return ('<section class="intro"><h2>How to use this page</h2><p>Fill in the facts of the case that are known '
             "and select <em>Answer</em>. The answer lists the advice that applies, the advice that is undecided "
             "with the facts that would decide it, and the sources.</p></section>")

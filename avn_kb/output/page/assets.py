@@ -28,7 +28,7 @@ form.case, section.answer, .intro { background: var(--paper); border: 1px solid 
   padding: .25rem 1rem 1rem; }
 @media (max-width: 52rem) {
   main.wrap { grid-template-columns: minmax(0, 1fr); padding-left: .5rem; padding-right: .5rem; }
-  main.wrap > section.answer { order: -1; }
+  main.wrap > section.answer, main.wrap > .intro { order: -1; }
   .wrap { padding: 0 .6rem; }
 }
 h2 { font-size: 1.2rem; margin: .75rem 0 .35rem; }
@@ -55,6 +55,9 @@ details.about p { font-size: .88rem; color: var(--muted); margin: .25rem 0; }
 .field-derived { background: var(--tint); }
 .derived-value.unknown { color: var(--muted); font-style: italic; }
 .problems { color: var(--warn); font-weight: 600; font-size: .9rem; margin: .3rem 0; padding-left: 1.1rem; }
+.form-problems { border: 2px solid var(--warn); border-radius: 6px; padding: .2rem .75rem; margin: .5rem 0; }
+.form-problems p { margin: .3rem 0; font-weight: 600; }
+.form-problems a { color: var(--warn); }
 .submit { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; margin-top: 1rem; }
 button { font: inherit; font-weight: 600; padding: .45rem 1.4rem; border: 0; border-radius: 6px;
   background: var(--accent); color: #fff; cursor: pointer; }

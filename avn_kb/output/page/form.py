@@ -34,7 +34,7 @@ def render_form(vocabulary: Vocabulary, options: PageOptions, problems: Sequence
     parts = ['<form class="case" id="case" method="get" novalidate>', '<h2 id="case-heading">The case</h2>',
              '<p class="how">Fill in what is known and leave the rest <em>not known</em>: a fact not given stays '
              'missing, and advice that depends on it is shown as undecided, with the facts that would decide it.</p>']
-    parts += [_problem_list(by_field.get(None, []), "form-problems")]
+    parts += [_summary_of(problems, vocabulary)]
     parts += [_field(fact, sent.get(fact.name, []), by_field.get(fact.name, [])) for fact in vocabulary.facts.values()]
     if vocabulary.derived:
         parts.append('<h3 class="derived-heading">Computed from the facts above</h3>')
@@ -61,6 +61,21 @@ def _problem_list(messages: Sequence[str], css_id: str | None = None) -> str:
     at = f' id="{escape(css_id)}"' if css_id else ""
     items = "".join(f"<li>{escape(message)}</li>" for message in messages)
     return f'<ul class="problems" role="alert"{at}>{items}</ul>'
+
+
+def _summary_of(problems: Sequence[CaseError], vocabulary: Vocabulary) -> str:
+    """Every problem at the top of the form, each linked to its field (where it is shown again)."""
+    if not problems:
+        return ""
+    items = []
+    for problem in problems:
+        shown = escape(problem.message)
+        if problem.fact in vocabulary.facts or problem.fact in OPTION_FIELDS:
+            shown = f'<a href="#{escape(field_id(str(problem.fact)))}">{shown}</a>'
+        items.append(f"<li>{shown}</li>")
+    count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+    return (f'<div class="form-problems" id="form-problems" role="alert"><p>{count} to correct before an answer '
+            f'can be given:</p><ul class="problems">{"".join(items)}</ul></div>')
 
 
 def _hints(fact: Fact | DerivedFact) -> str:

@@ -61,12 +61,11 @@ def form_facts(kb: KnowledgeBase, query: Query) -> tuple[dict[str, Any] | None, 
         setting, problem = _setting(vocabulary, name, [v for v in values if v])
         settings += setting
         problems += problem
-    if problems:
-        return None, problems
-    if not settings:
+    if not settings and not problems:
         return None, [CaseError("the form", NOTHING_GIVEN)] if given else []
     facts, errors = case_from_options(vocabulary, tuple(settings))
-    return (None, errors) if errors else (facts, [])
+    problems += errors  # all of them at once, so that one round of corrections is enough
+    return (None, problems) if problems else (facts, [])
 
 
 def _setting(vocabulary: Vocabulary, name: str, values: list[str]) -> tuple[list[str], list[CaseError]]:

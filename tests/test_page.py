@@ -265,6 +265,29 @@ def test_both_wordings_are_shown(kb: KnowledgeBase) -> None:
     assert f"In plain language:</span> {rec.plain_language}</p>" in card.replace("&#x27;", "'")
 
 
+def test_the_wordings_are_the_same_whichever_audience_the_data_was_made_for(kb: KnowledgeBase) -> None:
+    facts, _ = form_facts(kb, CASE)
+    assert facts is not None
+    options, _ = page_options(CASE)
+    resolution = resolve(kb, facts, as_of=DAY)
+    pages = [render_page(kb, facts, as_data(kb, resolution, audience, show_all=True), [], options)
+             for audience in ("clinician", "patient")]
+    assert article(pages[0], "OF-001") == article(pages[1], "OF-001")
+
+
+def test_statuses_asked_for_are_considered(kb: KnowledgeBase) -> None:
+    drafts = sorted(rec.id for rec in kb.recommendations if rec.status == "draft")
+    assert drafts
+    page = page_for(kb, CASE)
+    assert all(article(page, rec_id).startswith('<article class="rec outcome-excluded"') for rec_id in drafts)
+    page = page_for(kb, [*CASE, ("include-status", "draft")])
+    cards = [article(page, rec_id) for rec_id in drafts]
+    assert not any(card.startswith('<article class="rec outcome-excluded"') for card in cards)
+    assert all('<span class="badge status">draft</span>' in card for card in cards)
+    assert '<input type="checkbox" name="include-status" value="draft" checked> draft' in page
+    assert "As of 2026-12-02, approved, draft recommendations:" in page
+
+
 def planted(tmp_path: Path) -> KnowledgeBase:
     """The shipped knowledge with a script in a statement, a plain-language text and a fact label."""
     import shutil

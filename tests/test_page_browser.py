@@ -191,6 +191,8 @@ def test_at_400_px_nothing_scrolls_sideways(browser: DevTools, site: str) -> Non
         assert browser.evaluate("document.scrollingElement.scrollWidth") <= 400
         browser.evaluate("window.scrollTo(0, 0)")
         browser.screenshot(ARTIFACTS / "page-400.png")
+        browser.evaluate("document.querySelector('#rec-RT-001 dl.action').scrollIntoView()")
+        browser.screenshot(ARTIFACTS / "page-400-dose.png")
         browser.evaluate("document.querySelector('form.case').scrollIntoView()")
         browser.screenshot(ARTIFACTS / "page-400-form.png")
         assert console_problems(browser.events) == []
@@ -198,3 +200,4 @@ def test_at_400_px_nothing_scrolls_sideways(browser: DevTools, site: str) -> Non
         browser.call("Emulation.clearDeviceMetricsOverride")
     assert_png(ARTIFACTS / "page-400.png")
     assert_png(ARTIFACTS / "page-400-form.png")
+    assert_png(ARTIFACTS / "page-400-dose.png")

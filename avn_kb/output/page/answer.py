@@ -33,7 +33,7 @@ def render_answer(kb: KnowledgeBase, data: dict[str, Any], query: Sequence[tuple
         items = [item for item in data["recommendations"] if item["outcome"] == outcome]
         if not items:
             continue
-        cards = "\n".join(_card(kb, item, ask) for item in items)
+        cards = "\n".join(_card(kb, item, ask, data["audience"]) for item in items)
         if outcome == "undecided":
             cards = _missing_overall(data, ask) + cards
         heading = f'{escape(title)} <span class="count">{len(items)}</span>'
@@ -76,9 +76,12 @@ def _summary(data: dict[str, Any]) -> str:
             f"{items}</div>")
 
 
-def _card(kb: KnowledgeBase, item: dict[str, Any], ask: _asker) -> str:
+def _card(kb: KnowledgeBase, item: dict[str, Any], ask: _asker, audience: str) -> str:
     rec = kb.recommendation(item["id"])
-    plain = rec.plain_language if rec is not None else ""
+    # The data holds the wording of its audience; the page shows both, the other from the recommendation.
+    clinician, plain = item["text"], rec.plain_language if rec is not None else ""
+    if audience == "patient":
+        clinician, plain = rec.statement if rec is not None else "", item["text"]
     cites = " ".join(f'<a class="cite" href="#ref-{c["n"]}">[{c["n"]}]</a>' for c in item["citations"])
     badges = [f'<span class="badge kind-{escape(item["action"]["kind"])}">{escape(item["action"]["kind"])}</span>',
               f'<span class="badge">{escape(item["strength"]["level"])} {escape(item["strength"]["direction"])}'
@@ -91,7 +94,7 @@ def _card(kb: KnowledgeBase, item: dict[str, Any], ask: _asker) -> str:
         f'<article class="rec outcome-{escape(item["outcome"])}" id="rec-{escape(item["id"])}">',
         f'<h4><span class="rec-id">{escape(item["id"])}</span> {escape(item["title"])}</h4>',
         f'<p class="badges">{"".join(badges)}</p>', _flags(item, ask),
-        f'<p class="wording clinician">{escape(item["text"])} {cites}</p>',
+        f'<p class="wording clinician">{escape(clinician)} {cites}</p>',
         f'<p class="wording patient"><span class="plain-label">In plain language:</span> {escape(plain)}</p>',
         _action(kb, item), _context(item, ask), "</article>"])
 

@@ -26,10 +26,6 @@ main.wrap { display: grid; grid-template-columns: minmax(18rem, 26rem) minmax(0,
 main.wrap > * { min-width: 0; }
 form.case, section.answer, .intro { background: var(--paper); border: 1px solid var(--line); border-radius: 8px;
   padding: .25rem 1rem 1rem; }
-@media (max-width: 52rem) {
-  main.wrap { grid-template-columns: minmax(0, 1fr); padding-left: .5rem; padding-right: .5rem; }
-  main.wrap > section.answer, main.wrap > .intro { order: -1; }
-  .wrap { padding: 0 .6rem; }
 }
 h2 { font-size: 1.2rem; margin: .75rem 0 .35rem; }
 h3 { font-size: 1.05rem; margin: 1rem 0 .4rem; }
@@ -64,7 +60,7 @@ button { font: inherit; font-weight: 600; padding: .45rem 1.4rem; border: 0; bor
 a { color: var(--accent); }
 .summary { background: var(--tint); border-radius: 6px; padding: .25rem .75rem; font-size: .92rem; }
 .summary p { margin: .3rem 0; }
-.summary .case-line { font-weight: 600; }
+.summary .case-line { color: var(--muted); }
 .group > h3, .group > summary h3 { display: inline; }
 .group { display: block; margin-top: 1rem; }
 .group > summary { cursor: pointer; margin-bottom: .5rem; }
@@ -105,6 +101,13 @@ ol.refs { padding-left: 2rem; font-size: .9rem; }
 ol.refs li { margin: .3rem 0; }
 li:target { background: #fff8d9; }
 footer { color: var(--muted); font-size: .85rem; padding: 0 0 2rem; }
+/* Last, so that it overrides the wide layout above. */
+@media (max-width: 52rem) {
+  main.wrap { grid-template-columns: minmax(0, 1fr); padding-left: .5rem; padding-right: .5rem; }
+  main.wrap > section.answer, main.wrap > .intro { order: -1; }
+  .wrap { padding: 0 .6rem; }
+  dl.action { grid-template-columns: minmax(0, 1fr); }
+  dl.action dd { margin-bottom: .25rem; }
 @media print { form.case { display: none; } main.wrap { display: block; } }
 """
 

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MINI = FIXTURES / "mini"
 SHIPPED = ROOT / "knowledge"
+# The `browser` fixture (a headless Chromium) of the browser tests.
+pytest_plugins = ("tests.browser",)
 
 
 def run_cli(*args: str, input: str | None = None) -> Result:

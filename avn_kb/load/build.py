@@ -67,7 +67,7 @@ def _fact(name: str, body: Mapping[str, Any], where: Source) -> Fact:
     return Fact(name=name, type=body["type"], label=body["label"], values=tuple(body.get("values", ())),
                 unit=body.get("unit"), low=body.get("min"), high=body.get("max"),
                 integer=bool(body.get("integer", False)), source_ref=body.get("source"), where=where,
-                defined_for=_optional_condition(body, "defined_for", where))
+                defined_for=_optional_condition(body, "defined_for", where), **_wording(body))
 
 
 def _optional_condition(body: Mapping[str, Any], key: str, where: Source) -> conditions.Condition | None:
@@ -79,7 +79,14 @@ def _derived(name: str, body: Mapping[str, Any], where: Source) -> DerivedFact:
                   for i, case in enumerate(body["cases"]))
     return DerivedFact(name=name, label=body["label"], values=tuple(body["values"]), cases=cases,
                        otherwise=body.get("otherwise"), where=where,
-                       defined_for=_optional_condition(body, "defined_for", where))
+                       defined_for=_optional_condition(body, "defined_for", where), **_wording(body))
+
+
+def _wording(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact's value labels and description, as people read them (the logic never does)."""
+    labels = body.get("labels") or {}
+    return {"value_labels": tuple((value, str(labels[value])) for value in body.get("values", ()) if value in labels),
+            "description": " ".join(str(body["description"]).split()) if body.get("description") else None}
 
 
 def _intervention(name: str, body: Mapping[str, Any], where: Source) -> Intervention:

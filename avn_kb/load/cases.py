@@ -193,9 +193,9 @@ def case_from_options(vocabulary: Vocabulary, settings: tuple[str, ...], base: M
         if base is not None and name in base:
             shown = [f"{shown_value(base[name])} in {base_where}",
                      *(f"{shown_value(value)} in --set" for value in values)]
-            errors.append(CaseError("--set", given_twice(name, shown)))
+            errors.append(CaseError("--set", given_twice(name, shown), name))
         elif len(values) > 1:
-            errors.append(CaseError("--set", given_twice(name, [shown_value(value) for value in values])))
+            errors.append(CaseError("--set", given_twice(name, [shown_value(value) for value in values]), name))
         else:
             facts[name] = values[0]
     errors += check_case(vocabulary, facts, "--set")

@@ -40,6 +40,13 @@ class Fact:
     # The cases the fact exists in (ARCO stages only at one site): a case giving it where this is
     # false is refused. None: defined everywhere.
     defined_for: Condition | None = None
+    # What people read: each value's label (value, label), in the declared order, and the fact's
+    # description; forms and pages show them, the logic never reads them.
+    value_labels: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
+
+    def value_label(self, value: str) -> str:
+        return dict(self.value_labels).get(value, value)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ class DerivedFact:
     otherwise: str | None = None
     where: Source = Source("")
     defined_for: Condition | None = None  # as for Fact; holds for derived values too
+    value_labels: tuple[tuple[str, str], ...] = ()  # as for Fact
+    description: str | None = None
+
+    def value_label(self, value: str) -> str:
+        return dict(self.value_labels).get(value, value)
 
     @property
     def type(self) -> str:

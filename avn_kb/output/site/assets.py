@@ -123,7 +123,12 @@ SCRIPT = """(function () {
 """
 
 
+def source_hash(text: str) -> str:
+    """The CSP source expression that allows exactly this inline script or style sheet."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
 def script_hash() -> str:
     """The CSP source expression that allows exactly SCRIPT."""
-    digest = hashlib.sha256(SCRIPT.encode("utf-8")).digest()
-    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+    return source_hash(SCRIPT)

@@ -1,12 +1,13 @@
 """The official YAML test suite (tests/data/yaml-test-suite/), run through YAML parsers.
 
-    python -m benchmarks.yaml_suite [--parsers NAME,...] [--repeat 3] [--show OUTCOME]
+    python -m benchmarks.yaml_suite [--parsers NAME,...] [--repeat 3] [--show OUTCOME] [--files F...]
 
 Each of the suite's 402 cases is a YAML text, either invalid (`fail`) or valid with, for most,
 the JSON of its documents as the YAML 1.2 reference reads them (`json`). A parser's outcome on a
 case is one of OUTCOMES: a valid case read to the reference value, read to another value, or
 refused; an invalid one refused or accepted; a valid case without reference JSON read or refused.
-For each parser installed, the counts and the time to run the whole suite (best of --repeat);
+For each parser installed, the counts and the time to run the whole suite (best of --repeat),
+and with --files the time to read those files (real knowledge files: the speed that matters);
 docs/performance.md ("Parser choice") and docs/reliability.md ("YAML test suite") record a run.
 tests/test_yaml_suite.py uses the same reading of the suite for the project's loader.
 """
@@ -32,6 +33,7 @@ RIGHT, WRONG, REFUSED = "valid, right value", "valid, WRONG value", "valid, refu
 NO_JSON_READ, NO_JSON_REFUSED = "valid without JSON, read", "valid without JSON, refused"
 INVALID_REFUSED, INVALID_ACCEPTED = "invalid, refused", "invalid, ACCEPTED"
 OUTCOMES = (RIGHT, WRONG, REFUSED, NO_JSON_READ, NO_JSON_REFUSED, INVALID_REFUSED, INVALID_ACCEPTED)
+_COLUMNS = ("right", "WRONG", "refused", "noJSON:read", "noJSON:ref.", "inv.:refused", "inv.:ACCEPT")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def load_suite(path: Path = SUITE) -> list[Case]:
 
 def _json_documents(text: str) -> list[Any]:
     """The suite's in.json holds one JSON value per document, one after the other."""
-    decoder, values, at = json.JSONDecoder(), [], 0
+    decoder, at = json.JSONDecoder(), 0
+    values: list[Any] = []
     while True:
         while at < len(text) and text[at].isspace():
             at += 1
@@ -117,19 +120,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parsers", help="comma-separated names (default: all installed)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--show", choices=OUTCOMES, help="list the cases with this outcome")
+    parser.add_argument("--files", nargs="*", type=Path, default=[], help="also time reading these files")
     args = parser.parse_args(argv)
     cases = load_suite()
+    files = [Case(str(path), path.name, path.read_text(encoding="utf-8"), False, None) for path in args.files]
     readers = _readers()
     chosen = args.parsers.split(",") if args.parsers else list(readers)
     print(f"{len(cases)} cases; counts per outcome and seconds for the whole suite (best of {args.repeat})")
-    print("parser".ljust(28) + "".join(name.split(",")[-1].strip()[:11].rjust(12) for name in OUTCOMES)
-          + "seconds".rjust(9))
+    print("parser".ljust(28) + "".join(column.rjust(13) for column in _COLUMNS)
+          + "seconds".rjust(9) + ("   files: seconds, read" if files else ""))
     for name in chosen:
         read = readers[name]
         results = [(case, *outcome(case, read)) for case in cases]
         counts = Counter(result for _, result, _ in results)
         seconds = min(_timed(read, cases) for _ in range(args.repeat))
-        print(name.ljust(28) + "".join(str(counts[o]).rjust(12) for o in OUTCOMES) + f"{seconds:9.3f}")
+        on_files = ""
+        if files:
+            read_all = all(outcome(file, read)[0] == NO_JSON_READ for file in files)
+            file_seconds = min(_timed(read, files) for _ in range(args.repeat))
+            on_files = f"   {file_seconds:7.2f}  {'all' if read_all else 'NOT ALL'}"
+        print(name.ljust(28) + "".join(str(counts[o]).rjust(13) for o in OUTCOMES) + f"{seconds:9.3f}" + on_files)
         if args.show:
             for case, result, documents in results:
                 if result == args.show:

@@ -159,3 +159,18 @@ def test_deliberate_differences_from_yaml_rs_are_not_refused(yaml_text: str, val
     doc = load_yaml("kb.yaml", yaml_text.encode("utf-8"), fast=False)
     assert (doc.ok, doc.findings) == (True, [])
     assert same(doc.value, value)
+
+
+@pytest.mark.parametrize(("yaml_text", "expected"), [
+    # libyaml stops at line 1; yaml-rs would read on into 30,000 levels of nesting and crash the
+    # process (a segmentation fault, measured): it is not given the text, and the finding is libyaml's.
+    ("- {x: :x}\n- " + "- " * 30_000 + "x\n",
+     ("AVN102", 1, 7, "YAML syntax error: did not find expected node content while parsing a flow node; "
+      "fix the syntax here")),
+    ("~: x\nb:\n- " + "- " * 30_000 + "x\n", ("AVN115", 1, 1, "key None is not a string; quote it")),
+])
+def test_second_reading_is_never_given_what_could_crash_it(yaml_text: str,
+                                                          expected: tuple[str, int, int, str]) -> None:
+    doc = load_yaml("kb.yaml", yaml_text.encode("utf-8"))
+    code, line, column, message = expected
+    assert doc.findings == [Finding(code, "error", "kb.yaml", line, column, message)]

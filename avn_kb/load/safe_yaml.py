@@ -154,7 +154,7 @@ def load_yaml(path: str, data: bytes, fast: bool = True) -> YamlDocument:
 
 def _cross_check(doc: YamlDocument) -> None:
     """Refuse the document where YAML 1.2 (yaml-rs) refuses the text or reads another value."""
-    reading = reference_reading(doc.text)
+    reading = reference_reading(doc.text, MAX_NODES, checked=True)
     if reading is None:
         return
     if not reading.accepted:
@@ -177,7 +177,7 @@ def _cross_check(doc: YamlDocument) -> None:
 def _explained_key_error(path: str, text: str, finding: Finding) -> Finding:
     """The walker's finding, unless it blames a non-string key that YAML 1.2 does not see (libyaml
     misread the text, e.g. an anchor named `a:`): then say that instead, at the same place."""
-    reading = reference_reading(text)
+    reading = reference_reading(text, MAX_NODES)
     if reading is None or not reading.accepted or has_non_string_key(reading.value):
         return finding
     return finding_at("AVN102", path, finding.line, finding.column,
@@ -188,7 +188,7 @@ def _explained_key_error(path: str, text: str, finding: Finding) -> Finding:
 def _syntax_finding(path: str, text: str, err: yaml.MarkedYAMLError) -> Finding:
     mark = err.problem_mark or err.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    reading = reference_reading(text)
+    reading = reference_reading(text, MAX_NODES)
     valid = reading is not None and reading.accepted  # libyaml's limit, not a mistake in the text
     tab = TAB_INDENT.search(text)
     if tab:

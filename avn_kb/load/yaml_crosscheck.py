@@ -19,6 +19,8 @@ follows the YAML 1.2 core schema more closely than yaml-rs, the two are taken to
 that yaml-rs reads as the number its digits spell (`0777` and `1_000`, which stay strings here),
 and an empty block scalar that yaml-rs reads as a lone line break (unless some block scalar in
 the file keeps its final line breaks, `|+`). Without yaml-rs installed nothing is cross-checked.
+A text the event-based path did not read to its end is given to yaml-rs only within the fast
+path's parse limits (`fast_yaml.within_parse_limits`): deep block nesting crashes yaml-rs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from avn_kb.load.fast_yaml import within_parse_limits
 
 try:
     import yaml_rs
@@ -52,9 +56,11 @@ class Reading:
     problem: str = ""
 
 
-def reference_reading(text: str) -> Reading | None:
-    """The YAML 1.2 reading of the text by yaml-rs, or None when yaml-rs is not installed."""
-    if yaml_rs is None:
+def reference_reading(text: str, max_nodes: int, checked: bool = False) -> Reading | None:
+    """The YAML 1.2 reading of the text by yaml-rs, or None when yaml-rs is not installed or the
+    text is beyond what it may be given (`within_parse_limits`). `checked`: the event-based path
+    has read the whole text within its own limits, which are narrower."""
+    if yaml_rs is None or not checked and not within_parse_limits(text.encode("utf-8"), max_nodes):
         return None
     try:
         return Reading(True, yaml_rs.loads(text, parse_datetime=False))

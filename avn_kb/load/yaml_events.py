@@ -53,8 +53,9 @@ class FatalYamlError(Exception):
 
 
 class ScalarKeyError(FatalYamlError):
-    """A scalar key that libyaml's events give as no string (null, a number): the one refusal
-    that depends on how libyaml split the text, so the loader double-checks it."""
+    """A scalar key that is not a string (null, a number). Refused like the others, but the loader
+    checks it against a second parser: libyaml may have split the text wrongly (an anchor named
+    `a:` leaves a null key that is not there)."""
 
 
 

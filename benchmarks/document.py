@@ -29,8 +29,9 @@ The bench dependencies are check-jsonschema and zen-engine (pip install -e '.[be
 PARSER_CHOICE = """## Parser choice
 
 Not regenerated: written when the parser was chosen, by measurement (reproduce with
-`python -m benchmarks.parsers /tmp/kb-10k/recommendations/*.yaml`; benchmarks/document.py keeps
-this section as it is).
+`python -m benchmarks.parsers /tmp/kb-10k/recommendations/*.yaml` and
+`python -m benchmarks.yaml_suite --files /tmp/kb-10k/recommendations/*.yaml`, with the parsers
+compared installed; benchmarks/document.py keeps this section as it is).
 
 YAML parsing was the largest phase of loading. The safe loader builds values from libyaml's event
 stream in Python: that is what makes tags inert, duplicate keys findings, alias bombs refusable
@@ -38,21 +39,21 @@ and every problem a finding with its line, but it costs several seconds at N = 1
 `CSafeLoader` is slower still (7.1 s CPU on the same files) and reads YAML 1.1 (`no` is false,
 the last duplicate key wins). yaml-rs (PyPI `yaml-rs`, a Rust parser; pinned `>=0.1.6,<0.2`)
 parses the same files in 0.47 s. It refuses duplicate keys and deep flow nesting, and with
-`parse_datetime=False` keeps dates as strings; but it reads YAML 1.2 its own way (`0777` is 777,
-`1_000` is 1000, `[>x]` is a string), warns about nothing, and crashes at some 20,000 levels
-of block nesting.
+`parse_datetime=False` keeps dates as strings; but it reads a few scalars its own way (`0777` is
+777, `1_000` is 1000, an empty `|` is a line break), warns about nothing, gives no line numbers,
+and crashes at some 20,000 levels of block nesting.
 
-So it is used behind a guard (`avn_kb/loader/fast_yaml.py`): the fast path is taken only where
+So it is used behind a guard (`avn_kb/load/fast_yaml.py`): the fast path is taken only where
 the value is exactly the event-based path's and that path would report nothing. Byte-level
 searches refuse tags, anchors, aliases, merge keys, directives, escapes, tabs and odd characters,
 numbers in any shape but `12`/`-3.5`/`YYYY-MM-DD`, flows and quotes that span lines, unusual block
 scalars, deep indentation and files that could hold over four times the node limit; then yaml-rs
 must accept the text; then one pass over the value refuses non-string keys, YAML 1.1 booleans,
 NaN and infinity, and enforces the node and depth limits. Everything else takes the event-based
-path, unchanged, which gives the precise findings; so does everything when yaml-rs is not
-installed. tests/test_fast_yaml.py compares the two paths on the shipped, fixture and hostile
-corpus files, a generated knowledge base, and generated, token-soup and edited documents (the
-hostile corpus tests run unchanged). A file saved with CRLF line ends takes the event-based path.
+path, which gives the precise findings; so does everything when yaml-rs is not installed.
+tests/test_fast_yaml.py compares the two paths on the shipped, fixture and hostile corpus files, a
+generated knowledge base, and generated, token-soup and edited documents (the hostile corpus tests
+run unchanged). A file saved with CRLF line ends takes the event-based path.
 
 Measured on the 22 recommendation files of N = 10,000 (14.0 MB), CPU time, best of 5 (wall
 times on the shared machine vary by up to a half), cyclic GC paused as `load_knowledge` runs the
@@ -70,6 +71,53 @@ loader; "before" is the loader of the previous commit, in the same process:
 The shipped knowledge base validates in the same 0.33 s as before: its files are small, and
 importing yaml-rs costs about 10 ms. The one shipped file the guard refuses is references.yaml
 (`&` in publisher names).
+
+### Conformance: the YAML test suite (issue 16)
+
+The official YAML test suite (402 cases, `tests/data/yaml-test-suite/`) showed that libyaml is
+the weak reader: it reads valid YAML 1.2 to a wrong value and accepts invalid YAML that the
+event-based path then trusted. Every candidate on PyPI that reads YAML to Python values was run
+on the suite (`benchmarks.yaml_suite`: a valid case read to its reference JSON, read to another
+value, or refused; an invalid case refused or accepted) and timed on the 22 files of N = 10,000
+(seconds of wall time, best of 3, on the shared machine; the loader's rows are the project's
+own `load_yaml`, after the change below):
+
+| parser | right | wrong | valid refused | invalid refused | invalid accepted | 22 files (14.0 MB) |
+|---|---|---|---|---|---|---|
+| avn-kb `load_yaml` (fast path, else libyaml events cross-checked by yaml-rs) | 199 | 0 | 72 | 94 | 0 | 0.82 s |
+| avn-kb event-based path alone (libyaml events, cross-checked) | 199 | 0 | 72 | 94 | 0 | 4.08 s |
+| PyYAML 6.0.4 `CSafeLoader` (libyaml 0.2.5) | 211 | 10 | 50 | 79 | 15 | 11.41 s |
+| PyYAML 6.0.4 `SafeLoader` (pure Python) | 205 | 10 | 56 | 82 | 12 | 51.06 s |
+| ruamel.yaml 0.19.1 (`typ="safe"`, pure) | 217 | 8 | 46 | 82 | 12 | 116.07 s |
+| pyyaml-pure 0.1.0 (pure Python, "YAML 1.2") | 250 | 5 | 16 | 79 | 15 | not timed (3.7 times PyYAML's pure loader on the suite) |
+| yaml-rs 0.1.6 (Rust) | 264 | 7 | 0 | 94 | 0 | 0.57 s |
+| py-yaml12 0.2.0 (Rust) | 252 | 19 | 0 | 94 | 0 | 1.31 s |
+| fastyaml-rs 0.7.0 (Rust) | 265 | 6 | 0 | 94 | 0 | 0.95 s |
+| oryaml 0.1.0 (Rust) | 205 | 8 | 58 | 82 | 12 | 0.77 s |
+
+(271 valid cases give a reference JSON: right, wrong and refused among them; the other 37 valid
+cases, most of them streams JSON cannot show, are left out of these columns.) yaml-rs's 7 "wrong" are all cases the
+loader refuses by policy: a `!!set` read as a set, a local tag ignored, five empty streams read as
+null. fastyaml-rs is as faithful but slower and refuses more streams without JSON; the Rust
+parsers all give values only, with no line and column, no warnings and no hook for tags or
+aliases, so none can replace the events; ruamel.yaml, the one other reader with events and marks,
+is hardly more faithful than libyaml and ten times slower.
+
+So yaml-rs stays, and now also checks the event-based path (`avn_kb/load/yaml_crosscheck.py`):
+a file the guard sends there is read by yaml-rs too; a text it refuses is refused at its line and
+column, and a value that differs (allowing for the few scalars the event-based path reads by the
+YAML 1.2 core schema where yaml-rs does not) is refused at the first node that differs, naming
+both readings. A valid text libyaml cannot read is refused saying so. Result: 0 wrong values and 0
+invalid documents accepted (docs/reliability.md, "YAML test suite"). The cost is one yaml-rs
+parse of the files that take the event-based path, and nothing for the others (CPU time, best of
+runs interleaved before/after, cyclic GC paused):
+
+| | before | after |
+|---|---|---|
+| `load_yaml` over the 22 files of N = 10,000, all forced onto the event-based path (`fast=False`) | 2.10 s | 2.76 s |
+| `load_yaml` over the 7 files of a generated N = 1,000 base (6 take the fast path) | 61 ms | 61 ms |
+| `load_yaml` over the 12 shipped files (references.yaml and vocabulary.yaml take the event-based path) | 14.5 ms | 16.0 ms |
+| `avn-kb validate` of the generated N = 1,000 base, whole process (best of 7) | 0.47 s | 0.45-0.49 s |
 """
 
 METHOD = """## Method

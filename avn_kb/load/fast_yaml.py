@@ -77,6 +77,7 @@ _COLON_NOT_SPACE = re.compile(rb":[^\s]")  # `a:b`: a key in YAML 1.1 flow conte
 # Directives, document markers (after the first line), and lines that start with 1,000 spaces or
 # `- ` indicators (yaml-rs recurses on block nesting and crashes past ten thousand levels or so).
 _UNSAFE_LINE_START = re.compile(rb"\n(?:%|---|\.\.\.|[ \-]{1000})")
+_DEEP_LINE_START = re.compile(rb"\n[ \-]{1000}")
 
 # yaml-rs builds the whole value before the node limit can be checked: a file that may hold many
 # more nodes than the limit allows (`[0,0,0,...]`) goes to the event-based path, which stops early.
@@ -149,6 +150,16 @@ def passes_guard(text: str, data: bytes, max_nodes: int) -> bool:
     if _UNSAFE_LINE_START.search(lines, skip) or _UNSAFE_SCALAR.search(starts, skip):
         return False
     return not any(pattern.search(lines) for pattern in _OPEN_AT_LINE_END)
+
+
+def within_parse_limits(data: bytes, max_nodes: int) -> bool:
+    """Whether yaml-rs may be given the text (`data` in UTF-8) at all, whatever else it holds: no
+    line nested deep enough to crash it, and no more nodes than it may build before the limit
+    can be checked (those two tests of `passes_guard`)."""
+    lines = b"\n" + data
+    if _DEEP_LINE_START.search(lines):
+        return False
+    return _node_bound(lines.translate(_STARTS_AS_LINES), data) <= _PARSED_NODES_AT_MOST * max_nodes
 
 
 def _node_bound(starts: bytes, data: bytes) -> int:

@@ -11,7 +11,9 @@ Line numbers are needed only for the few nodes that findings point at, so they a
 while loading: `YamlDocument.locate` re-walks the events once, on first use.
 
 Plain files take a faster path first (`fast_yaml`: yaml-rs behind a guard), only where it gives
-exactly the value built here and nothing would be reported; everything else is loaded here.
+exactly the value built here and nothing would be reported; everything else is loaded here, and
+cross-checked against yaml-rs's YAML 1.2 reading (`yaml_crosscheck`): a text YAML 1.2 refuses, or
+reads differently from libyaml, is refused with a finding at the place concerned.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ from typing import Any
 import yaml
 
 from avn_kb.load.fast_yaml import fast_value
+from avn_kb.load.yaml_crosscheck import (
+    PLAINER,
+    colon_in_anchor_hint,
+    first_difference,
+    has_non_string_key,
+    reference_reading,
+    shown,
+)
 from avn_kb.load.yaml_events import (
     CONFLICT_MARKER,
     CONFLICT_RUNS,
@@ -32,6 +42,7 @@ from avn_kb.load.yaml_events import (
     EventWalker,
     FatalYamlError,
     Pointer,
+    ScalarKeyError,
     finding_at,
 )
 from avn_kb.model.findings import Finding
@@ -128,27 +139,72 @@ def load_yaml(path: str, data: bytes, fast: bool = True) -> YamlDocument:
         doc.value = walker.run()
         doc.findings.extend(walker.findings)
         doc.ok = True
+    except ScalarKeyError as fatal:
+        doc.findings.append(_explained_key_error(path, text, fatal.finding))
     except FatalYamlError as fatal:
         doc.findings.append(fatal.finding)
     except yaml.MarkedYAMLError as err:
         doc.findings.append(_syntax_finding(path, text, err))
     except yaml.YAMLError as err:
         doc.findings.append(_reader_finding(path, text, err))
+    if doc.ok and not any(finding.severity == "error" for finding in doc.findings):
+        _cross_check(doc)
     return doc
+
+
+def _cross_check(doc: YamlDocument) -> None:
+    """Refuse the document where YAML 1.2 (yaml-rs) refuses the text or reads another value."""
+    reading = reference_reading(doc.text, MAX_NODES, checked=True)
+    if reading is None:
+        return
+    if not reading.accepted:
+        doc.findings.append(finding_at(
+            "AVN102", doc.path, reading.line, reading.column,
+            f"YAML syntax error: {reading.problem} (not valid YAML 1.2, though some YAML 1.1 tools "
+            "accept it); fix the syntax here"))
+    else:
+        difference = first_difference(doc.value, reading.value, doc.text)
+        if difference is None:
+            return
+        line, column = doc.locate(difference.pointer)
+        doc.findings.append(finding_at(
+            "AVN102", doc.path, line, column,
+            f"YAML read differently: libyaml (which gives the locations) reads {shown(difference.ours)} here, "
+            f"yaml-rs (YAML 1.2) reads {shown(difference.theirs)}{colon_in_anchor_hint(doc.text)}; {PLAINER}"))
+    doc.value, doc.ok = None, False
+
+
+def _explained_key_error(path: str, text: str, finding: Finding) -> Finding:
+    """The walker's finding, unless it blames a non-string key that YAML 1.2 does not see (libyaml
+    misread the text, e.g. an anchor named `a:`): then say that instead, at the same place."""
+    reading = reference_reading(text, MAX_NODES)
+    if reading is None or not reading.accepted or has_non_string_key(reading.value):
+        return finding
+    return finding_at("AVN102", path, finding.line, finding.column,
+                      "YAML read differently by libyaml (which sees a key that is not a string here) and by "
+                      f"YAML 1.2 (which does not){colon_in_anchor_hint(text)}; {PLAINER}")
 
 
 def _syntax_finding(path: str, text: str, err: yaml.MarkedYAMLError) -> Finding:
     mark = err.problem_mark or err.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    reading = reference_reading(text, MAX_NODES)
+    valid = reading is not None and reading.accepted  # libyaml's limit, not a mistake in the text
     tab = TAB_INDENT.search(text)
     if tab:
         tline, tcol = _line_col(text, tab.end() - 1)
-        return finding_at("AVN102", path, tline, tcol,
-                        "tab character in indentation; YAML indents with spaces only: replace the tab")
+        return finding_at("AVN102", path, tline, tcol, (
+            "tab character at the start of a line, which YAML 1.2 allows here but libyaml, the parser that "
+            "gives the locations, cannot read: replace the tab with spaces") if valid else
+            "tab character in indentation; YAML indents with spaces only: replace the tab")
     problem = err.problem or "cannot parse"
     if "nesting depth" in problem:
         return finding_at("AVN107", path, line, col, "nesting too deep for the parser: flatten the structure")
     context, advice = _syntax_context(err)
+    if valid:
+        return finding_at("AVN102", path, line, col,
+                          f"valid YAML 1.2 that libyaml, the parser that gives the locations, cannot read "
+                          f"({problem}{context}); {PLAINER}")
     hint = ""
     if mark and mark.line >= text.count("\n") and not text.endswith("\n\n"):
         hint = "; the file may be truncated"

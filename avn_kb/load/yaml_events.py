@@ -52,6 +52,12 @@ class FatalYamlError(Exception):
         self.finding = finding
 
 
+class ScalarKeyError(FatalYamlError):
+    """A scalar key that is not a string (null, a number). Refused like the others, but the loader
+    checks it against a second parser: libyaml may have split the text wrongly (an anchor named
+    `a:` leaves a null key that is not there)."""
+
+
 
 def finding_at(code: str, path: str, line: int, column: int, message: str) -> Finding:
     return Finding(code, CODES[code].severity, path, line, column, message)
@@ -213,7 +219,8 @@ class EventWalker:
 
     def _set_key(self, top: _Frame, key: Any, mark: tuple[int, int]) -> None:
         if not isinstance(key, str):
-            raise self._fatal("AVN115", mark, f"key {key!r} is not a string; quote it")
+            raise ScalarKeyError(finding_at("AVN115", self.path, mark[0], mark[1],
+                                            f"key {key!r} is not a string; quote it"))
         if key in top.container:
             self._warn("AVN105", mark, f"duplicate key {key!r} (it already appears above in this mapping): "
                        "keep one of them; the first one is used")

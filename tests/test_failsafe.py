@@ -101,10 +101,15 @@ def completions(kb: KnowledgeBase, case: Mapping[str, Any], seed: int) -> Iterat
 def partial_cases(draw: st.DrawFn, kb: KnowledgeBase) -> dict[str, Any]:
     vocabulary = kb.vocabulary
     assert vocabulary is not None
-    case = {}
+    case: dict[str, Any] = {}
     for fact in read_facts(kb):
         if draw(st.integers(0, 2)) > 0:
-            case[fact] = draw(st.sampled_from(domain(kb, fact)))
+            value = draw(st.sampled_from(domain(kb, fact)))
+            # A value that makes the case one no patient has (a fact outside the cases it is
+            # defined for, two stages that disagree) is left out rather than filtered afterwards:
+            # filtering whole cases threw most of them away (hypothesis's filter_too_much).
+            if not case_problems(vocabulary, {**case, fact: value}):
+                case[fact] = value
     return case
 
 

@@ -1,6 +1,5 @@
-"""The clinician page in a real headless Chromium (tests/browser.py), served on 127.0.0.1 by a small
-stdlib server that does what the service does for `GET /`: read the query (form_facts,
-page_options), resolve the case, render (render_page). The browser fills the form of a golden case
+"""The clinician page in a real headless Chromium (tests/browser.py), served by `avn-kb serve` on
+127.0.0.1 (`GET /`: the query is the case). The browser fills the form of a golden case
 through the DOM and submits it with a mouse click; the answer must list what the resolver says
 applies (and what the golden case expects), with no console error; a link asking for a missing
 fact brings the form back filled in; a planted <script> stays text; at 400 px nothing scrolls
@@ -9,70 +8,31 @@ sideways. Screenshots at 1280 and 400 px go to test-artifacts/page-*.png."""
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 from collections.abc import Iterator
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from avn_kb.model.knowledge import GoldenCase
-from avn_kb.output.answers.data import as_data
-from avn_kb.output.page import CONTENT_SECURITY_POLICY, form_facts, page_options, render_page
-from avn_kb.resolve.resolver import Index, resolve
-from avn_kb.validate.readiness import Readiness, load_for_answers
-from tests.browser import ARTIFACTS, DevTools, assert_png, console_problems, needs_chromium, serve
+from avn_kb.resolve.resolver import resolve
+from avn_kb.validate.readiness import load_for_answers
+from tests.browser import ARTIFACTS, DevTools, assert_png, console_problems, needs_chromium
 from tests.conftest import SHIPPED
+from tests.serving import running
 from tests.test_page import planted
 
 pytestmark = needs_chromium
 GOLDEN = "LL-001"  # pre-collapse femoral head, every fact recorded: the standard programme applies
 
 
-def _handler(knowledge: dict[str, tuple[Readiness, Index]]) -> type[http.server.BaseHTTPRequestHandler]:
-    """GET /NAME/?query: the page of knowledge base NAME, as the service will serve it."""
-
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-            where = urlsplit(self.path)
-            name = where.path.strip("/")
-            if name not in knowledge:
-                self.send_error(404)
-                return
-            ready, index = knowledge[name]
-            query = parse_qsl(where.query, keep_blank_values=True)
-            facts, problems = form_facts(ready.kb, query)
-            options, more = page_options(query, ready.problems)
-            problems += more
-            data = None
-            if facts is not None and not problems:
-                resolution = resolve(ready.kb, facts, as_of=options.as_of, statuses=options.statuses, index=index)
-                data = as_data(ready.kb, resolution, show_all=True, problems=ready.problems)
-            body = render_page(ready.kb, facts, data, problems, options).encode("utf-8")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
-    return Page
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The page of the shipped knowledge (/shipped/) and of a copy with a planted script (/planted/)."""
-    shipped = load_for_answers(SHIPPED, "knowledge")
-    copy = planted(tmp_path_factory.mktemp("planted"))
-    ready = {"shipped": shipped, "planted": Readiness(copy, ())}
-    server, url = serve(_handler({name: (r, Index(r.kb)) for name, r in ready.items()}))
-    yield url
-    server.shutdown()
-    server.server_close()
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`avn-kb serve` on the shipped knowledge and on a copy with a planted script: name -> address."""
+    work = tmp_path_factory.mktemp("page")
+    planted(work)
+    with running(SHIPPED, work / "shipped.log") as shipped, running(work / "knowledge", work / "planted.log") as copy:
+        yield {"shipped": f"http://127.0.0.1:{shipped.port}", "planted": f"http://127.0.0.1:{copy.port}"}
 
 
 def _golden() -> GoldenCase:
@@ -108,9 +68,9 @@ def _submit(browser: DevTools) -> None:
     browser.wait_for("Page.loadEventFired")
 
 
-def test_the_form_filled_in_for_a_golden_case_answers_as_the_resolver(browser: DevTools, site: str) -> None:
+def test_the_form_filled_in_for_a_golden_case_answers_as_the_resolver(browser: DevTools, site: dict[str, str]) -> None:
     case = _golden()
-    browser.open(f"{site}/shipped/")
+    browser.open(f"{site['shipped']}/")
     assert browser.evaluate("document.querySelector('#answer-heading')") is None
     browser.evaluate(f"{FILL}({json.dumps(dict(case.facts))})")
     _submit(browser)
@@ -121,7 +81,7 @@ def test_the_form_filled_in_for_a_golden_case_answers_as_the_resolver(browser: D
     assert set(case.expect["apply"]) <= set(shown) and not set(case.expect["not_apply"]) & set(shown)
     assert console_problems(browser.events) == []
     requested = [e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"]
-    assert len(requested) == 1 and urlsplit(requested[0]).path == "/shipped/"  # nothing else fetched
+    assert len(requested) == 1 and urlsplit(requested[0]).path == "/"  # nothing else fetched
     assert browser.evaluate("document.scripts.length") == 0
     # The address holds the case: opened again, it gives the same answer.
     address = browser.evaluate("location.href")
@@ -131,8 +91,8 @@ def test_the_form_filled_in_for_a_golden_case_answers_as_the_resolver(browser: D
     assert_png(ARTIFACTS / "page-1280.png")
 
 
-def test_a_missing_fact_link_brings_the_form_back_filled_in(browser: DevTools, site: str) -> None:
-    browser.open(f"{site}/shipped/?site=femoral-head&arco_stage=II&phase=chronic&estimated_one_rep_max_kg=60")
+def test_a_missing_fact_link_brings_the_form_back_filled_in(browser: DevTools, site: dict[str, str]) -> None:
+    browser.open(f"{site['shipped']}/?site=femoral-head&arco_stage=II&phase=chronic&estimated_one_rep_max_kg=60")
     browser.evaluate("document.getElementById('group-undecided').scrollIntoView()")
     browser.screenshot(ARTIFACTS / "page-1280-undecided.png")
     assert_png(ARTIFACTS / "page-1280-undecided.png")
@@ -155,8 +115,8 @@ def test_a_missing_fact_link_brings_the_form_back_filled_in(browser: DevTools, s
     assert console_problems(browser.events) == []
 
 
-def test_a_bad_number_is_shown_beside_its_field(browser: DevTools, site: str) -> None:
-    browser.open(f"{site}/shipped/")
+def test_a_bad_number_is_shown_beside_its_field(browser: DevTools, site: dict[str, str]) -> None:
+    browser.open(f"{site['shipped']}/")
     browser.evaluate(f"{FILL}({json.dumps({'site': 'knee', 'platelet_count': 'lots'})})")
     _submit(browser)
     problem = browser.evaluate("document.querySelector('#field-platelet_count .problems').textContent")
@@ -166,8 +126,8 @@ def test_a_bad_number_is_shown_beside_its_field(browser: DevTools, site: str) ->
     assert console_problems(browser.events) == []
 
 
-def test_a_planted_script_stays_text(browser: DevTools, site: str) -> None:
-    browser.open(f"{site}/planted/?site=femoral-head&arco_stage=II&phase=chronic")
+def test_a_planted_script_stays_text(browser: DevTools, site: dict[str, str]) -> None:
+    browser.open(f"{site['planted']}/?site=femoral-head&arco_stage=II&phase=chronic")
     assert browser.evaluate("typeof window.planted") == "undefined"
     text = browser.evaluate("document.querySelector('#rec-OF-001 .wording.clinician').textContent")
     assert text.startswith("<script>window.planted = 1</script> In lower-limb osteonecrosis")
@@ -176,12 +136,12 @@ def test_a_planted_script_stays_text(browser: DevTools, site: str) -> None:
     assert console_problems(browser.events) == []
 
 
-def test_at_400_px_nothing_scrolls_sideways(browser: DevTools, site: str) -> None:
+def test_at_400_px_nothing_scrolls_sideways(browser: DevTools, site: dict[str, str]) -> None:
     browser.call("Emulation.setDeviceMetricsOverride", width=400, height=860, deviceScaleFactor=1, mobile=True)
     try:
         query = ("site=femoral-head&arco_stage=II&phase=chronic&estimated_one_rep_max_kg=60&causes=_none"
                  "&hematologic_malignancy=false&comorbidities=_none&red_flags=_none&other_affected_sites=_none")
-        browser.open(f"{site}/shipped/?{query}")
+        browser.open(f"{site['shipped']}/?{query}")
         assert browser.evaluate("document.scrollingElement.scrollWidth") <= 400
         assert browser.evaluate("innerWidth") == 400
         # The answer comes before the form on a narrow screen.

@@ -4,6 +4,7 @@ base, and every answer is valid against schema/query-result.schema.json."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -160,3 +161,25 @@ def test_concurrent_requests_on_many_days(server: Server) -> None:
     with ThreadPoolExecutor(max_workers=32) as pool:
         replies = list(pool.map(lambda day: server.post({"facts": facts, "as_of": day}), days))
     assert [(r.status, r.json()["as_of"]) for r in replies] == [(200, day) for day in days]
+
+
+def test_the_page_is_served_with_its_policy_and_the_answer_of_the_address(server: Server) -> None:
+    kb = load_knowledge(SHIPPED, "knowledge").kb
+    case = next(c for c in kb.cases if c.id == "LL-001")
+    query = "&".join(f"{name}={item}" for name, value in case.facts.items()
+                     for item in ((value or ["_none"]) if isinstance(value, list)
+                                  else [str(value).lower() if isinstance(value, bool) else value]))
+    reply = server.get(f"/?{query}")
+    assert reply.status == 200 and reply.headers["content-type"].startswith("text/html")
+    assert "script-src 'none'" in reply.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
+    assert reply.headers["avn-kb-knowledge-version"] == (kb.manifest.version if kb.manifest else "")
+    for rec_id in case.expect["apply"]:
+        assert f'id="rec-{rec_id}"' in reply.text
+    assert kb.manifest is not None and kb.manifest.notice and html.escape(kb.manifest.notice) in reply.text
+
+
+def test_a_page_address_with_more_fields_than_a_form_is_refused(server: Server) -> None:
+    reply = server.get("/?" + "&".join(f"site=knee{n}" for n in range(501)))
+    assert (reply.status, reply.headers["content-type"]) == (414, "application/problem+json")
+    assert reply.json()["limit"] == 500

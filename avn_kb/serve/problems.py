@@ -31,6 +31,7 @@ TITLES = {
     "bad-request": "The request cannot be used",
     "bad-case": "The case cannot be used",
     "too-many-cases": "Too many cases in one request",
+    "too-many-fields": "Too many fields in the address",
     "unsupported-media-type": "The body is not JSON",
     "timeout": "The answer took too long",
     "not-found": "Not found",

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from avn_kb.output.catalogue import knowledge_data, recommendation_data, vocabulary_data
 from avn_kb.serve.answers import post_answers
 from avn_kb.serve.context import holder_of, snapshot_of
+from avn_kb.serve.page import get_page
 from avn_kb.serve.problems import Problem
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
@@ -66,6 +67,7 @@ async def get_openapi(request: Request) -> Response:
 
 
 ROUTES: list[BaseRoute] = [
+    Route("/", get_page, methods=["GET"]),
     Route("/v1/answers", post_answers, methods=["POST"]),
     Route("/v1/knowledge", get_knowledge, methods=["GET"]),
     Route("/v1/recommendations/{rec_id}", get_recommendation, methods=["GET"]),

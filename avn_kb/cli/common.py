@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from avn_kb.cli import knowledge_dir, usage
-from avn_kb.validate.readiness import Readiness, load_for_answers
+
+if TYPE_CHECKING:
+    from avn_kb.validate.readiness import Readiness
 
 
 def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False) -> Readiness:
     """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
     answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
     command goes on, and its output says it is incomplete."""
+    # Imported here: `validate` shares this module, and a cached validation loads nothing.
+    from avn_kb.validate.readiness import load_for_answers
+
     try:
         root = knowledge_dir(kb_dir)
     except click.BadParameter as err:

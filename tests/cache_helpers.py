@@ -1,0 +1,34 @@
+"""What the cache tests share: every view of a report (the four formats and the witnesses, which
+findings do not compare), and validating with and without the cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from avn_kb.output.findings import FORMAT_NAMES, formatter
+from avn_kb.validate.cache import cached_validation
+from avn_kb.validate.report import Report
+from avn_kb.validate.runner import validate
+
+AS_OF = dt.date(2026, 6, 1)
+
+
+def views(report: Report) -> dict[str, Any]:
+    """Everything a user can see of a report: each format, plain and strict, the exit codes, and
+    each finding's fields with its witness."""
+    seen: dict[str, Any] = {f"{name} strict={strict}": formatter(name)(report, strict)
+                            for name in FORMAT_NAMES for strict in (False, True)}
+    seen["exit codes"] = (report.exit_code(False), report.exit_code(True))
+    seen["findings"] = [(f, f.witness) for f in report.findings]
+    seen["counts"] = (report.knowledge_base, report.files, report.recommendations)
+    return seen
+
+
+def cold(root: Path, shown: str, as_of: dt.date = AS_OF) -> dict[str, Any]:
+    return views(validate(root, shown, as_of=as_of))
+
+
+def cached(root: Path, shown: str, cache_dir: Path, as_of: dt.date = AS_OF) -> dict[str, Any]:
+    return views(cached_validation(root, shown, as_of=as_of, location=cache_dir))

@@ -8,6 +8,8 @@ Side by side, on the same generated files and cases:
   b. the resolver (in this process, a prebuilt Index) against zen-engine evaluating the same
      recommendations compiled into a JDM decision table (benchmarks/zen_table.py);
   c. the growth curve of validate (wall, CPU, peak memory) and resolve (per case);
+  d. the other commands at scale (benchmarks/commands.py); e. incremental validation, the cache
+     cold and warm on the pre-commit path (benchmarks/incremental.py);
 then where the time goes (phases of a validation, import costs, cProfile tops) and which targets
 of issue 7 are met. A full run writes docs/performance.md; --quick is a smoke run of the same
 steps on small sizes and writes nothing unless --out is given.
@@ -38,6 +40,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `avn_kb`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.commands import measure_commands
+from benchmarks.incremental import measure_incremental
 from benchmarks import cases as case_maker  # noqa: E402
 from benchmarks import engines, measure, report  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
@@ -413,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         resolvers(plan, dirs, results)
         say("d. graph, export, render and coverage at " + ", ".join(f"{n:,}" for n in plan.compare))
         measure_commands(BIN / "avn-kb", plan.compare, dirs, work, plan.timeout, results)
+        size = max(plan.compare)
+        say(f"e. incremental validation: shipped and {size:,}, cold and warm")
+        results.incremental = measure_incremental(BIN / "avn-kb", dirs[size], size, work, plan.shipped_runs)
         profiles(plan, dirs, results)
     finally:
         if not args.keep and not args.work:

@@ -93,6 +93,8 @@ def _apply(kb: Path, change: tuple[str, int, str], edit: Edit) -> None:
     if not isinstance(document, dict) or not isinstance(document.get("recommendations"), list):
         return  # an earlier edit broke the file: it stays broken
     recs = document["recommendations"]
+    if not recs:
+        return  # an earlier edit deleted the last one
     index = change[1] % len(recs)
     if change[2] == "delete":
         del recs[index]

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -86,7 +86,7 @@ def measure_incremental(binary: Path, generated: Path | None, size: int, work: P
             found.runs[f"{name}: --no-cache"] = _timed(binary, parent, 1 if name != "shipped" else count, "--no-cache")
             if name == "shipped":
                 found.runs[f"{name}: filling an empty cache"] = _timed(
-                    binary, parent, count, before=lambda _: shutil.rmtree(store, ignore_errors=True))
+                    binary, parent, count, before=lambda _, store=store: shutil.rmtree(store, ignore_errors=True))
             _timed(binary, parent, 1)  # fills the cache
             found.runs[f"{name}: warm after a one-recommendation edit"] = _timed(
                 binary, parent, count, before=lambda number, kb=kb: edit_one(kb, number))

@@ -299,3 +299,54 @@ def test_report_level_covers_the_loaders_view_of_links(tmp_path: Path) -> None:
     (kb / "references.yaml").rename(moved)
     (kb / "references.yaml").symlink_to(moved)
     assert cached(kb, "knowledge", store) == cold(kb, "knowledge")
+
+
+def test_base_is_keyed_by_the_commit_its_ref_resolves_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same working tree and the same `--base HEAD~1`, but HEAD has moved: another report."""
+    from tests.test_versions import RT, apply, commit, git, replace
+
+    shutil.copytree(MINI, tmp_path / "knowledge")
+    git(tmp_path, "init", "-q")
+    monkeypatch.chdir(tmp_path)
+    commit(tmp_path, "first")
+    apply(tmp_path / "knowledge", (replace(RT, "sets: [1, 3]", "sets: [1, 4]"),))  # changed without a version bump
+    commit(tmp_path, "second")
+    store = str(tmp_path.parent / f"{tmp_path.name}-store")
+    runs = []
+    for _ in range(2):
+        for extra in (("--cache-dir", store), ("--no-cache",)):
+            runs.append(_validate(Path("knowledge"), "--base", "HEAD~1", *extra))
+        git(tmp_path, "commit", "-q", "--allow-empty", "-m", "nothing")  # HEAD~1 is now "second"
+    assert runs[0] == runs[1] and runs[2] == runs[3]
+    assert runs[0][0] == 1 and runs[2][0] == 0
+
+
+def test_every_input_is_in_the_report_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import avn_kb
+    from avn_kb.load.source import RecordedSource
+    from avn_kb.validate import cache
+
+    kb = tmp_path / "knowledge"
+    shutil.copytree(MINI, kb)
+
+    def key(shown: str = "knowledge", day: dt.date = AS_OF, base: str | None = None, commit: str | None = None) -> str:
+        return cache.report_key(RecordedSource(kb, shown), shown, day, base, commit)
+
+    keys = {"as it is": key(), "shown as another name": key(shown="kb"), "another day": key(day=dt.date(2027, 1, 1)),
+            "with --base": key(base="main", commit="a" * 40),
+            "base at another commit": key(base="main", commit="b" * 40)}
+    (kb / "cases" / "basic.yaml").write_bytes((kb / "cases" / "basic.yaml").read_bytes() + b" ")
+    keys["a byte more in a case file"] = key()
+    (kb / "recommendations" / "new.yml").write_bytes(b"")
+    keys["a new empty file"] = key()
+    (kb / "references.yaml").rename(tmp_path / "references.yaml")
+    keys["a required file missing"] = key()
+    (kb / "references.yaml").symlink_to(tmp_path / "references.yaml")
+    keys["a required file a link leaving the directory"] = key()
+    cache.tool_fingerprint.cache_clear()
+    monkeypatch.setattr(avn_kb, "__version__", "0.0.0-other")
+    keys["another version of the tool"] = key()
+    cache.tool_fingerprint.cache_clear()
+    assert len(set(keys.values())) == len(keys)

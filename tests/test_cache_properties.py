@@ -121,7 +121,10 @@ def test_warm_findings_equal_cold_after_random_edits(changes: list[tuple[str, in
         assert cached(kb, "knowledge", store, day) == expected
         # Only the edited files were loaded again (and stored); the others came from the cache.
         assert len(set(store.glob("f*")) - stored) <= len({change[0] for change in changes})
+        reports = {entry.name: entry.stat().st_ino for entry in store.glob("r*")}
         assert cached(kb, "knowledge", store, day) == expected  # the whole report from the report level
+        # Read, not computed and stored again (a store replaces the file: another inode).
+        assert {entry.name: entry.stat().st_ino for entry in store.glob("r*")} == reports
         # Review dates are judged by the day: another day is another report.
         later = dt.date(2031, 1, 1) if day == AS_OF else AS_OF
         assert cached(kb, "knowledge", store, later) == cold(kb, "knowledge", later)

@@ -89,7 +89,10 @@ def _apply(kb: Path, change: tuple[str, int, str], edit: Edit) -> None:
         cut = len(text) // 3
         path.write_text(text[:cut] + "\t" + text[cut:] if change[2] == "tab" else text[:cut], encoding="utf-8")
         return
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return  # an earlier edit broke the file: it stays broken
     if not isinstance(document, dict) or not isinstance(document.get("recommendations"), list):
         return  # an earlier edit broke the file: it stays broken
     recs = document["recommendations"]

@@ -350,3 +350,13 @@ def test_every_input_is_in_the_report_key(tmp_path: Path, monkeypatch: pytest.Mo
     keys["another version of the tool"] = key()
     cache.tool_fingerprint.cache_clear()
     assert len(set(keys.values())) == len(keys)
+
+
+def test_value_pickle_cannot_write_is_not_kept(tmp_path: Path) -> None:
+    from avn_kb.validate.cache import _store
+
+    store = Store.open(tmp_path / "store")
+    assert store is not None
+    _store(store, "unpicklable", lambda: None)
+    _store(store, "picklable", {"a": 1})
+    assert sorted(p.name for p in store.directory.iterdir()) == [".gitignore", "CACHEDIR.TAG", "picklable"]

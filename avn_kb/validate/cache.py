@@ -147,6 +147,15 @@ def _unpickled(payload: bytes | None, kind: type) -> Any:
     return value if isinstance(value, kind) else None
 
 
+def _store(store: Store, key: str, value: object) -> None:
+    """Keep `value` under `key`; a value pickle cannot write is simply not kept."""
+    try:
+        payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return
+    store.put(key, payload)
+
+
 class FileCache:
     """The per-file level, as the loader's FileMemo."""
 
@@ -161,7 +170,7 @@ class FileCache:
 
     def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None:
         # Stored as loaded, before any check has run: nothing computed later is kept with it.
-        self.store.put(file_key(kind, shown, data), pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+        _store(self.store, file_key(kind, shown, data), result)
 
 
 def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
@@ -186,6 +195,6 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
     report = validate(root, shown_root, as_of=day, base=base, source=source,
                       memo=FileCache(store) if store is not None else None, base_source=base_source)
     if store is not None:
-        store.put(key, pickle.dumps(report, pickle.HIGHEST_PROTOCOL))
+        _store(store, key, report)
         store.prune()
     return report

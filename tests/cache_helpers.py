@@ -4,6 +4,7 @@ findings do not compare), and validating with and without the cache."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,25 @@ from avn_kb.output.findings import FORMAT_NAMES, formatter
 from avn_kb.validate.cache import cached_validation
 from avn_kb.validate.report import Report
 from avn_kb.validate.runner import validate
+from tests.conftest import MINI, run_cli
 
 AS_OF = dt.date(2026, 6, 1)
+DAY = AS_OF.isoformat()
+
+
+def failing_copy(tmp_path: Path) -> Path:
+    """The mini knowledge base with an error (a citation of a reference that does not exist): exit 1."""
+    kb = tmp_path / "kb"
+    shutil.copytree(MINI, kb)
+    path = kb / "recommendations" / "offloading.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("ref: mont-1996", "ref: nobody-1999"), encoding="utf-8")
+    return kb
+
+
+def validate_cli(kb: Path, *extra: str) -> tuple[int, str]:
+    """(exit code, JSON report) of `avn-kb validate` in process."""
+    result = run_cli("validate", str(kb), "--as-of", DAY, "--format", "json", *extra)
+    return result.exit_code, result.stdout
 
 
 def views(report: Report) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import statistics
 from typing import TYPE_CHECKING
 
 from benchmarks.commands import commands_section
+from benchmarks.incremental import incremental_section
 from benchmarks.report import (Results, growth, hotspot_table, phase_table, resolver_vs_zen, run_cell, seconds,
                                table, validate_vs_schema)
 
@@ -215,6 +216,7 @@ def _measurements(results: Results, plan: "Plan") -> list[str]:
     lines += ["", "## c. Growth", ""]
     lines += growth(results, sorted(plan.growth))
     lines += commands_section(results, plan.compare)
+    lines += incremental_section(results.incremental)
     lines += ["", "## Where the time goes", "", "### The shipped knowledge base", ""]
     if results.shipped:
         walls = [r.wall for r in results.shipped]

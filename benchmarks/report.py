@@ -33,6 +33,7 @@ class Results:
     commands: dict[str, dict[int, Run]] = field(default_factory=dict)  # d.: command -> n -> run
     targets: list[tuple[str, str, str]] = field(default_factory=list)  # target, measured, verdict
     obstacles: list[tuple[str, list[str]]] = field(default_factory=list)
+    incremental: Any = None  # e.: benchmarks/incremental.py's Incremental
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -8,6 +8,8 @@ Side by side, on the same generated files and cases:
   b. the resolver (in this process, a prebuilt Index) against zen-engine evaluating the same
      recommendations compiled into a JDM decision table (benchmarks/zen_table.py);
   c. the growth curve of validate (wall, CPU, peak memory) and resolve (per case);
+  d. the other commands at scale (benchmarks/commands.py); e. incremental validation, the cache
+     cold and warm on the pre-commit path (benchmarks/incremental.py);
 then where the time goes (phases of a validation, import costs, cProfile tops) and which targets
 of issue 7 are met; then the decision service under load (benchmarks/serve_load.py, its own
 section). A full run writes docs/performance.md; --quick is a smoke run of the same
@@ -39,6 +41,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `avn_kb`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.commands import measure_commands
+from benchmarks.incremental import measure_incremental
 from benchmarks import cases as case_maker  # noqa: E402
 from benchmarks import engines, measure, report  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
@@ -154,8 +157,8 @@ def sanity(plan: Plan, work: Path, results: Results, seed: int, dirs: dict[int, 
     n, k = plan.conflicts
     say(f"sanity: {k} planted conflicts in N = {n:,}")
     planted = generate(n, work / f"kb-{n}-conflicts", conflicts=k, seed=seed)
-    run = measure.run_command([str(BIN / "avn-kb"), "validate", str(work / f"kb-{n}-conflicts"), "--as-of",
-                               AS_OF.isoformat(), "--format", "json"], plan.timeout)
+    run = measure.run_command([str(BIN / "avn-kb"), "validate", str(work / f"kb-{n}-conflicts"), "--no-cache",
+                               "--as-of", AS_OF.isoformat(), "--format", "json"], plan.timeout)
     found: dict[str, int] = {}
     if run.code is not None:
         for finding in json.loads(run.output)["findings"]:
@@ -239,7 +242,8 @@ def bundle_schema(work: Path) -> Path:
 
 
 def validate_command(directory: Path) -> list[str]:
-    return [str(BIN / "avn-kb"), "validate", str(directory), "--as-of", AS_OF.isoformat()]
+    # --no-cache: these are cold runs (a second run would print the stored report); e. times the cache.
+    return [str(BIN / "avn-kb"), "validate", str(directory), "--no-cache", "--as-of", AS_OF.isoformat()]
 
 
 def shipped(plan: Plan, results: Results) -> None:
@@ -248,7 +252,8 @@ def shipped(plan: Plan, results: Results) -> None:
     # PYTHONDONTWRITEBYTECODE (set on these machines) would recompile every module at every start.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "avn_kb")], check=False)
     for _ in range(plan.shipped_runs):
-        results.shipped.append(measure.run_command([str(BIN / "avn-kb"), "validate", "knowledge"], 60, cwd=ROOT))
+        results.shipped.append(measure.run_command([str(BIN / "avn-kb"), "validate", "knowledge", "--no-cache"], 60,
+                                                   cwd=ROOT))
     starts = {"python -c pass": [sys.executable, "-c", "pass"],
               "avn-kb --version (CLI imports)": [str(BIN / "avn-kb"), "--version"],
               "python -c 'import avn_kb.validate.runner, avn_kb.output.findings, avn_kb.cli'":
@@ -412,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
         resolvers(plan, dirs, results)
         say("d. graph, export, render and coverage at " + ", ".join(f"{n:,}" for n in plan.compare))
         measure_commands(BIN / "avn-kb", plan.compare, dirs, work, plan.timeout, results)
+        size = max(plan.compare)
+        say(f"e. incremental validation: shipped and {size:,}, cold and warm")
+        results.incremental = measure_incremental(BIN / "avn-kb", dirs[size], size, work, plan.shipped_runs)
         profiles(plan, dirs, results)
     finally:
         if not args.keep and not args.work:

@@ -30,6 +30,16 @@ def validate_json(kb: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     return result.exit_code, json.loads(result.stdout)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test validates with a cache of its own, outside the repository: a check patched by one
+    test never meets a report stored by another, and subprocesses inherit it."""
+    directory = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(directory))
+    monkeypatch.delenv("AVN_KB_CACHE_DIR", raising=False)
+    return directory / "avn-kb"
+
+
 @pytest.fixture
 def mini_copy(tmp_path: Path) -> Path:
     """A writable copy of the small test knowledge base."""

@@ -35,6 +35,7 @@ import pytest
 import yaml
 
 import avn_kb.load.knowledge
+import avn_kb.load.source
 from avn_kb.model.codes import CODES
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from tests.conftest import MINI, run_cli
@@ -337,7 +338,7 @@ def _denied(path: Path) -> Iterator[None]:
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    with mock.patch.object(avn_kb.load.knowledge, "open", guarded, create=True):
+    with mock.patch.object(avn_kb.load.source, "open", guarded, create=True):
         yield
 
 

@@ -66,3 +66,35 @@ def test_probe_sees_a_deferred_module_when_its_path_runs() -> None:
                           check=False)
     assert done.returncode == 0, done.stderr
     assert "avn_kb.output.findings.json_report" in json.loads(done.stdout.splitlines()[-1])["modules"]
+
+
+# What a run whose report is already cached must not import: it hashes the files and prints the
+# stored report (avn_kb/validate/cache.py), so nothing that parses, checks or builds the model.
+NOT_WHEN_WARM = {
+    "yaml": "parsing", "yaml_rs": "parsing", "avn_kb.load.safe_yaml": "parsing", "avn_kb.load.fast_yaml": "parsing",
+    "avn_kb.load.yaml_events": "parsing", "avn_kb.load.knowledge": "loading", "avn_kb.load.build": "loading",
+    "jsonschema_rs": "schema checks", "avn_kb.validate.runner": "checks", "avn_kb.validate.checks": "checks",
+    "avn_kb.validate.readiness": "answers", "avn_kb.lang": "checks", "avn_kb.model.knowledge": "the model",
+    "avn_kb.model.conditions": "the model", "avn_kb.editorial": "--base",
+}
+
+
+def _probe_modules(kb: Path, cache: Path) -> tuple[int, list[str]]:
+    probe = PROBE.replace('["validate", sys.argv[1]]', '["validate", sys.argv[1], "--cache-dir", sys.argv[2]]')
+    done = subprocess.run([sys.executable, "-c", probe, str(kb), str(cache)], capture_output=True, text=True,
+                          cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    return result["exit"], result["modules"]
+
+
+@pytest.mark.parametrize("kb", [MINI, ROOT / "knowledge"], ids=["mini", "shipped"])
+def test_warm_validation_imports_nothing_that_parses_or_checks(kb: Path, tmp_path: Path) -> None:
+    cold_exit, cold_modules = _probe_modules(kb, tmp_path / "cache")
+    warm_exit, warm_modules = _probe_modules(kb, tmp_path / "cache")
+    assert cold_exit == warm_exit == 0
+    # Not blind: the cold run, which filled the cache, did import them.
+    assert "avn_kb.validate.runner" in cold_modules and "avn_kb.load.safe_yaml" in cold_modules
+    imported = [name for name in warm_modules
+                if any(name == heavy or name.startswith(heavy + ".") for heavy in NOT_WHEN_WARM | DEFERRED)]
+    assert imported == []

@@ -7,25 +7,30 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from avn_kb.cli import knowledge_dir, usage
-from avn_kb.validate.readiness import Readiness, load_for_answers
+
+if TYPE_CHECKING:
+    from avn_kb.validate.readiness import Readiness
 
 
 def load_for_use(command: str, kb_dir: str, allow_incomplete: bool = False,
-                 load: Callable[[Path, str], Readiness] = load_for_answers) -> Readiness:
+                 load: Callable[[Path, str], Readiness] | None = None) -> Readiness:
     """The knowledge base, or exit 2 when it did not load whole: knowledge that did not load is not
     answered from. Each loading error is listed as validate lists it. With `allow_incomplete` the
-    command goes on, and its output says it is incomplete. `load` is load_for_answers or a wrapper
-    of it (the service's, which also keeps a digest of the files it read)."""
+    command goes on, and its output says it is incomplete. `load` is load_for_answers (None) or a
+    wrapper of it (the service's, which also keeps a digest of the files it read)."""
+    # Imported here: `validate` shares this module, and a cached validation loads nothing.
+    from avn_kb.validate.readiness import load_for_answers
+
     try:
         root = knowledge_dir(kb_dir)
     except click.BadParameter as err:
         usage(command, err.message)
-    ready = load(root, kb_dir.rstrip("/") or kb_dir)
+    ready = (load or load_for_answers)(root, kb_dir.rstrip("/") or kb_dir)
     for finding in ready.problems:
         click.echo(finding.describe(), err=True)
     if ready.kb.vocabulary is None or ready.kb.manifest is None:

@@ -33,18 +33,31 @@ def _format_choices() -> list[str]:
 @click.option("--base", metavar="GIT_REF", help="Also check versions against the knowledge base at this git "
               "revision (e.g. origin/main): bumps, removals, status changes.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None) -> None:
+@click.option("--no-cache", "no_cache", is_flag=True, help="Validate from scratch, reading and writing no cache.")
+@click.option("--cache-dir", "cache_dir", metavar="DIR", help="Keep the cache in DIR (default: $AVN_KB_CACHE_DIR, "
+              "else $XDG_CACHE_HOME/avn-kb, else .avn-kb-cache beside the knowledge directory).")
+def validate(kb_dir: str, fmt: str, strict: bool, as_of: str | None, base: str | None, output: str | None,
+             no_cache: bool, cache_dir: str | None) -> None:
     """Check the knowledge base in KB_DIR (default: knowledge): loading, schemas, vocabulary,
-    references and evidence, logic, lifecycle, and with --base the versions of a pull request."""
+    references and evidence, logic, lifecycle, and with --base the versions of a pull request.
+    A run with nothing changed prints the stored report (see --no-cache)."""
     from avn_kb.load import GitError
     from avn_kb.output.findings import formatter
-    from avn_kb.validate.runner import validate as run_validation
 
     try:
         root = knowledge_dir(kb_dir)
         day = parse_date(as_of)
         require_manifest("validate", root, kb_dir)
-        report = run_validation(root, kb_dir.rstrip("/") or kb_dir, as_of=day, base=base)
+        shown = kb_dir.rstrip("/") or kb_dir
+        if no_cache:
+            from avn_kb.validate.runner import validate as run_validation
+
+            report = run_validation(root, shown, as_of=day, base=base)
+        else:
+            from avn_kb.validate.cache import cache_location, cached_validation
+
+            report = cached_validation(root, shown, as_of=day, base=base,
+                                       location=cache_location(root, cache_dir))
     except click.BadParameter as err:
         usage("validate", err.message)
     except GitError as err:

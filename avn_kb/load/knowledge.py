@@ -4,22 +4,18 @@ build the model from what is valid. A file that fails never stops the others."""
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from avn_kb.load import build
-from avn_kb.load.safe_yaml import MAX_FILE_BYTES, YamlDocument, load_yaml
+from avn_kb.load.safe_yaml import YamlDocument, load_yaml
 from avn_kb.load.schemas import schema_findings
-from avn_kb.model.codes import CODES
+from avn_kb.load.source import FOLDERS, REQUIRED_FILES, DirectorySource, KnowledgeSource, file_finding
 from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import GoldenCase, KnowledgeBase, Manifest, Recommendation, Reference, Source, Vocabulary
 from avn_kb.util.gcpause import collector_paused
-
-REQUIRED_FILES = (("kb.yaml", "manifest"), ("vocabulary.yaml", "vocabulary"), ("references.yaml", "references"))
-FOLDERS = (("recommendations", "recommendations"), ("cases", "cases"))
 
 
 @dataclass
@@ -39,105 +35,34 @@ class Loaded:
     unloaded_kinds: set[str] = field(default_factory=set)
 
 
-def _finding(code: str, path: str, message: str) -> Finding:
-    return Finding(code, CODES[code].severity, path, 1, 1, message)
+@dataclass
+class FileResult:
+    """What one file adds to a Loaded (its document, findings, unbuilt names, built entries in
+    `parts`): a function of the file's kind, shown path and bytes alone, so a FileMemo may keep it."""
+
+    loaded: Loaded
+    parts: dict[str, Any]
 
 
-class DirectorySource:
-    """Knowledge files in a directory of the working tree."""
+class FileMemo(Protocol):
+    """Keeps the results of loading single files (avn_kb/validate/cache.py keeps them on disk)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def get(self, kind: str, shown: str, data: bytes) -> FileResult | None: ...
 
-    def files(self) -> Iterator[tuple[str, str, bool]]:
-        """(path relative to the root, kind, required) for every knowledge file, in a stable order."""
-        for name, kind in REQUIRED_FILES:
-            yield name, kind, True
-        for folder, kind in FOLDERS:
-            directory = self.root / folder
-            if self._folder_problem(folder) is not None or not directory.is_dir():
-                continue
-            for entry in sorted(directory.iterdir()):
-                if entry.suffix in (".yaml", ".yml"):
-                    yield f"{folder}/{entry.name}", kind, False
-
-    def folder_findings(self, shown_root: str) -> list[tuple[str, Finding]]:
-        """(kind, finding) for a folder that is a link leaving the knowledge directory, or a file
-        where a folder is expected: reported, never read."""
-        found = []
-        for folder, kind in FOLDERS:
-            problem = self._folder_problem(folder)
-            if problem is not None:
-                found.append((kind, _finding("AVN101", os.path.join(shown_root, folder), problem)))
-        return found
-
-    def _folder_problem(self, folder: str) -> str | None:
-        directory = self.root / folder
-        if directory.is_symlink():
-            target = _resolved(directory)
-            if target is None or not target.is_relative_to(self.root.resolve()):
-                return (f"is a link to {target or 'a loop or missing target'}, outside the knowledge directory: "
-                        "move the folder in instead of linking it")
-        if os.path.lexists(directory) and not directory.is_dir():
-            return "is a file where a folder is expected: rename it and make a folder of that name"
-        return None
-
-    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
-        """The file's bytes, or the finding that says why it cannot be used (None, None: absent)."""
-        path, root = self.root / relative, self.root
-        try:
-            info = os.lstat(path)
-            if stat.S_ISLNK(info.st_mode):
-                target = _resolved(path)
-                if target is None:
-                    return None, _finding("AVN101", shown, "is a link that loops: replace it with the file")
-                if not target.is_relative_to(root.resolve()):
-                    return None, _finding("AVN101", shown, f"is a link to {target}, outside the knowledge "
-                                          "directory: copy the file in instead of linking it")
-                if not target.exists():
-                    return None, _finding("AVN101", shown, f"is a link to {target}, which does not exist: "
-                                          "restore the file or remove the link")
-                info = os.stat(path)
-            if stat.S_ISDIR(info.st_mode):
-                return None, _finding("AVN101", shown, "is a directory where a YAML file is expected: "
-                                      "rename or remove it")
-            if not stat.S_ISREG(info.st_mode):
-                return None, _finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
-            if info.st_size > MAX_FILE_BYTES:
-                return None, _finding("AVN101", shown, f"file is {info.st_size:,} bytes, over the "
-                                      f"{MAX_FILE_BYTES:,}-byte limit: split it into smaller files")
-            with open(path, "rb") as handle:
-                return handle.read(MAX_FILE_BYTES + 1), None
-        except FileNotFoundError:
-            return None, None
-        except PermissionError:
-            return None, _finding("AVN101", shown, "cannot be read (permission denied): make it readable")
-        except OSError as err:
-            return None, _finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
+    def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None: ...
 
 
-def _resolved(path: Path) -> Path | None:
-    """Where a link leads, or None for a loop (Python 3.11 raises RuntimeError there)."""
-    try:
-        return path.resolve()
-    except (RuntimeError, OSError):
-        return None
-
-
-class KnowledgeSource(Protocol):
-    def files(self) -> Iterator[tuple[str, str, bool]]: ...
-
-    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]: ...
+def _no_parts() -> dict[str, Any]:
+    return {"manifest": None, "vocabulary": None, "references": [], "recommendations": [], "cases": []}
 
 
 @collector_paused()
-def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
+def load_knowledge(root: Path | KnowledgeSource, shown_root: str, memo: FileMemo | None = None) -> Loaded:
     """Load a knowledge directory (or another source of its files, such as a git revision);
-    paths in findings start with `shown_root`."""
+    paths in findings start with `shown_root`. A file whose result `memo` has is not parsed again."""
     source = DirectorySource(root) if isinstance(root, Path) else root
     loaded = Loaded(KnowledgeBase(shown_root, None, None, (), (), (), ()))
-    parts: dict[str, Any] = {"manifest": None, "vocabulary": None, "references": [], "recommendations": [],
-                             "cases": []}
+    parts = _no_parts()
     files: list[str] = []
     if isinstance(source, DirectorySource):
         for kind, finding in source.folder_findings(shown_root):
@@ -152,24 +77,50 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str) -> Loaded:
             continue
         if data is None:
             if required:
-                loaded.findings.append(_finding("AVN113", shown, f"required file {relative} is missing: create it "
-                                                "(see docs/format.md)"))
+                loaded.findings.append(file_finding("AVN113", shown, f"required file {relative} is missing: "
+                                                    "create it (see docs/format.md)"))
                 # As for a file that cannot be read: what it would hold is unknown, not absent.
                 loaded.unloaded_kinds.add(kind)
             continue
         files.append(shown)
-        document = load_yaml(shown, data)
-        loaded.documents[shown] = document
-        loaded.findings.extend(document.findings)
-        if document.ok:
-            _absorb(loaded, parts, kind, document)
-        else:
-            loaded.unloaded_kinds.add(kind)
+        result = memo.get(kind, shown, data) if memo is not None else None
+        if result is None:
+            result = _load_file(kind, shown, data)
+            if memo is not None:
+                memo.put(kind, shown, data, result)
+        _merge(loaded, parts, result)
     loaded.kb = KnowledgeBase(
         root=shown_root, manifest=parts["manifest"], vocabulary=parts["vocabulary"],
         references=tuple(parts["references"]), recommendations=tuple(parts["recommendations"]),
         cases=tuple(parts["cases"]), files=tuple(files))
     return loaded
+
+
+def _load_file(kind: str, shown: str, data: bytes) -> FileResult:
+    result = FileResult(Loaded(KnowledgeBase(shown, None, None, (), (), (), ())), _no_parts())
+    document = load_yaml(shown, data)
+    result.loaded.documents[shown] = document
+    result.loaded.findings.extend(document.findings)
+    if document.ok:
+        _absorb(result.loaded, result.parts, kind, document)
+    else:
+        result.loaded.unloaded_kinds.add(kind)
+    return result
+
+
+def _merge(loaded: Loaded, parts: dict[str, Any], result: FileResult) -> None:
+    """Adds one file's result, in file order (as if the file had been loaded into `loaded`)."""
+    loaded.documents.update(result.loaded.documents)
+    loaded.findings.extend(result.loaded.findings)
+    loaded.unbuilt_ids.update(result.loaded.unbuilt_ids)
+    loaded.unbuilt_citations.update(result.loaded.unbuilt_citations)
+    loaded.declared_names.update(result.loaded.declared_names)
+    loaded.unloaded_kinds.update(result.loaded.unloaded_kinds)
+    for name, value in result.parts.items():
+        if isinstance(value, list):
+            parts[name].extend(value)
+        elif value is not None:  # the manifest or the vocabulary: one file each
+            parts[name] = value
 
 
 def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocument) -> None:
@@ -237,5 +188,6 @@ def _entries(loaded: Loaded, into: list[Any], value: dict[str, Any], key: str, b
         into.append(make(raw, index))
 
 
-__all__ = ["Loaded", "load_knowledge", "DirectorySource", "KnowledgeSource", "Manifest", "Recommendation", "Reference",
-           "GoldenCase"]
+# FOLDERS, REQUIRED_FILES and the sources live in avn_kb/load/source.py; named here as before.
+__all__ = ["Loaded", "FileMemo", "FileResult", "load_knowledge", "DirectorySource", "KnowledgeSource", "FOLDERS",
+           "REQUIRED_FILES", "Manifest", "Recommendation", "Reference", "GoldenCase"]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from avn_kb.lang.domains import SearchBudget
-from avn_kb.load.knowledge import Loaded, load_knowledge
+from avn_kb.load.knowledge import FileMemo, KnowledgeSource, Loaded, load_knowledge
 from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
@@ -16,16 +16,22 @@ from avn_kb.validate.report import Report
 
 
 @collector_paused()
-def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None) -> Report:
+def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
+             source: KnowledgeSource | None = None, memo: FileMemo | None = None,
+             base_source: KnowledgeSource | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
-    check versions against the knowledge base at that git revision (GitError if it cannot be read)."""
+    check versions against the knowledge base at that git revision (GitError if it cannot be read).
+    `source`: the files of `root` already read; `memo`: files loaded before (avn_kb/validate/cache.py);
+    `base_source`: the revision `base` already opened."""
     old = None
     if base:
-        # Only pull requests ask for --base: keep git and the version rules out of every other start-up.
-        from avn_kb.load.git_source import GitSource
+        if base_source is None:
+            # Only pull requests ask for --base: keep git and the version rules out of every other start-up.
+            from avn_kb.load.git_source import GitSource
 
-        old = load_knowledge(GitSource(root, base), shown_root).kb
-    loaded = load_knowledge(root, shown_root)
+            base_source = GitSource(root, base)
+        old = load_knowledge(base_source, shown_root).kb
+    loaded = load_knowledge(source or root, shown_root, memo)
     findings = run_checks(loaded, tuple(CHECKS), as_of, old, base)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 

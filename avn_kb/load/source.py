@@ -1,0 +1,143 @@
+"""Where a knowledge directory's files come from: the working tree (`DirectorySource`), every
+file read the way the loader needs it, links and odd files reported as findings, never followed
+out of the directory. Kept apart from the loader, and free of the YAML machinery, so that a run
+whose report is already cached (avn_kb/validate/cache.py) can read and hash the files without
+importing the parser; `RecordedSource` reads once and replays the same bytes to the loader."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from avn_kb.model.codes import CODES
+from avn_kb.model.findings import Finding
+
+# The same limit as avn_kb/load/yaml_events.py (tests/test_cache.py keeps the two equal): defined
+# here too because importing that module brings in PyYAML, which a cached run must not need.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+REQUIRED_FILES = (("kb.yaml", "manifest"), ("vocabulary.yaml", "vocabulary"), ("references.yaml", "references"))
+FOLDERS = (("recommendations", "recommendations"), ("cases", "cases"))
+
+
+def file_finding(code: str, path: str, message: str) -> Finding:
+    return Finding(code, CODES[code].severity, path, 1, 1, message)
+
+
+class DirectorySource:
+    """Knowledge files in a directory of the working tree."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def files(self) -> Iterator[tuple[str, str, bool]]:
+        """(path relative to the root, kind, required) for every knowledge file, in a stable order."""
+        for name, kind in REQUIRED_FILES:
+            yield name, kind, True
+        for folder, kind in FOLDERS:
+            directory = self.root / folder
+            if self._folder_problem(folder) is not None or not directory.is_dir():
+                continue
+            for entry in sorted(directory.iterdir()):
+                if entry.suffix in (".yaml", ".yml"):
+                    yield f"{folder}/{entry.name}", kind, False
+
+    def folder_findings(self, shown_root: str) -> list[tuple[str, Finding]]:
+        """(kind, finding) for a folder that is a link leaving the knowledge directory, or a file
+        where a folder is expected: reported, never read."""
+        found = []
+        for folder, kind in FOLDERS:
+            problem = self._folder_problem(folder)
+            if problem is not None:
+                found.append((kind, file_finding("AVN101", os.path.join(shown_root, folder), problem)))
+        return found
+
+    def _folder_problem(self, folder: str) -> str | None:
+        directory = self.root / folder
+        if directory.is_symlink():
+            target = _resolved(directory)
+            if target is None or not target.is_relative_to(self.root.resolve()):
+                return (f"is a link to {target or 'a loop or missing target'}, outside the knowledge directory: "
+                        "move the folder in instead of linking it")
+        if os.path.lexists(directory) and not directory.is_dir():
+            return "is a file where a folder is expected: rename it and make a folder of that name"
+        return None
+
+    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
+        """The file's bytes, or the finding that says why it cannot be used (None, None: absent)."""
+        path, root = self.root / relative, self.root
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                target = _resolved(path)
+                if target is None:
+                    return None, file_finding("AVN101", shown, "is a link that loops: replace it with the file")
+                if not target.is_relative_to(root.resolve()):
+                    return None, file_finding("AVN101", shown, f"is a link to {target}, outside the knowledge "
+                                          "directory: copy the file in instead of linking it")
+                if not target.exists():
+                    return None, file_finding("AVN101", shown, f"is a link to {target}, which does not exist: "
+                                          "restore the file or remove the link")
+                info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                return None, file_finding("AVN101", shown, "is a directory where a YAML file is expected: "
+                                      "rename or remove it")
+            if not stat.S_ISREG(info.st_mode):
+                return None, file_finding("AVN101", shown, "is not a regular file: replace it with a YAML file")
+            if info.st_size > MAX_FILE_BYTES:
+                return None, file_finding("AVN101", shown, f"file is {info.st_size:,} bytes, over the "
+                                      f"{MAX_FILE_BYTES:,}-byte limit: split it into smaller files")
+            with open(path, "rb") as handle:
+                return handle.read(MAX_FILE_BYTES + 1), None
+        except FileNotFoundError:
+            return None, None
+        except PermissionError:
+            return None, file_finding("AVN101", shown, "cannot be read (permission denied): make it readable")
+        except OSError as err:
+            return None, file_finding("AVN101", shown, f"cannot be read ({err.strerror or err}): check the file")
+
+
+def _resolved(path: Path) -> Path | None:
+    """Where a link leads, or None for a loop (Python 3.11 raises RuntimeError there)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
+class KnowledgeSource(Protocol):
+    def files(self) -> Iterator[tuple[str, str, bool]]: ...
+
+    def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]: ...
+
+
+
+Read = tuple[bytes | None, Finding | None]
+
+
+class RecordedSource(DirectorySource):
+    """A directory read once, whole: every file the loader would read, with what reading it gave.
+    The loader is handed the recorded bytes, so a report is always of exactly the bytes that were
+    hashed for its cache key, even when an editor saves a file during the run."""
+
+    def __init__(self, root: Path, shown_root: str) -> None:
+        super().__init__(root)
+        self.shown_root = shown_root
+        self.problems = super().folder_findings(shown_root)
+        self.listing = list(super().files())
+        self.reads: dict[str, Read] = {
+            relative: super(RecordedSource, self).read(relative, os.path.join(shown_root, relative))
+            for relative, _, _ in self.listing}
+
+    def files(self) -> Iterator[tuple[str, str, bool]]:
+        return iter(self.listing)
+
+    def folder_findings(self, shown_root: str) -> list[tuple[str, Finding]]:
+        assert shown_root == self.shown_root, "a recorded source is replayed under the name it was read with"
+        return list(self.problems)
+
+    def read(self, relative: str, shown: str) -> Read:
+        return self.reads[relative]

@@ -1,0 +1,200 @@
+"""Incremental validation: a content-addressed cache of reports and of loaded files.
+
+Two levels, each keyed by a digest of everything its value depends on, so an entry is either
+exactly what a run without the cache would compute or it is never found:
+
+- the whole Report, keyed by every byte the loader reads (with each file's relative path and how
+  reading it went: missing, a link, unreadable), the name the knowledge base is shown by, where it
+  resolves to, the day review dates are judged on, the --base ref and the commit it resolves to,
+  and the tool. The manifest's severity overrides and acceptances are in those bytes. A run with
+  nothing changed reads and hashes the files and prints the stored report; it does not import the
+  parser, the schemas or the checks (tests/test_startup.py).
+- per file, its parsed, schema-checked and built result (avn_kb/load/knowledge.py FileResult),
+  keyed by its kind, shown path and bytes and the tool: after editing one file only that file is
+  parsed again. The checks still run over the whole knowledge base (why the level below is not
+  built, see docs/performance.md).
+
+"The tool" is the version, the Python version, a digest of the package's code and of the shipped
+schemas, and the modification times of the site-packages directories (a dependency installed or
+upgraded there changes them). Values are stored with pickle: they are only ever read back from
+the user's own cache directory (avn_kb/util/store.py refuses one that is a link, someone else's or
+writable by others, and every entry's digest is checked), and the unpickler accepts only the
+classes this package stores, so even a planted entry cannot name a function to call.
+
+Where the cache lives, first that applies: `--cache-dir DIR`; `$AVN_KB_CACHE_DIR`;
+`$XDG_CACHE_HOME/avn-kb` when XDG_CACHE_HOME is set (to an absolute path); otherwise
+`.avn-kb-cache` in the parent of the knowledge directory, never inside it unless asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import pickle
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import avn_kb
+from avn_kb.load.schemas import KINDS, schema_text
+from avn_kb.load.source import RecordedSource
+from avn_kb.util.store import Store
+from avn_kb.validate.report import Report
+
+if TYPE_CHECKING:
+    from avn_kb.load.knowledge import FileResult, KnowledgeSource
+
+DEFAULT_NAME = ".avn-kb-cache"
+ENV_DIR = "AVN_KB_CACHE_DIR"
+LAYOUT = b"avn-kb cache keys 1"  # bump when what a key covers changes
+# Classes outside this package that stored values may hold.
+_FOREIGN_CLASSES = frozenset({("datetime", "date"), ("datetime", "datetime"), ("decimal", "Decimal"),
+                              ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex")})
+
+
+def cache_location(root: Path, explicit: str | None = None, environ: Mapping[str, str] = os.environ) -> Path:
+    """Where the cache of the knowledge directory `root` lives (the module docstring gives the order)."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(ENV_DIR):
+        return Path(environ[ENV_DIR])
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG specification says to ignore a relative path
+        return Path(xdg) / "avn-kb"
+    return root.resolve().parent / DEFAULT_NAME
+
+
+class _Digest:
+    """A SHA-256 over length-prefixed parts, so that no two sequences of parts hash alike."""
+
+    def __init__(self, label: bytes) -> None:
+        self._hash = hashlib.sha256(LAYOUT)
+        self.add(label)
+
+    def add(self, *parts: bytes | str) -> _Digest:
+        for part in parts:
+            data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
+            self._hash.update(b"%d:" % len(data))
+            self._hash.update(data)
+        return self
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+@cache
+def tool_fingerprint() -> bytes:
+    """A digest of what the results depend on besides the knowledge: see the module docstring."""
+    digest = _Digest(b"tool").add(avn_kb.__version__, sys.version)
+    package = Path(avn_kb.__file__).resolve().parent
+    for folder, subfolders, names in os.walk(package):
+        subfolders.sort()
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = Path(folder) / name
+                digest.add(path.relative_to(package).as_posix(), path.read_bytes())
+    for kind in KINDS:
+        digest.add(kind, schema_text(kind))
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
+            digest.add(entry, str(os.stat(entry).st_mtime_ns))
+    return digest.hexdigest().encode()
+
+
+def report_key(source: RecordedSource, shown_root: str, day: dt.date, base: str | None,
+               base_commit: str | None) -> str:
+    """The key of the report of `source` judged on `day` (with --base `base` at `base_commit`)."""
+    digest = _Digest(b"report").add(tool_fingerprint(), shown_root, str(source.root.resolve()), day.isoformat(),
+                                    base or "", base_commit or "")
+    for kind, finding in source.problems:
+        digest.add(b"folder", kind, repr(finding))
+    for relative, kind, required in source.listing:
+        data, problem = source.reads[relative]
+        digest.add(b"file", relative, kind, b"required" if required else b"optional")
+        if problem is not None:
+            digest.add(b"problem", repr(problem))
+        elif data is None:
+            digest.add(b"absent")
+        else:
+            digest.add(b"bytes", data)
+    return "r" + digest.hexdigest()
+
+
+def file_key(kind: str, shown: str, data: bytes) -> str:
+    """The key of one file's loading result."""
+    return "f" + _Digest(b"file").add(tool_fingerprint(), kind, shown, data).hexdigest()
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("avn_kb.") or (module, name) in _FOREIGN_CLASSES:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a class avn-kb stores")
+
+
+def _unpickled(payload: bytes | None, kind: type) -> Any:
+    """The stored value if it is of `kind`, else None (a miss)."""
+    if payload is None:
+        return None
+    try:
+        value = _Unpickler(io.BytesIO(payload)).load()
+    except Exception:  # noqa: BLE001 - a verified entry that still cannot be read back is a miss, never an error
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def _store(store: Store, key: str, value: object) -> None:
+    """Keep `value` under `key`; a value pickle cannot write is simply not kept."""
+    try:
+        payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return
+    store.put(key, payload)
+
+
+class FileCache:
+    """The per-file level, as the loader's FileMemo."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, kind: str, shown: str, data: bytes) -> FileResult | None:
+        from avn_kb.load.knowledge import FileResult
+
+        found: FileResult | None = _unpickled(self.store.get(file_key(kind, shown, data)), FileResult)
+        return found
+
+    def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None:
+        # Stored as loaded, before any check has run: nothing computed later is kept with it.
+        _store(self.store, file_key(kind, shown, data), result)
+
+
+def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
+                      location: Path | None = None) -> Report:
+    """The report `avn_kb.validate.runner.validate` gives, from the cache in `location` when it
+    has it (None: `cache_location(root)`); a location that cannot be used is only slower."""
+    day = as_of or dt.date.today()  # fixed once: the key and the checks judge the same day
+    source = RecordedSource(root, shown_root)
+    base_source: KnowledgeSource | None = None
+    if base:
+        from avn_kb.load.git_source import GitSource
+
+        base_source = GitSource(root, base)
+    store = Store.open(location or cache_location(root))
+    key = report_key(source, shown_root, day, base, getattr(base_source, "commit", None)) if store else ""
+    if store is not None:
+        report: Report | None = _unpickled(store.get(key), Report)
+        if report is not None:
+            return report
+    from avn_kb.validate.runner import validate
+
+    report = validate(root, shown_root, as_of=day, base=base, source=source,
+                      memo=FileCache(store) if store is not None else None, base_source=base_source)
+    if store is not None:
+        _store(store, key, report)
+        store.prune()
+    return report

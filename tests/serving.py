@@ -21,11 +21,15 @@ from referencing import Resource
 
 from tests.conftest import ROOT
 
+# Where the tests place the schemas: the service's own /schema/ (the OpenAPI document's "$ref":
+# "/schema/..." resolves there against the document's address, here https://avn-kb.org/serve/...).
+SCHEMA_BASE = "https://avn-kb.org/schema/"
+
 
 def schema_resources() -> list[tuple[str, Resource[Any]]]:
-    """(id, resource) of every schema in schema/, for a jsonschema registry."""
-    schemas = (json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "schema").glob("*.schema.json")))
-    return [(schema["$id"], Resource.from_contents(schema)) for schema in schemas]
+    """(uri, resource) of every schema in schema/, for a jsonschema registry."""
+    return [(SCHEMA_BASE + path.name, Resource.from_contents(json.loads(path.read_text(encoding="utf-8"))))
+            for path in sorted((ROOT / "schema").glob("*.schema.json"))]
 
 
 def free_port() -> int:

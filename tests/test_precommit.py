@@ -160,6 +160,14 @@ def test_workflow_shape() -> None:
     sarif_command = next(c for c in avn_kb_commands() if "sarif" in c)
     assert upload["with"]["sarif_file"] == sarif_command[sarif_command.index("-o") + 1]
     assert ["validate", "knowledge", "--base", "origin/main", "--format", "github"] in avn_kb_commands()
+    # The golden cases run too, and their JUnit file is what the report and the artifact take.
+    junit_command = next(c for c in avn_kb_commands() if c[0] == "test")
+    assert junit_command[:4] == ["test", "knowledge", "--format", "junit"]
+    junit_file = junit_command[junit_command.index("-o") + 1]
+    report = next(s for s in steps() if str(s.get("uses", "")).startswith("mikepenz/action-junit-report@"))
+    assert report["with"]["report_paths"] == junit_file and data["permissions"]["checks"] == "write"
+    artifact = next(s for s in steps() if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
+    assert artifact["with"]["path"].split() == [upload["with"]["sarif_file"], junit_file]
 
 
 def test_workflow_commands_run_on_the_small_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,9 +183,11 @@ def test_workflow_commands_run_on_the_small_fixture(tmp_path: Path, monkeypatch:
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.output)
         ran.append((args[0], result.stdout))
-    assert [name for name, _ in ran] == ["validate", "validate", "diff"]
+    assert [name for name, _ in ran] == ["validate", "validate", "test", "diff"]
     assert ran[1][1] == "knowledge: 0 errors, 0 warnings in 6 files (2 recommendations): OK\n"
-    assert ran[2][1] == "## Knowledge base changes: origin/main → working tree\n\nNo changes.\n"
+    assert ran[3][1] == "## Knowledge base changes: origin/main → working tree\n\nNo changes.\n"
+    junit = (repo / "avn-kb-golden-cases.xml").read_text(encoding="utf-8")
+    assert '<testsuite name="avn-kb golden cases: knowledge"' in junit and 'failures="0"' in junit
     sarif = json.loads((repo / "avn-kb.sarif").read_text())
     official = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
     assert sorted(Draft7Validator(official).iter_errors(sarif), key=str) == []

@@ -183,3 +183,16 @@ def test_a_page_address_with_more_fields_than_a_form_is_refused(server: Server) 
     reply = server.get("/?" + "&".join(f"site=knee{n}" for n in range(501)))
     assert (reply.status, reply.headers["content-type"]) == (414, "application/problem+json")
     assert reply.json()["limit"] == 500
+
+
+@pytest.mark.parametrize("name", ["query-result.schema.json", "common.schema.json", "recommendations.schema.json"])
+def test_the_schemas_the_openapi_document_refers_to_are_served(server: Server, name: str) -> None:
+    reply = server.get(f"/schema/{name}")
+    assert (reply.status, reply.headers["content-type"]) == (200, "application/schema+json")
+    assert reply.json() == json.loads((SHIPPED.parent / "schema" / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["nothing.schema.json", "..%2Fpyproject.toml", "common.json", "%2E%2E.schema.json"])
+def test_only_schemas_are_served_from_there(server: Server, name: str) -> None:
+    reply = server.get(f"/schema/{name}")
+    assert (reply.status, reply.headers["content-type"]) == (404, "application/problem+json")

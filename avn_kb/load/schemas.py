@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 KINDS = ("common", "manifest", "vocabulary", "references", "recommendations", "cases", "case",
          "findings", "query-result", "query-result-compact", "batch-line")
+# The files carry no $id, so that any validator resolves their relative $refs ("common.schema.json")
+# from the folder it read them from, offline. In memory they need a base to resolve against: this
+# one names them only (every $ref is found among the schemas given to the registry, never fetched).
+BASE_URI = "file:///avn-kb/schema/"
 
 
 def schema_text(kind: str) -> str:
@@ -42,6 +46,11 @@ def schema(kind: str) -> dict[str, Any]:
     return loaded
 
 
+def _identified(kind: str) -> dict[str, Any]:
+    """The schema with the identifier the in-memory registries know it by."""
+    return {"$id": f"{BASE_URI}{kind}.schema.json", **schema(kind)}
+
+
 @cache
 def validator(kind: str) -> Draft202012Validator:
     """The reference validator for one document kind (Python jsonschema, with format checking and
@@ -51,9 +60,9 @@ def validator(kind: str) -> Draft202012Validator:
 
     registry: Registry = Registry()
     for other in KINDS:
-        body = schema(other)
+        body = _identified(other)
         registry = registry.with_resource(body["$id"], Resource.from_contents(body))
-    return Draft202012Validator(schema(kind), registry=registry,
+    return Draft202012Validator(_identified(kind), registry=registry,
                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -65,7 +74,7 @@ def _fast_validator(kind: str) -> Any:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.validator_for(schema(kind), registry=_fast_registry(), validate_formats=True)
+    return jsonschema_rs.validator_for(_identified(kind), registry=_fast_registry(), validate_formats=True)
 
 
 @cache
@@ -74,7 +83,7 @@ def _fast_registry() -> Any:
     the validators of all kinds (each kind building its own cost a registry per kind)."""
     import jsonschema_rs
 
-    return jsonschema_rs.Registry([(schema(k)["$id"], schema(k)) for k in KINDS])
+    return jsonschema_rs.Registry([(f"{BASE_URI}{k}.schema.json", _identified(k)) for k in KINDS])
 
 
 def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[Finding]:

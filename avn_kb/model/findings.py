@@ -26,6 +26,9 @@ class Finding:
     witness: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     accepted: str | None = None
     at_key: bool = False  # located at the mapping key `pointer` ends with, not at its value
+    # Just past the key or value the finding marks (0: not known); filled in with line and column.
+    end_line: int = 0
+    end_column: int = 0
 
     def describe(self) -> str:
         """The finding as one line of `avn-kb validate`'s text report."""

@@ -5,6 +5,7 @@ tests/test_serve_openapi.py). Each answers from the request's snapshot."""
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from avn_kb.load.schemas import schema_text
 from avn_kb.output.catalogue import knowledge_data, recommendation_data, vocabulary_data
 from avn_kb.serve.answers import post_answers
 from avn_kb.serve.context import holder_of, snapshot_of
@@ -20,6 +22,7 @@ from avn_kb.serve.page import get_page
 from avn_kb.serve.problems import Problem
 
 OPENAPI = Path(__file__).resolve().parent / "openapi.json"
+SCHEMA_NAME = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")  # a file name of schema/, nothing that walks out of it
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -62,6 +65,20 @@ def openapi_text() -> str:
     return OPENAPI.read_text(encoding="utf-8")
 
 
+async def get_schema(request: Request) -> Response:
+    """A JSON Schema of the contract (schema/): the OpenAPI document refers to them here."""
+    name = request.path_params["name"]
+    kind = name.removesuffix(".schema.json")
+    try:
+        if not (name.endswith(".schema.json") and SCHEMA_NAME.fullmatch(kind)):
+            raise FileNotFoundError(name)
+        text = schema_text(kind)
+    except (OSError, ImportError):  # not a file of schema/ (ImportError: no installed copy to look in)
+        raise Problem(404, "not-found", f"no schema {name!r}: the schemas are named like "
+                      "query-result.schema.json (docs/format.md)", field="name") from None
+    return Response(text, media_type="application/schema+json")
+
+
 async def get_openapi(request: Request) -> Response:
     return Response(openapi_text(), media_type="application/json")
 
@@ -74,4 +91,5 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/vocabulary", get_vocabulary, methods=["GET"]),
     Route("/healthz", get_health, methods=["GET"]),
     Route("/openapi.json", get_openapi, methods=["GET"]),
+    Route("/schema/{name}", get_schema, methods=["GET"]),
 ]

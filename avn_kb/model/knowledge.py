@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from avn_kb.model.bindings import Coding, UnitConversion
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
 from avn_kb.model.types import ActionKind, FactType
 
@@ -40,6 +41,19 @@ class Fact:
     # The cases the fact exists in (ARCO stages only at one site): a case giving it where this is
     # false is refused. None: defined everywhere.
     defined_for: Condition | None = None
+    # Terminology bindings (model/bindings.py): value -> its codes (enum, set); the observation
+    # codes (number); the codes that say a set is empty; codes that concern the fact without giving
+    # a value (they keep it missing); the UCUM units a number is read from.
+    value_codes: Mapping[str, tuple[Coding, ...]] = field(default_factory=dict, hash=False)
+    codes: tuple[Coding, ...] = ()
+    none_codes: tuple[Coding, ...] = ()
+    unmapped_codes: tuple[Coding, ...] = ()
+    units: tuple[UnitConversion, ...] = ()
+
+    def every_coding(self) -> tuple[tuple[str | None, Coding], ...]:
+        """Each declared code with the value it stands for (None: an observation, the empty set, no value)."""
+        return (*((value, c) for value, codings in self.value_codes.items() for c in codings),
+                *((None, c) for c in (*self.codes, *self.none_codes, *self.unmapped_codes)))
 
 
 @dataclass(frozen=True)

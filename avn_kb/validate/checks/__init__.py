@@ -17,6 +17,7 @@ from avn_kb.validate.checks import (
     redundancy,
     references,
     terms,
+    terminology,
     versions,
     wording,
 )
@@ -46,6 +47,7 @@ CHECKS: dict[str, Check] = {
     "actions": terms.check_actions,
     "declared-terms": terms.check_declared_terms,
     "golden-cases": terms.check_golden_cases,
+    "terminology-codes": terminology.check_terminology,
     "citation-fit": evidence.check_citation_fit,
     "indirectness": evidence.check_indirectness,
     "certainty": evidence.check_certainty,

@@ -16,8 +16,8 @@ from avn_kb.validate.checks import (
     logic,
     redundancy,
     references,
-    terms,
     terminology,
+    terms,
     versions,
     wording,
 )

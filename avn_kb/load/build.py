@@ -105,7 +105,7 @@ def _derived(name: str, body: Mapping[str, Any], where: Source) -> DerivedFact:
 
 def _intervention(name: str, body: Mapping[str, Any], where: Source) -> Intervention:
     dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"),
-                                 tuple(spec.get("written_as", ())))
+                                 tuple(spec.get("written_as", ())), spec.get("label"))
             for param, spec in (body.get("dose") or {}).items()}
     # An exercise is its id alone, or a mapping with its id, a label and the cases it loads.
     exercises = [_exercise(item, where.at("exercises", index))

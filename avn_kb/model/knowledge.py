@@ -80,6 +80,7 @@ class DoseParameter:
     high: float
     per_kg_of: str | None = None
     written_as: tuple[str, ...] = ()  # words after a number of it in text ("% of 1RM"): checked by AVN308
+    label: str | None = None
 
 
 @dataclass(frozen=True)

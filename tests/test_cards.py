@@ -228,3 +228,38 @@ def test_prefetch_read_back_and_what_is_missing() -> None:
         "with server, token and prefetch", "prefetch not a resource"])
 def test_request_schema(request_body: dict[str, Any], ok: bool) -> None:
     assert REQUEST.is_valid(request_body) is ok
+
+
+def test_from_a_cds_hooks_request_to_cards() -> None:
+    """The path the service takes: prefetch -> case facts -> the same checks as query -> resolve ->
+    as_data -> cards; the request and the response both meet their schemas."""
+    vocabulary = SHIPPED_KB.vocabulary
+    assert vocabulary is not None
+    active = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}
+    request = {
+        "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "context": {"userId": "Practitioner/abc", "patientId": "p1"},
+        "prefetch": {
+            "patient": {"resourceType": "Patient", "id": "p1"},
+            "conditions": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+                "resourceType": "Condition", "id": "c1", "clinicalStatus": active,
+                "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M93.1"}]}}}]},
+            "observations-platelet_count": {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+                "resourceType": "Observation", "id": "o1", "status": "final", "subject": {"reference": "Patient/p1"},
+                "effectiveDateTime": "2026-11-30T08:00:00Z",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                "valueQuantity": {"value": 30000, "system": "http://unitsofmeasure.org", "code": "/uL"}}}]},
+            "observations-pain_score": None,
+        },
+    }
+    assert list(REQUEST.iter_errors(request)) == []
+    patient, conditions, observations = prefetched(request["prefetch"])
+    read = case_from_fhir(vocabulary, patient, conditions, observations)
+    assert read.facts == {"site": "lunate", "platelet_count": 30}
+    data, response = _response(SHIPPED_KB, read.facts, read.unread)
+    expected = as_data(SHIPPED_KB, resolve(SHIPPED_KB, {"site": "lunate", "platelet_count": 30}, as_of=DAY))
+    assert data == expected
+    applying = {item["id"] for item in data["recommendations"] if item["outcome"] == "applies"}
+    assert {card["source"]["url"].rsplit("#rec-", 1)[-1] for card in response["cards"]
+            if "#rec-" in card["source"]["url"]} == applying

@@ -202,3 +202,12 @@ def test_properties(conditions: list[Any], observations: list[Any], random: Any)
     if "causes" in read.facts:
         assert read.facts["causes"] == []
         assert any(c["code"]["coding"][0]["code"].startswith("M87.0") for c in conditions)
+
+
+def test_every_icd_10_cm_code_these_tests_use_is_real() -> None:
+    icd = pytest.importorskip("simple_icd_10_cm", reason="simple-icd-10-cm (the test extra) is not installed")
+    used = {coding["code"] for _, conditions, _, _, _, _ in ROWS for resource in conditions
+            if isinstance(resource, dict) for coding in resource.get("code", {}).get("coding", [])
+            if coding.get("system") == ICD}
+    used |= set(CODES)
+    assert {code for code in used if not icd.is_valid_item(code)} == set()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avn_kb.lang.case_checks import case_problems
-from avn_kb.load.fhir_case import CLINICAL, VERIFICATION, FhirCase, Unread, case_from_fhir, resources_in
+from avn_kb.load.fhir_case import CLINICAL, VERIFICATION, FhirCase, Unread, case_from_fhir, next_page, resources_in
 from avn_kb.load.fhir_observations import time_interval
 from avn_kb.load.knowledge import load_knowledge
 from avn_kb.model.knowledge import Vocabulary
@@ -163,6 +163,10 @@ def test_resources_in_a_bundle() -> None:
               "entry": [{"resource": condition("c1", "M93.1")}, {"fullUrl": "x"}, "junk"]}
     assert resources_in(bundle) == [condition("c1", "M93.1")]
     assert resources_in(None) == []
+    assert next_page(bundle) is None
+    paged = {**bundle, "link": [{"relation": "self", "url": "https://ehr.example/fhir/Condition?patient=p1"},
+                                {"relation": "next", "url": "https://ehr.example/fhir/Condition?page=2"}]}
+    assert next_page(paged) == "https://ehr.example/fhir/Condition?page=2"
 
 
 @pytest.mark.parametrize("text,ok", [("2026", True), ("2026-02", True), ("2026-02-29", False), ("2024-02-29", True),

@@ -87,6 +87,16 @@ def test_malformed_code_is_avn128_at_the_code(tmp_path: Path, name: str, comorbi
                                    "column": column, "message": message, "ids": [message.split(" ")[0].rstrip(":")]}]
 
 
+def test_codes_for_an_undeclared_value_are_avn122_at_the_value(tmp_path: Path) -> None:
+    kb = _planted(tmp_path, GOOD_SET.replace("      thrombocytopenia:", "      anaemia:"))
+    code, report = validate_json(kb)
+    line, column = _line_col(kb, "anaemia:")
+    assert (code, report["findings"]) == (1, [{
+        "code": "AVN122", "severity": "error", "path": str(kb / VOCAB), "line": line, "column": column,
+        "message": "comorbidities: codes are given for 'anaemia', which is not one of its values "
+                   "(thrombocytopenia, osteoporosis)", "ids": ["comorbidities"]}])
+
+
 @pytest.mark.parametrize("comorbidity,pain", [(GOOD_SET, ""), ("", GOOD_NUMBER), (GOOD_SET, GOOD_NUMBER)],
                          ids=["set", "number", "both"])
 def test_well_formed_codes_validate_clean(tmp_path: Path, comorbidity: str, pain: str) -> None:

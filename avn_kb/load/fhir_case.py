@@ -47,6 +47,14 @@ def resources_in(bundle: Any) -> list[Any]:
     return [e["resource"] for e in entries if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)]
 
 
+def next_page(bundle: Any) -> str | None:
+    """The URL of a searchset Bundle's next page, if the server paged it: read the Conditions and
+    Observations only once every page is in, or a later result or another diagnosis may be missed."""
+    links = bundle.get("link", []) if isinstance(bundle, Mapping) else []
+    return next((link["url"] for link in links if isinstance(link, Mapping) and link.get("relation") == "next"
+                 and isinstance(link.get("url"), str)), None)
+
+
 def case_from_fhir(vocabulary: Vocabulary, patient: Mapping[str, Any] | None, conditions: Sequence[Any],
                    observations: Sequence[Any]) -> FhirCase:
     """The case facts the resources show, what could not be read and why, and where each fact

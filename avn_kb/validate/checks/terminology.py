@@ -5,6 +5,7 @@ dot and one to four digits or letters (M87.051, T38.0X5); LOINC digits, a hyphen
 check digit LOINC computes (777-3); SNOMED CT 6 to 18 digits ending in a Verhoeff check digit
 (22298006). Known systems: http://hl7.org/fhir/sid/icd-10-cm, http://loinc.org,
 http://snomed.info/sct; http://unitsofmeasure.org is the system of `units`, not of a code.
+Codes given for a value the fact does not have are AVN122, at the value.
 
 Passing:  codes: [{system: "http://loinc.org", code: 777-3, display: ...}]
 Failing:  codes: [{system: "http://loinc.org", code: 777-4, ...}] (check digit, AVN128);
@@ -89,6 +90,11 @@ def check_terminology(ctx: CheckContext) -> Iterator[Finding]:
     if vocabulary is None:
         return
     for fact in vocabulary.facts.values():
+        for bound in fact.value_codes:
+            if bound not in fact.values:
+                yield issue("AVN122", fact.where.path, fact.where.pointer + ("codes", bound),
+                            f"{fact.name}: codes are given for {bound!r}, which is not one of its values "
+                            f"({', '.join(fact.values)})", ids=(fact.name,), at_key=True)
         for value, coding in fact.every_coding():
             yield from _coding_findings(fact, value, coding)
         for unit in fact.units:

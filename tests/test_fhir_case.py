@@ -218,3 +218,14 @@ def test_every_icd_10_cm_code_these_tests_use_is_real() -> None:
             if coding.get("system") == ICD}
     used |= set(CODES)
     assert {code for code in used if not icd.is_valid_item(code)} == set()
+
+
+def test_the_table_resources_are_valid_r4() -> None:
+    """The table feeds real resources (the package's R4B models; Condition and Observation are the
+    same in R4), so that what is left unread is left for the reason the row names."""
+    models = {"Condition": pytest.importorskip("fhir.resources.R4B.condition").Condition,
+              "Observation": pytest.importorskip("fhir.resources.R4B.observation").Observation}
+    for _, conditions, observations, *_ in ROWS:
+        for resource in [*conditions, *observations]:
+            if isinstance(resource, dict) and resource.get("resourceType") in models:
+                models[resource["resourceType"]].model_validate(resource)

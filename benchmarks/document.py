@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING
 
+from benchmarks.commands import commands_section
 from benchmarks.report import (Results, growth, hotspot_table, phase_table, resolver_vs_zen, run_cell, seconds,
                                table, validate_vs_schema)
 
@@ -165,6 +166,7 @@ def _measurements(results: Results, plan: "Plan") -> list[str]:
             lines.append(f"\nFirst disagreement on {name}: {first}")
     lines += ["", "## c. Growth", ""]
     lines += growth(results, sorted(plan.growth))
+    lines += commands_section(results, plan.compare)
     lines += ["", "## Where the time goes", "", "### The shipped knowledge base", ""]
     if results.shipped:
         walls = [r.wall for r in results.shipped]

@@ -30,6 +30,7 @@ class Results:
     resolve_growth: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # n -> load s, p50, mean
     phases: dict[int, list[Phase]] = field(default_factory=dict)
     profiles: dict[str, tuple[float, list[Hotspot]]] = field(default_factory=dict)
+    commands: dict[str, dict[int, Run]] = field(default_factory=dict)  # d.: command -> n -> run
     targets: list[tuple[str, str, str]] = field(default_factory=list)  # target, measured, verdict
     obstacles: list[tuple[str, list[str]]] = field(default_factory=list)
 

@@ -37,6 +37,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `avn_kb` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.commands import measure_commands
 from benchmarks import cases as case_maker  # noqa: E402
 from benchmarks import engines, measure, report  # noqa: E402
 from benchmarks.generate import generate  # noqa: E402
@@ -408,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         shipped(plan, results)
         validations(plan, dirs, results)
         resolvers(plan, dirs, results)
+        say("d. graph, export, render and coverage at " + ", ".join(f"{n:,}" for n in plan.compare))
+        measure_commands(BIN / "avn-kb", plan.compare, dirs, work, plan.timeout, results)
         profiles(plan, dirs, results)
     finally:
         if not args.keep and not args.work:

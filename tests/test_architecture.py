@@ -112,3 +112,20 @@ def test_architecture_doc_matches_the_tree() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert folders == documented
     assert set(RANK) >= folders
+
+
+def test_every_module_is_named_in_its_layers_row() -> None:
+    # A newcomer reads the table to find where things live: a module it does not name is lost.
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| [a-z]+ \| `avn_kb/([a-z_]+)/` \|.*$",
+                                                      (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8"),
+                                                      re.MULTILINE)}
+    missing = []
+    for folder, row in rows.items():
+        for path in sorted((PACKAGE / folder).iterdir()):
+            name = path.stem if path.suffix == ".py" else f"{path.name}/"
+            if name == "__init__" or path.name == "__pycache__" or (path.is_dir() and name == "checks/"):
+                continue
+            if path.suffix == ".py" or (path / "__init__.py").exists():
+                if f"`{name}`" not in row:
+                    missing.append(f"avn_kb/{folder}/{path.name}")
+    assert not missing, f"not named in docs/architecture.md's table: {missing}"

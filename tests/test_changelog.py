@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner, Result
 
-from avn_kb.editorial.changelog import md
+from avn_kb.output.text import markdown_escape as md
 from avn_kb.cli.editorial import diff
 from avn_kb.load.schemas import validator
 from tests.conftest import MINI, SHIPPED
@@ -219,7 +219,7 @@ Recommendations: 1 added; 1 retired; 1 changed.
 
 ### Added
 
-- **RT-002** Resistive training \\<for\\> the upper limb (version 1.0.0, draft)
+- **RT-002** Resistive training &lt;for&gt; the upper limb (version 1.0.0, draft)
   - when: region is upper-limb
   - action: consider resistive-training
   - strength: conditional for
@@ -315,9 +315,10 @@ def test_a_revision_without_the_knowledge_base_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, shown", [
     ("plain words 40-60%", "plain words 40-60%"),
-    ("a_b *c* [link](http://x) <script>", "a\\_b \\*c\\* \\[link\\](http://x) \\<script\\>"),
+    ("a_b *c* [link](http://x) <script>", "a\\_b \\*c\\* \\[link\\](http://x) &lt;script&gt;"),
+    ("# not a heading", "\\# not a heading"),
     ("two\n  lines | pipe", "two lines \\| pipe"),
-    ("`code` ~~strike~~ &amp; back\\slash", "\\`code\\` \\~\\~strike\\~\\~ \\&amp; back\\\\slash"),
+    ("`code` ~~strike~~ &amp; back\\slash", "\\`code\\` \\~\\~strike\\~\\~ &amp;amp; back\\\\slash"),
 ])
 def test_markdown_escaping(text: str, shown: str) -> None:
     assert md(text) == shown

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from click.testing import CliRunner, Result
@@ -18,8 +18,9 @@ from avn_kb import __version__
 from avn_kb.cli.site import render
 from avn_kb.load.knowledge import load_knowledge
 from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.graph import graph_of
 from avn_kb.output.site.layout import layout
-from avn_kb.output.answers.markdown import escape
+from avn_kb.output.text import markdown_escape as escape
 from tests.conftest import MINI, SHIPPED
 from tests.test_graph_export import SHIPPED_LINKS
 
@@ -33,12 +34,12 @@ def load(root: Path) -> KnowledgeBase:
 
 
 class Element:
-    def __init__(self, tag: str, attrs: dict[str, str], parent: "Element | None") -> None:
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None) -> None:
         self.tag, self.attrs, self.parent = tag, attrs, parent
         self.children: list[Element] = []
         self.text = ""
 
-    def ancestors(self) -> list["Element"]:
+    def ancestors(self) -> list[Element]:
         found, node = [], self.parent
         while node is not None:
             found.append(node)
@@ -48,7 +49,7 @@ class Element:
     def all_text(self) -> str:
         return self.text + "".join(child.all_text() for child in self.children)
 
-    def find_all(self, predicate: Callable[["Element"], bool]) -> list["Element"]:
+    def find_all(self, predicate: Callable[[Element], bool]) -> list[Element]:
         found = [self] if predicate(self) else []
         for child in self.children:
             found += child.find_all(predicate)
@@ -482,7 +483,7 @@ def test_a_notice_added_to_a_manifest_explains_the_approved_badge(mini_copy: Pat
 
 
 def test_graph_layers_put_overriding_recommendations_above() -> None:
-    result = layout(load(SHIPPED))
+    result = layout(graph_of(load(SHIPPED)))
     rows: dict[float, list[str]] = {}
     for node in result.nodes:
         rows.setdefault(node.y, []).append(node.id)
@@ -498,7 +499,7 @@ def test_graph_layers_put_overriding_recommendations_above() -> None:
         ["PR-005", "RT-010", "RT-011", "RT-012", "RT-013", "RT-014", "RT-015", "RT-016"],
         ["PR-006", "RT-001", "RT-002", "RT-017", "RT-009"],
         ["RT-004", "RT-003"]]
-    assert {(e.source, e.target, e.kind) for e in result.edges} == {
+    assert {(e.source_id, e.target_id, e.relation) for e in result.edges} == {
         (source, target, kind) for (source, kind), targets in SHIPPED_LINKS.items() for target in targets}
 
 
@@ -507,13 +508,13 @@ def test_graph_layout_survives_a_cycle_and_a_missing_target() -> None:
     of1, rt1 = kb.recommendations
     kb = dataclasses.replace(kb, recommendations=(dataclasses.replace(of1, overrides=("RT-001", "XX-999")),
                                                   dataclasses.replace(rt1, overrides=("OF-001",))))
-    result = layout(kb)
+    result = layout(graph_of(kb))
     assert sorted((n.id, n.status) for n in result.nodes) == [("OF-001", "approved"), ("RT-001", "approved"),
                                                               ("XX-999", None)]
 
 
 def test_no_links_no_graph() -> None:
-    assert layout(load(MINI)).nodes == ()
+    assert layout(graph_of(load(MINI))).nodes == ()
 
 
 # --- the command --------------------------------------------------------------------------------

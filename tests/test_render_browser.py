@@ -22,8 +22,9 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -31,6 +32,7 @@ from click.testing import CliRunner
 
 from avn_kb.cli.site import render
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.output.graph import graph_of
 from avn_kb.output.site.layout import layout
 from tests.conftest import MINI, ROOT, SHIPPED
 
@@ -323,7 +325,7 @@ def test_figures_are_drawn(browser: DevTools, site: str) -> None:
                              "!!document.querySelector(a.getAttribute('href'))])")
     # Every box of the layout is drawn and links to its recommendation (the shipped graph grows with
     # the content, so the ids come from the layout rather than a list written down once).
-    drawn = layout(load_knowledge(SHIPPED, "knowledge").kb)
+    drawn = layout(graph_of(load_knowledge(SHIPPED, "knowledge").kb))
     assert len(drawn.nodes) > 8
     assert sorted(boxes) == sorted([f"#rec-{node.id}", True, True] for node in drawn.nodes)
     assert browser.evaluate("document.querySelectorAll('table.coverage tbody tr').length") == 6

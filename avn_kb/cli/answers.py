@@ -18,6 +18,8 @@ from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from avn_kb.output import answers
 from avn_kb.output.answers import FORMATS as ANSWER_FORMATS
 from avn_kb.output.answers.data import as_data
+from avn_kb.output.coverage import FORMATS as COVERAGE_FORMATS
+from avn_kb.output.coverage import CoverageView
 from avn_kb.output.golden import FORMATS as GOLDEN_FORMATS
 from avn_kb.output.golden import GoldenReport
 from avn_kb.output.notices import notices
@@ -235,7 +237,8 @@ Examples:
 @kb_location
 @click.option("--rows", default="site", show_default=True, help="Enum fact for the rows.")
 @click.option("--columns", default="arco_stage", show_default=True, help="Enum fact for the columns.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(COVERAGE_FORMATS)), default="text",
+              show_default=True)
 @click.option("--as-of", "as_of", metavar="DATE")
 @allow_incomplete_option
 def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None, allow_incomplete: bool) -> None:
@@ -244,14 +247,11 @@ def coverage(kb_dir: str, rows: str, columns: str, fmt: str, as_of: str | None, 
 
     day = date_option("coverage", as_of)
     ready = load_for_use("coverage", kb_dir, allow_incomplete)
-    kb, notes = ready.kb, notices(ready.kb, ready.problems)
+    kb = ready.kb
     try:
         matrix = cov.coverage(kb, rows, columns, day)
     except ValueError as err:
         usage("coverage", str(err))
-    if fmt == "json":
-        data = {"notices": list(notes), "incomplete": ready.incomplete, **cov.as_data(matrix)}
-        click.echo(json.dumps(data, indent=2))
-    else:
-        labels = {t: kb.vocabulary.topic_label(t) for t in kb.vocabulary.topics} if kb.vocabulary else {}
-        click.echo("".join(note + "\n" for note in notes) + cov.render_text(matrix, labels), nl=False)
+    labels = {t: kb.vocabulary.topic_label(t) for t in kb.vocabulary.topics} if kb.vocabulary else {}
+    view = CoverageView(matrix, labels, notices(kb, ready.problems), ready.incomplete)
+    click.echo(COVERAGE_FORMATS[fmt](view), nl=False)

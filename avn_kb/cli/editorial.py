@@ -12,11 +12,11 @@ import click
 from avn_kb.cli import EXIT_OK, emit, knowledge_dir, usage
 from avn_kb.cli.common import allow_incomplete_option, load_for_use
 from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.changelog import FORMATS as DIFF_FORMATS
+from avn_kb.output.changelog import ChangelogView
 from avn_kb.output.fhir.bundle import DEFAULT_BASE, VERSIONS
 from avn_kb.output.graph import FORMATS as GRAPH_FORMATS
 from avn_kb.output.notices import notices
-
-DIFF_FORMATS = ("markdown", "json")
 
 
 def _load_revision(kb_dir: str, ref: str | None) -> tuple[KnowledgeBase, frozenset[str]]:
@@ -53,20 +53,16 @@ Examples:
 @click.argument("old_ref")
 @click.argument("new_ref", required=False)
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
-@click.option("--format", "fmt", type=click.Choice(DIFF_FORMATS), default="markdown", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(DIFF_FORMATS)), default="markdown", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the changelog to FILE (atomically).")
 def diff(old_ref: str, new_ref: str | None, kb_dir: str, fmt: str, output: str | None) -> None:
     """What changed in the guidance from git revision OLD_REF to NEW_REF (default: the working tree)."""
-    from avn_kb.editorial.changelog import as_data, changelog, render_markdown
+    from avn_kb.editorial.changelog import changelog
 
     old, old_unbuilt = _load_revision(kb_dir, old_ref)
     new, new_unbuilt = _load_revision(kb_dir, new_ref)
     log = changelog(old, new, old_unbuilt | new_unbuilt)
-    new_label = new_ref or "working tree"
-    if fmt == "json":
-        emit(json.dumps(as_data(log, old_ref, new_label), indent=2, ensure_ascii=False) + "\n", output)
-    else:
-        emit(render_markdown(log, old_ref, new_label), output)
+    emit(DIFF_FORMATS[fmt](ChangelogView(log, old_ref, new_ref or "working tree")), output)
     sys.exit(EXIT_OK)
 
 

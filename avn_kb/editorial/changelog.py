@@ -2,8 +2,7 @@
 added, removed, retired, changed or only re-worded, each changed field shown before and after in
 words (conditions and actions through their readable forms), and which references came and went.
 
-`changelog(old, new)` is pure; `as_data` gives the JSON shape (schema/changelog.schema.json) and
-`render_markdown` the text for pull request descriptions and release notes.
+`changelog(old, new)` is pure; avn_kb/output/changelog.py renders it (JSON, Markdown).
 """
 
 from __future__ import annotations
@@ -92,7 +91,7 @@ FIELDS: tuple[tuple[str, Callable[[Recommendation], str | None]], ...] = (
     ("evidence.indirect", lambda r: _yes_no(r.indirect)),
     ("evidence.reason", lambda r: r.indirect_reason),
     ("evidence.expert_opinion", lambda r: _yes_no(r.expert_opinion)),
-    ("evidence.summary", lambda r: r.raw.get("evidence", {}).get("summary")),
+    ("evidence.summary", lambda r: r.evidence_summary),
     ("rationale", lambda r: r.rationale),
     ("retired_reason", lambda r: r.retired_reason),
     ("overrides", lambda r: _joined(r.overrides)),
@@ -183,97 +182,3 @@ def changelog(old: KnowledgeBase, new: KnowledgeBase, unreadable: frozenset[str]
         references_changed=tuple(sorted(i for i in refs_after.keys() & refs_before.keys()
                                          if refs_after[i].csl != refs_before[i].csl)),
     )
-
-
-def _pair(values: tuple[str | None, str | None]) -> dict[str, str | None]:
-    return {"before": values[0], "after": values[1]}
-
-
-def as_data(log: Changelog, old_label: str, new_label: str) -> dict[str, Any]:
-    """The changelog as JSON-ready data (shape: schema/changelog.schema.json)."""
-    from avn_kb import __version__
-
-    counts = {kind: sum(1 for e in log.entries if e.kind == kind) for kind in KINDS}
-    return {
-        "tool": {"name": "avn-kb", "version": __version__},
-        "from": old_label,
-        "to": new_label,
-        "version": _pair(log.version),
-        "released": _pair(log.released),
-        "summary": {**counts, "references_added": len(log.references_added),
-                    "references_removed": len(log.references_removed),
-                    "references_changed": len(log.references_changed)},
-        "recommendations": [
-            {"id": e.id, "change": e.kind, "title": e.title, "level": e.level, "version": _pair(e.version),
-             "status": _pair(e.status),
-             "fields": [{"field": f.field, "before": f.before, "after": f.after} for f in e.fields],
-             "citations": {"added": list(e.cited_added), "removed": list(e.cited_removed)}}
-            for e in log.entries],
-        "references": {
-            "added": [{"id": i, "title": t} for i, t in log.references_added],
-            "removed": [{"id": i, "title": t} for i, t in log.references_removed],
-            "changed": list(log.references_changed),
-        },
-    }
-
-
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
-
-
-def md(text: str) -> str:
-    """Knowledge text made safe inside a Markdown line: specials escaped (no links, HTML or
-    emphasis can be injected) and line breaks folded, so one value stays on one list item."""
-    return " ".join(text.split()).translate(_MARKDOWN_SPECIAL)
-
-
-def _arrow(values: tuple[str | None, str | None]) -> str:
-    before, after = values
-    if before == after:
-        return md(after or "")
-    return " → ".join(md(v) for v in values if v is not None)
-
-
-def _entry_lines(entry: Entry) -> list[str]:
-    facts = [f"version {_arrow(entry.version)}", _arrow(entry.status)]
-    if entry.level not in ("none",):
-        facts.append(f"{entry.level} change")
-    lines = [f"- **{md(entry.id)}** {md(entry.title)} ({', '.join(facts)})"]
-    for change in entry.fields:
-        if change.before is None or change.after is None:
-            side = "after" if change.before is None else "before"
-            shown = change.after if change.before is None else change.before
-            label = md(change.field) if entry.kind == "added" else f"{md(change.field)} ({side} only)"
-            lines.append(f"  - {label}: {md(shown or '')}")
-        else:
-            lines += [f"  - {md(change.field)}", f"    - before: {md(change.before)}",
-                      f"    - after: {md(change.after)}"]
-    if entry.cited_added:
-        lines.append("  - cites " + ", ".join(md(r) for r in entry.cited_added) + (
-            "" if entry.kind == "added" else " (new)"))
-    if entry.cited_removed:
-        lines.append("  - no longer cites " + ", ".join(md(r) for r in entry.cited_removed))
-    return lines
-
-
-def render_markdown(log: Changelog, old_label: str, new_label: str) -> str:
-    """The changelog for a pull request description or release notes."""
-    lines = [f"## Knowledge base changes: {md(old_label)} → {md(new_label)}", ""]
-    if log.empty:
-        return "\n".join(lines + ["No changes.", ""])
-    lines.append(f"Knowledge base version {_arrow(log.version)} (released {_arrow(log.released)}).")
-    counts = [f"{sum(1 for e in log.entries if e.kind == k)} {KINDS[k].lower()}" for k in KINDS
-              if any(e.kind == k for e in log.entries)]
-    if counts:
-        lines += ["", "Recommendations: " + "; ".join(counts) + "."]
-    for kind, heading in KINDS.items():
-        chosen = [e for e in log.entries if e.kind == kind]
-        if chosen:
-            lines += ["", f"### {heading}", ""]
-            for entry in chosen:
-                lines += _entry_lines(entry)
-    if log.references_added or log.references_removed or log.references_changed:
-        lines += ["", "### References", ""]
-        lines += [f"- added **{md(i)}**: {md(t)}" for i, t in log.references_added]
-        lines += [f"- removed **{md(i)}**: {md(t)}" for i, t in log.references_removed]
-        lines += [f"- changed **{md(i)}** (bibliographic data)" for i in log.references_changed]
-    return "\n".join(lines) + "\n"

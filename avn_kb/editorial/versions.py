@@ -11,15 +11,13 @@ Failing:  RT-001 dose changed, version still 1.0.0 (AVN410); RT-001 deleted (AVN
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
 
+from avn_kb.model.conditions import shape
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
 
 WORDING = ("title", "statement", "plain_language", "rationale")
-# Lifecycle, not content: retiring (status + retired_reason) keeps the version it had.
-NO_BUMP = ("id", "version", "status", "review", "accepted", "effective", "retired_reason")
 LEVELS = ("none", "patch", "minor", "major")
 STATUS_RANK = {"draft": 0, "submitted": 1, "under-review": 2, "approved": 3, "retired": 4}
 
@@ -38,14 +36,29 @@ def bump_of(old: str, new: str) -> str:
     return "major" if b[0] > a[0] else "minor" if b[1] > a[1] else "patch"
 
 
-def _citation_refs(raw: Mapping[str, Any]) -> list[str]:
-    return [c.get("ref") for c in raw.get("citations", [])]
+# The content a version speaks for, field by field as the schema names them, without where it was
+# written (moving a recommendation within or between files changes nothing). Lifecycle fields
+# (status, review, effective dates, acceptances, retired_reason) need no bump and are not here.
+CONTENT: tuple[tuple[str, Callable[[Recommendation], object]], ...] = (
+    ("title", lambda r: r.title),
+    ("statement", lambda r: r.statement),
+    ("plain_language", lambda r: r.plain_language),
+    ("rationale", lambda r: r.rationale),
+    ("population", lambda r: r.population),
+    ("when", lambda r: shape(r.when)),
+    ("action", lambda r: r.action),
+    ("strength", lambda r: (r.strength, r.direction)),
+    ("certainty", lambda r: r.certainty),
+    ("evidence", lambda r: (r.indirect, r.indirect_reason, r.expert_opinion, r.evidence_summary)),
+    ("citations", lambda r: tuple((c.ref, c.locator, c.note) for c in r.citations)),
+    ("overrides", lambda r: r.overrides),
+    ("supersedes", lambda r: r.supersedes),
+)
 
 
 def change_level(old: Recommendation, new: Recommendation) -> tuple[str, list[str]]:
     """The smallest bump the change needs, and the fields that changed."""
-    a, b = old.raw, new.raw
-    changed = sorted(k for k in set(a) | set(b) if k not in NO_BUMP and a.get(k) != b.get(k))
+    changed = sorted(name for name, value in CONTENT if value(old) != value(new))
     if old.topic != new.topic:
         changed.append("topic")
     if not changed:
@@ -54,7 +67,7 @@ def change_level(old: Recommendation, new: Recommendation) -> tuple[str, list[st
             or old.direction != new.direction):
         return "major", changed
     substantive = [k for k in changed if k not in WORDING and k != "citations"]
-    if substantive or _citation_refs(a) != _citation_refs(b):
+    if substantive or [c.ref for c in old.citations] != [c.ref for c in new.citations]:
         return "minor", changed
     return "patch", changed
 

@@ -10,6 +10,7 @@ from typing import Any
 from avn_kb.model import conditions
 from avn_kb.model.bindings import Coding, UnitConversion
 from avn_kb.model.knowledge import (
+    Acceptance,
     Action,
     Citation,
     DerivedFact,
@@ -150,14 +151,16 @@ def recommendation(raw: Mapping[str, Any], topic: str, where: Source) -> Recomme
         population=raw["population"], when=conditions.parse(raw["when"], where.pointer + ("when",)),
         action=action, strength=raw["strength"]["level"], direction=raw["strength"]["direction"],
         certainty=raw["certainty"], indirect=evidence["indirect"], indirect_reason=evidence.get("reason"),
-        expert_opinion=bool(evidence.get("expert_opinion", False)),
+        expert_opinion=bool(evidence.get("expert_opinion", False)), evidence_summary=evidence.get("summary"),
         citations=tuple(Citation(c["ref"], c.get("locator"), c.get("note"), where.at("citations", i))
                         for i, c in enumerate(raw["citations"])),
         overrides=tuple(raw.get("overrides", ())), supersedes=tuple(raw.get("supersedes", ())),
         effective_from=effective.get("from"), effective_until=effective.get("until"),
         review=dict(raw.get("review") or {}),
-        accepted={a["code"]: a["reason"] for a in raw.get("accepted", ())},
-        rationale=raw.get("rationale"), retired_reason=raw.get("retired_reason"), where=where, raw=raw,
+        acceptances=tuple(Acceptance(a["code"], a["reason"], where.at("accepted", i))
+                          for i, a in enumerate(raw.get("accepted", ()))),
+        rationale=raw.get("rationale"), retired_reason=raw.get("retired_reason"), where=where,
+        when_written=raw["when"],
     )
 
 

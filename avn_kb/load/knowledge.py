@@ -175,7 +175,7 @@ def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocu
     problems = list(schema_findings(kind, path, value))
     already = {(f.line, f.column) for f in document.findings}
     for problem in problems:
-        line, column = document.locate(problem.pointer, key=_points_at_key(problem))
+        line, column = document.locate(problem.pointer, key=problem.at_key)
         if (line, column) not in already:  # the loader already said why this value is wrong
             loaded.findings.append(_replace_location(problem, line, column))
     broken = {p.pointer[:2] for p in problems}
@@ -198,10 +198,6 @@ def _absorb(loaded: Loaded, parts: dict[str, Any], kind: str, document: YamlDocu
     elif kind == "cases":
         _entries(loaded, parts["cases"], value, "cases", broken,
                  lambda raw, i: build.golden_case(raw, where.at("cases", i)))
-
-
-def _points_at_key(problem: Finding) -> bool:
-    return "unknown field" in problem.message or ": key " in problem.message
 
 
 def _replace_location(finding: Finding, line: int, column: int) -> Finding:

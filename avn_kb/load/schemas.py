@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from avn_kb.model.findings import Finding, issue
 
@@ -84,8 +84,8 @@ def schema_findings(kind: str, path: str, value: Any, prefix: tuple[Any, ...] = 
         return
     for error in validator(kind).iter_errors(value):
         error = _most_specific(error)
-        pointer, message = _describe(error)
-        yield issue("AVN111", path, prefix + pointer, message)
+        described = _describe(error)
+        yield issue("AVN111", path, prefix + described.pointer, described.message, at_key=described.at_key)
 
 
 def _most_specific(error: ValidationError) -> ValidationError:
@@ -105,21 +105,31 @@ def _where(path: Any) -> str:
     return "".join(parts) or "document"
 
 
-def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
-    """The pointer the finding should sit on, and a message that says what to do."""
+class Described(NamedTuple):
+    """A schema error as a finding: its pointer, its message, and whether it sits on the key the
+    pointer ends with (an unknown or badly named key) rather than on the value."""
+
+    pointer: tuple[Any, ...]
+    message: str
+    at_key: bool = False
+
+
+def _describe(error: ValidationError) -> Described:
+    """Where the finding should sit, and a message that says what to do."""
     pointer = tuple(error.absolute_path)
     where = _where(pointer)
     kind, detail, instance = error.validator, error.validator_value, error.instance
     if kind == "required":
         missing = [name for name in detail if isinstance(instance, dict) and name not in instance]
-        return pointer, f"{where}: missing required field {', '.join(repr(m) for m in missing)}: add it"
+        return Described(pointer, f"{where}: missing required field {', '.join(repr(m) for m in missing)}: add it")
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(k for k in instance if k not in allowed)
         if extra and not error.schema.get("patternProperties"):
             hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
-            return pointer + (extra[0],), f"{where}: unknown field {extra[0]!r}{hint}: remove or rename it"
-        return pointer + (extra[0],) if extra else pointer, f"{where}: {error.message}"
+            return Described(pointer + (extra[0],), f"{where}: unknown field {extra[0]!r}{hint}: remove or rename it",
+                             at_key=True)
+        return Described(pointer + (extra[0],) if extra else pointer, f"{where}: {error.message}")
     if kind == "type":
         names = {"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
                  "integer": "a whole number", "boolean": "true or false", "null": "nothing"}
@@ -130,26 +140,27 @@ def _describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
             hint = f"; quote it (\"{_as_written(instance)}\")"
         shown = _as_written(instance) if not isinstance(instance, (list, dict)) else "this"
         kind = names.get(_json_type(instance), _json_type(instance))
-        return pointer, f"{where}: {shown} is {kind}, expected {expected}{hint}"
+        return Described(pointer, f"{where}: {shown} is {kind}, expected {expected}{hint}")
     if "propertyNames" in error.absolute_schema_path:
         # The error path stops at the mapping; the finding belongs on the offending key.
         name = instance if isinstance(instance, str) else None
         if name is not None:
             odd = _odd_characters(name)
             why = f"contains {odd}: retype it in plain ASCII" if odd else "is not in the expected form: rename it"
-            return pointer + (name,), f"{where}: key {name!r} {why}"
+            return Described(pointer + (name,), f"{where}: key {name!r} {why}", at_key=True)
     if kind == "pattern" and isinstance(instance, str) and _odd_characters(instance):
-        return pointer, f"{where}: {instance!r} contains {_odd_characters(instance)}: retype it in plain ASCII"
+        odd = _odd_characters(instance)
+        return Described(pointer, f"{where}: {instance!r} contains {odd}: retype it in plain ASCII")
     if kind == "pattern":
         described = error.schema.get("description")
         hint = f" ({described})" if described else ""
-        return pointer, f"{where}: {instance!r} is not in the expected form{hint}: fix it"
+        return Described(pointer, f"{where}: {instance!r} is not in the expected form{hint}: fix it")
     if kind == "format":
-        return pointer, f"{where}: {instance!r} is not a valid {detail} (YYYY-MM-DD, a real calendar date)"
+        return Described(pointer, f"{where}: {instance!r} is not a valid {detail} (YYYY-MM-DD, a real calendar date)")
     if kind == "enum":
         options = ", ".join(str(o) for o in detail)
-        return pointer, f"{where}: {instance!r} is not one of: {options}"
-    return pointer, f"{where}: {error.message}"
+        return Described(pointer, f"{where}: {instance!r} is not one of: {options}")
+    return Described(pointer, f"{where}: {error.message}")
 
 
 def _odd_characters(text: str) -> str:

@@ -66,6 +66,17 @@ Condition = Test | All | AnyOf | Not
 ALWAYS = All(())
 
 
+def shape(condition: Condition) -> tuple[Any, ...]:
+    """The condition without where it was written: equal for two conditions that say the same in
+    the same structure, wherever they stand in their files (what a version comparison needs)."""
+    if isinstance(condition, Test):
+        return ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
+                condition.low, condition.high)
+    if isinstance(condition, Not):
+        return ("not", shape(condition.part))
+    return ("all" if isinstance(condition, All) else "any", tuple(shape(p) for p in condition.parts))
+
+
 def _num(value: float | None) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 

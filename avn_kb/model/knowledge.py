@@ -164,6 +164,15 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """A finding code the editors accept on one recommendation, with their reason."""
+
+    code: str
+    reason: str
+    where: Source = Source("")
+
+
+@dataclass(frozen=True)
 class Action:
     kind: ActionKind
     target: str
@@ -195,16 +204,23 @@ class Recommendation:
     indirect_reason: str | None
     expert_opinion: bool
     citations: tuple[Citation, ...]
+    evidence_summary: str | None = None
     overrides: tuple[str, ...] = ()
     supersedes: tuple[str, ...] = ()
     effective_from: str | None = None
     effective_until: str | None = None
     review: Mapping[str, Any] = field(default_factory=dict)
-    accepted: Mapping[str, str] = field(default_factory=dict)  # code -> reason
+    acceptances: tuple[Acceptance, ...] = ()  # in the order written, repeats kept (AVN406 reports them)
     rationale: str | None = None
     retired_reason: str | None = None
     where: Source = Source("")
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The condition as the author wrote it (JSON-shaped), for exports that carry it verbatim.
+    when_written: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def accepted(self) -> dict[str, str]:
+        """Accepted code -> reason (a repeated code: its last reason)."""
+        return {a.code: a.reason for a in self.acceptances}
 
     def in_force(self, day: str) -> bool:
         """Whether the effective period (both ends inclusive, ISO dates) covers `day`."""

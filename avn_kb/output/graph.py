@@ -15,6 +15,8 @@ from avn_kb.output.citations import authors, year
 
 TITLE_WIDTH = 48
 RELATIONS = ("overrides", "supersedes", "cites")
+LINKS = ("overrides", "supersedes")  # between recommendations
+MISSING_TITLE = "not in the knowledge base"
 
 
 @dataclass(frozen=True)
@@ -24,13 +26,22 @@ class Node:
     id: str
     status: str  # a recommendation status, "reference", or "missing"
     lines: tuple[str, ...]  # the label, line by line (plain text, unescaped)
+    title: str = ""  # in full (the label shortens it)
 
 
 @dataclass(frozen=True)
 class Edge:
-    source: str
+    source: str  # a node key
     target: str
     relation: str  # one of RELATIONS
+
+    @property
+    def source_id(self) -> str:
+        return self.source.partition(":")[2]
+
+    @property
+    def target_id(self) -> str:
+        return self.target.partition(":")[2]
 
 
 @dataclass(frozen=True)
@@ -48,12 +59,13 @@ def _short(text: str) -> str:
 def graph_of(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Graph:
     """Nodes in knowledge-base order (recommendations, then references, then missing targets);
     `notes` to write at the top."""
-    nodes = {f"rec:{r.id}": Node(f"rec:{r.id}", "recommendation", r.id, r.status, (r.id, r.status, _short(r.title)))
+    nodes = {f"rec:{r.id}": Node(f"rec:{r.id}", "recommendation", r.id, r.status, (r.id, r.status, _short(r.title)),
+                                 r.title)
              for r in kb.recommendations}
     for ref in kb.references:
         who = authors(ref.csl).split(",")[0]
         nodes[f"ref:{ref.id}"] = Node(f"ref:{ref.id}", "reference", ref.id, "reference",
-                                      (ref.id, _short(f"{who} {year(ref.csl)}" if who else ref.title)))
+                                      (ref.id, _short(f"{who} {year(ref.csl)}" if who else ref.title)), ref.title)
     edges: dict[Edge, None] = {}  # ordered and deduplicated in one step (a list search is quadratic)
     missing: dict[str, Node] = {}
     for rec in kb.recommendations:
@@ -63,10 +75,15 @@ def graph_of(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Graph:
             key = f"{prefix}:{target}"
             if key not in nodes and key not in missing:
                 kind = "recommendation" if prefix == "rec" else "reference"
-                missing[key] = Node(key, kind, target, "missing", (target, "missing"))
+                missing[key] = Node(key, kind, target, "missing", (target, "missing"), MISSING_TITLE)
             # The same reference cited twice is one edge.
             edges.setdefault(Edge(f"rec:{rec.id}", key, relation))
     return Graph(tuple(nodes.values()) + tuple(missing.values()), tuple(edges), notes)
+
+
+def links(graph: Graph) -> list[Edge]:
+    """The overrides and supersedes edges, in knowledge-base order."""
+    return [edge for edge in graph.edges if edge.relation in LINKS]
 
 
 # --- Graphviz DOT -------------------------------------------------------------------------------

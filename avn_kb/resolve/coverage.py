@@ -65,35 +65,3 @@ def coverage(kb: KnowledgeBase, row_fact: str = "site", column_fact: str = "arco
                                         tuple(t for t in topics if t in maybe),
                                         tuple(o.rec.id for o in applying))
     return Matrix(row_fact, column_fact, tuple(rows), tuple(columns), topics, cells)
-
-
-def render_text(matrix: Matrix, labels: dict[str, str]) -> str:
-    letters = matrix.letters()
-    width = max(len(c) for c in matrix.columns)
-    cell_width = max(width, len(matrix.topics)) + 1
-    row_width = max(len(r) for r in matrix.rows) + 2
-    refused = any(cell.refused for cell in matrix.cells.values())
-    out = [f"{matrix.row_fact} x {matrix.column_fact}: " + ", ".join(
-        f"{letters[t]} = {labels.get(t, t)}" for t in matrix.topics) + " (lower case: only once more facts are known"
-        + ("; -: no such case" if refused else "") + ")"]
-    out.append(" " * row_width + "".join(c.ljust(cell_width) for c in matrix.columns))
-    for row in matrix.rows:
-        line = row.ljust(row_width)
-        for column in matrix.columns:
-            cell = matrix.cells[(row, column)]
-            text = "-" if cell.refused else "".join(
-                letters[t] if t in cell.applies else letters[t].lower() if t in cell.possible else "."
-                for t in matrix.topics)
-            line += text.ljust(cell_width)
-        out.append(line.rstrip())
-    return "\n".join(out) + "\n"
-
-
-def as_data(matrix: Matrix) -> dict[str, Any]:
-    return {"rows": {"fact": matrix.row_fact, "values": list(matrix.rows)},
-            "columns": {"fact": matrix.column_fact, "values": list(matrix.columns)},
-            "topics": list(matrix.topics),
-            "cells": [{matrix.row_fact: r, matrix.column_fact: c, "applies": list(cell.applies),
-                       "possible": list(cell.possible), "recommendations": list(cell.ids),
-                       **({"refused": True} if cell.refused else {})}
-                      for (r, c), cell in matrix.cells.items()]}

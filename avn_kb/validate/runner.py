@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.load.knowledge import Loaded, load_knowledge
 from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
@@ -39,9 +40,11 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
                        declared_names=frozenset(loaded.declared_names),
                        unloaded_kinds=frozenset(loaded.unloaded_kinds), base=base, base_ref=base_ref)
+    # One budget for every case search of this run: it bounds the run, not only each question.
+    budget = SearchBudget.for_size(len(loaded.kb.recommendations))
     raw: list[Finding] = list(loaded.findings)
     for name in names:
-        raw.extend(CHECKS[name](ctx))
+        raw.extend(CHECKS[name].run(ctx, budget))
     findings = [_located(loaded, f) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)

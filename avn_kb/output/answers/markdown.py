@@ -3,21 +3,11 @@ or a `*` in a statement stays literal text."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 from avn_kb.output.answers.text import MARK, counts, details, exclusions, overdue, sections, trace_lines
-
-_SPECIAL = re.compile(r"([\\`*_\[\]<>&|#])")
-
-
-def escape(text: str) -> str:
-    """Markdown- and HTML-safe text: markup characters become literal."""
-    def one(match: re.Match[str]) -> str:
-        char = match.group(1)
-        return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(char, "\\" + char)
-    return _SPECIAL.sub(one, text.replace("\r", " ").replace("\n", " "))
+from avn_kb.output.text import markdown_escape as escape
 
 
 def render(data: dict[str, Any], section_order: list[str], labels: Callable[[str], str]) -> str:

@@ -18,9 +18,9 @@ from urllib.parse import quote
 from avn_kb.lang.actions import span
 from avn_kb.load.fhir_case import Unread
 from avn_kb.model.knowledge import Vocabulary
-from avn_kb.output.answers.markdown import escape
 from avn_kb.output.answers.text import details
 from avn_kb.output.site.article import KIND_LABELS, anchor
+from avn_kb.output.text import markdown_escape as escape
 
 SUMMARY_LIMIT = 139  # the specification: a summary under 140 characters
 INDICATORS = {"do": "info", "consider": "info", "avoid": "warning"}

@@ -166,7 +166,7 @@ def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: 
         "description": rec.statement,
         "condition": [{"kind": "applicability", "expression": {
             "description": conditions.describe(rec.when), "language": CONDITION_LANGUAGE,
-            "expression": json.dumps(rec.raw.get("when", {}), ensure_ascii=False, separators=(",", ":"))}}],
+            "expression": json.dumps(rec.when_written, ensure_ascii=False, separators=(",", ":"))}}],
         "definitionCanonical": f"{base}/ActivityDefinition/{rec.id}-activity",
     }
     mark = marking(kb, base)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, replace
 from avn_kb.lang.actions import span
 from avn_kb.model import conditions
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.output import graph as graphs
 from avn_kb.output.citations import Numbering, formatted, links
-from avn_kb.output.site.layout import Edge, Layout, edges_of, layout
+from avn_kb.output.graph import Edge
+from avn_kb.output.site.layout import Layout, layout
 from avn_kb.resolve.coverage import Matrix, coverage
 
 STATUS_LABELS = {"draft": "draft", "submitted": "submitted", "under-review": "under review",
@@ -107,7 +109,8 @@ def build(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Article:
     labels = {name: vocabulary.topic_label(name) for name in vocabulary.topics}
     numbering = Numbering(kb.references)
     cited_by: dict[str, list[str]] = {}
-    edges = edges_of(kb)
+    graph = graphs.graph_of(kb)
+    edges = graphs.links(graph)
     sections = []
     for topic in _topic_order(kb, vocabulary):
         recs = [rec for rec in kb.recommendations if rec.topic == topic]
@@ -124,7 +127,7 @@ def build(kb: KnowledgeBase, notes: tuple[str, ...] = ()) -> Article:
                         tuple(links(ref)) if ref else (), ref is not None, tuple(dict.fromkeys(cited_by[ref_id])))
         for n, ref_id, ref in numbering.listing())
     return Article(manifest.id, manifest.title, manifest.version, str(manifest.released), tuple(sections),
-                   references, labels, _coverage(kb, manifest.released), layout(kb), notes)
+                   references, labels, _coverage(kb, manifest.released), layout(graph), notes)
 
 
 def _explain_approved(sections: list[Section]) -> list[Section]:
@@ -150,10 +153,12 @@ def _topic_order(kb: KnowledgeBase, vocabulary: Vocabulary) -> list[str]:
 
 
 def _relations(rec_id: str, edges: list[Edge]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    found = (("Overrides", tuple(e.target for e in edges if e.source == rec_id and e.kind == "overrides")),
-             ("Supersedes", tuple(e.target for e in edges if e.source == rec_id and e.kind == "supersedes")),
-             ("Overridden by", tuple(e.source for e in edges if e.target == rec_id and e.kind == "overrides")),
-             ("Superseded by", tuple(e.source for e in edges if e.target == rec_id and e.kind == "supersedes")))
+    out = [e for e in edges if e.source_id == rec_id]
+    into = [e for e in edges if e.target_id == rec_id]
+    found = (("Overrides", tuple(e.target_id for e in out if e.relation == "overrides")),
+             ("Supersedes", tuple(e.target_id for e in out if e.relation == "supersedes")),
+             ("Overridden by", tuple(e.source_id for e in into if e.relation == "overrides")),
+             ("Superseded by", tuple(e.source_id for e in into if e.relation == "supersedes")))
     return tuple((label, ids) for label, ids in found if ids)
 
 

@@ -9,51 +9,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
-from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.output.graph import Edge, Graph, Node, links
 
 NODE_WIDTH, NODE_HEIGHT = 132, 40
 GAP_X, GAP_Y, MARGIN = 28, 56, 16
 
 
 @dataclass(frozen=True)
-class Node:
-    id: str
-    title: str
-    status: str | None  # None: named by an edge but not in the knowledge base
-    x: float            # top-left corner
+class Placed:
+    """A node of the knowledge base's graph (avn_kb.output.graph) with where it is drawn."""
+
+    node: Node
+    x: float  # top-left corner
     y: float
 
+    @property
+    def id(self) -> str:
+        return self.node.id
 
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    kind: str  # overrides, supersedes
+    @property
+    def title(self) -> str:
+        return self.node.title
+
+    @property
+    def status(self) -> str | None:
+        """None: named by a link but not in the knowledge base."""
+        return None if self.node.status == "missing" else self.node.status
 
 
 @dataclass(frozen=True)
 class Layout:
-    nodes: tuple[Node, ...]
+    nodes: tuple[Placed, ...]
     edges: tuple[Edge, ...]
     width: float
     height: float
 
-    def node(self, node_id: str) -> Node:
-        return next(n for n in self.nodes if n.id == node_id)
+    def node(self, key: str) -> Placed:
+        """The placed node of a node key (an edge's source or target)."""
+        return next(n for n in self.nodes if n.node.key == key)
 
 
-def edges_of(kb: KnowledgeBase) -> list[Edge]:
-    """Every overrides and supersedes link, in knowledge base order."""
-    found = []
-    for rec in kb.recommendations:
-        found += [Edge(rec.id, other, "overrides") for other in rec.overrides]
-        found += [Edge(rec.id, other, "supersedes") for other in rec.supersedes]
-    return list(dict.fromkeys(found))
-
-
-def layout(kb: KnowledgeBase) -> Layout:
+def layout(graph: Graph) -> Layout:
     """Positions for the recommendations that take part in an overrides or supersedes link."""
-    edges = edges_of(kb)
+    edges = links(graph)
     if not edges:
         return Layout((), (), 0, 0)
     parents: dict[str, set[str]] = {}
@@ -61,18 +59,15 @@ def layout(kb: KnowledgeBase) -> Layout:
         parents.setdefault(edge.source, set())
         parents.setdefault(edge.target, set()).add(edge.source)
     layers = _ordered(_generations(parents), parents)
-    recs = {rec.id: rec for rec in kb.recommendations}
+    by_key = {node.key: node for node in graph.nodes}
     widest = max(len(layer) for layer in layers)
     width = 2 * MARGIN + widest * NODE_WIDTH + (widest - 1) * GAP_X
     nodes = []
     for depth, layer in enumerate(layers):
         span = len(layer) * NODE_WIDTH + (len(layer) - 1) * GAP_X
         left = (width - span) / 2
-        for i, node_id in enumerate(layer):
-            rec = recs.get(node_id)
-            nodes.append(Node(node_id, rec.title if rec else "not in the knowledge base",
-                              rec.status if rec else None, left + i * (NODE_WIDTH + GAP_X),
-                              MARGIN + depth * (NODE_HEIGHT + GAP_Y)))
+        for i, key in enumerate(layer):
+            nodes.append(Placed(by_key[key], left + i * (NODE_WIDTH + GAP_X), MARGIN + depth * (NODE_HEIGHT + GAP_Y)))
     height = 2 * MARGIN + len(layers) * NODE_HEIGHT + (len(layers) - 1) * GAP_Y
     return Layout(tuple(nodes), tuple(edges), width, height)
 

@@ -8,15 +8,15 @@ import re
 from html import escape as attribute
 
 from avn_kb import __version__
-from avn_kb.output.answers.markdown import escape
 from avn_kb.output.site.article import Article, CoverageFigure, Entry, anchor
+from avn_kb.output.text import markdown_escape as escape
 
 _LIST_START = re.compile(r"^([-+]|\d+(?=[.)]))")
 
 
 def paragraph(text: str) -> str:
     """Escaped text that cannot open a list when it starts a line (escape() handles the rest)."""
-    escaped = escape(text.strip())
+    escaped = escape(text)
     marker = _LIST_START.match(escaped)
     if marker is None:
         return escaped
@@ -98,7 +98,7 @@ def _figures(article: Article) -> list[str]:
     if not article.graph.edges:
         out += ["No recommendation overrides or supersedes another.", ""]
     for edge in article.graph.edges:
-        out.append(f"- {escape(edge.source)} {edge.kind} {escape(edge.target)}")
+        out.append(f"- {escape(edge.source_id)} {edge.relation} {escape(edge.target_id)}")
     return out + ([""] if article.graph.edges else [])
 
 

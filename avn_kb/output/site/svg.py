@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from avn_kb.output.site.layout import NODE_HEIGHT, NODE_WIDTH, Edge, Layout, Node
+from avn_kb.output.graph import Edge
+from avn_kb.output.site.layout import NODE_HEIGHT, NODE_WIDTH, Layout, Placed
 
 STATUS_STROKE = {"approved": "var(--approved)", "draft": "var(--draft)", "submitted": "var(--review)",
                  "under-review": "var(--review)", "retired": "var(--retired)"}
@@ -15,7 +16,7 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _node(node: Node) -> str:
+def _node(node: Placed) -> str:
     stroke = STATUS_STROKE.get(node.status or "", "var(--t5)")
     status = node.status.replace("-", " ") if node.status else "missing"
     box = (f'<rect x="{_num(node.x)}" y="{_num(node.y)}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="6" '
@@ -30,7 +31,7 @@ def _node(node: Node) -> str:
     return f'<a class="node" href="#rec-{escape(node.id)}">{tooltip}{box}</a>'
 
 
-def _port(node: Node, index: int, count: int) -> float:
+def _port(node: Placed, index: int, count: int) -> float:
     """x of the index-th of count edges meeting a box side: spread over its middle half."""
     return node.x + NODE_WIDTH / 2 + (index - (count - 1) / 2) * min(NODE_WIDTH / 2 / max(count - 1, 1), 24)
 
@@ -48,8 +49,8 @@ def _edge(layout: Layout, edge: Edge) -> str:
     else:  # same layer or upwards (only in a cycle): arc above the boxes
         y1, y2 = a.y, b.y - 2
         path = f"M{_num(x1)},{_num(y1)} C{_num(x1)},{_num(y1 - 30)} {_num(x2)},{_num(y2 - 30)} {_num(x2)},{_num(y2)}"
-    label = f"{edge.source} {edge.kind} {edge.target}"
-    return (f'<path class="edge {edge.kind}" d="{path}" marker-end="url(#arrow-{edge.kind})">'
+    label = f"{edge.source_id} {edge.relation} {edge.target_id}"
+    return (f'<path class="edge {edge.relation}" d="{path}" marker-end="url(#arrow-{edge.relation})">'
             f"<title>{escape(label)}</title></path>")
 
 

@@ -1,11 +1,15 @@
 """The registry of checks: an explicit table, no import-time discovery. Each check is a pure
-generator `check(ctx) -> Iterator[Finding]`; the engine locates findings and stamps severities."""
+generator `check(ctx) -> Iterator[Finding]`; a check that searches the case space is
+`check(ctx, budget)` and is given the run's search budget explicitly by the runner (the searching
+checks draw from it in the order of this table). The runner locates findings and stamps
+severities."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.model.findings import Finding
 from avn_kb.validate.checks import (
     evidence,
@@ -24,52 +28,69 @@ from avn_kb.validate.checks import (
 from avn_kb.validate.checks.context import CheckContext
 
 Check = Callable[[CheckContext], Iterator[Finding]]
+SearchingCheck = Callable[[CheckContext, SearchBudget], Iterator[Finding]]
 
 
-def _quiet_when_unloaded(kind: str, check: Check) -> Check:
-    """`check` judges what is absent from the documents of `kind` (a gap is a missing
-    recommendation, a dangling link one that does not exist): when a file or folder of that kind
-    could not be read, the absence is the reader's, not the knowledge's, and the loading finding
-    already says what to fix."""
-    @functools.wraps(check)
-    def guarded(ctx: CheckContext) -> Iterator[Finding]:
-        if kind not in ctx.unloaded_kinds:
-            yield from check(ctx)
-    return guarded
+@dataclass(frozen=True)
+class Registered:
+    """One entry of the registry. `quiet_when_unloaded`: the check judges what is absent from
+    the documents of that kind (a gap is a missing recommendation, a dangling link one that does
+    not exist); when a file or folder of that kind could not be read, the absence is the
+    reader's, not the knowledge's, and the loading finding already says what to fix."""
+
+    plain: Check | None = None
+    searching: SearchingCheck | None = None
+    quiet_when_unloaded: str | None = None
+
+    def run(self, ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+        if self.quiet_when_unloaded in ctx.unloaded_kinds:
+            return iter(())
+        if self.searching is not None:
+            return self.searching(ctx, budget)
+        assert self.plain is not None, "a registered check has a function"
+        return self.plain(ctx)
 
 
-CHECKS: dict[str, Check] = {
-    "duplicate-ids": identity.check_duplicate_ids,
-    "citations-resolve": references.check_citations_resolve,
-    "unused-references": references.check_unused_references,
-    "reference-identifiers": references.check_identifiers,
-    "conditions": terms.check_conditions,
-    "actions": terms.check_actions,
-    "declared-terms": terms.check_declared_terms,
-    "golden-cases": terms.check_golden_cases,
-    "terminology-codes": terminology.check_terminology,
-    "citation-fit": evidence.check_citation_fit,
-    "indirectness": evidence.check_indirectness,
-    "certainty": evidence.check_certainty,
-    "direction": logic.check_direction,
-    "unsatisfiable": logic.check_unsatisfiable,
-    "conflicts": logic.check_conflicts,
-    "redundancy": redundancy.check_redundancy,
-    "loading-exercises": exercises.check_loading_exercises,
-    "gaps": _quiet_when_unloaded("recommendations", logic.check_gaps),
-    "dose-wording": wording.check_dose_wording,
-    "link-cycles": graphs.check_link_cycles,
-    "derivation-cycles": graphs.check_derivation_cycles,
-    "definition-cycles": graphs.check_definition_cycles,
-    "dangling-links": _quiet_when_unloaded("recommendations", graphs.check_dangling_links),
-    "superseded-still-approved": graphs.check_superseded_still_approved,
-    "approval": lifecycle.check_approval,
-    "review-due": lifecycle.check_review_due,
-    "links-to-retired": lifecycle.check_links_to_retired,
-    "effective-period": lifecycle.check_effective_period,
-    "accepted-codes": lifecycle.check_accepted_codes,
-    "severity-codes": lifecycle.check_severity_codes,
-    "versions": versions.check_versions,
+def _plain(check: Check, quiet_when_unloaded: str | None = None) -> Registered:
+    return Registered(plain=check, quiet_when_unloaded=quiet_when_unloaded)
+
+
+def _searching(check: SearchingCheck, quiet_when_unloaded: str | None = None) -> Registered:
+    return Registered(searching=check, quiet_when_unloaded=quiet_when_unloaded)
+
+
+CHECKS: dict[str, Registered] = {
+    "duplicate-ids": _plain(identity.check_duplicate_ids),
+    "citations-resolve": _plain(references.check_citations_resolve),
+    "unused-references": _plain(references.check_unused_references),
+    "reference-identifiers": _plain(references.check_identifiers),
+    "conditions": _plain(terms.check_conditions),
+    "actions": _plain(terms.check_actions),
+    "declared-terms": _plain(terms.check_declared_terms),
+    "golden-cases": _plain(terms.check_golden_cases),
+    "terminology-codes": _plain(terminology.check_terminology),
+    "citation-fit": _plain(evidence.check_citation_fit),
+    "indirectness": _plain(evidence.check_indirectness),
+    "certainty": _plain(evidence.check_certainty),
+    "direction": _plain(logic.check_direction),
+    "unsatisfiable": _searching(logic.check_unsatisfiable),
+    "conflicts": _searching(logic.check_conflicts),
+    "redundancy": _searching(redundancy.check_redundancy),
+    "loading-exercises": _searching(exercises.check_loading_exercises),
+    "gaps": _searching(logic.check_gaps, quiet_when_unloaded="recommendations"),
+    "dose-wording": _plain(wording.check_dose_wording),
+    "link-cycles": _plain(graphs.check_link_cycles),
+    "derivation-cycles": _plain(graphs.check_derivation_cycles),
+    "definition-cycles": _plain(graphs.check_definition_cycles),
+    "dangling-links": _plain(graphs.check_dangling_links, quiet_when_unloaded="recommendations"),
+    "superseded-still-approved": _plain(graphs.check_superseded_still_approved),
+    "approval": _plain(lifecycle.check_approval),
+    "review-due": _plain(lifecycle.check_review_due),
+    "links-to-retired": _plain(lifecycle.check_links_to_retired),
+    "effective-period": _plain(lifecycle.check_effective_period),
+    "accepted-codes": _plain(lifecycle.check_accepted_codes),
+    "severity-codes": _plain(lifecycle.check_severity_codes),
+    "versions": _plain(versions.check_versions),
 }
 
-__all__ = ["CHECKS", "Check", "CheckContext"]
+__all__ = ["CHECKS", "Check", "CheckContext", "Registered", "SearchingCheck"]

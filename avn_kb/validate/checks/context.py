@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from avn_kb.lang.domains import SearchBudget
 from avn_kb.model.knowledge import KnowledgeBase
 
 
@@ -20,9 +19,3 @@ class CheckContext:
     # With `validate --base REF`: the knowledge base at that git revision, for the version rules.
     base: KnowledgeBase | None = None
     base_ref: str | None = None
-    # Shared by every case search of one validation: bounds the run, not only each question.
-    search_budget: SearchBudget | None = None
-
-    def __post_init__(self) -> None:
-        if self.search_budget is None:
-            object.__setattr__(self, "search_budget", SearchBudget.for_size(len(self.kb.recommendations)))

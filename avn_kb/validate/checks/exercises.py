@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.exercise_loads import prescribed_loads
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.conditions import describe
@@ -25,7 +26,7 @@ from avn_kb.validate.checks.logic import show_case
 from avn_kb.validate.checks.terms import well_formed
 
 
-def check_loading_exercises(ctx: CheckContext) -> Iterator[Finding]:
+def check_loading_exercises(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
@@ -36,7 +37,7 @@ def check_loading_exercises(ctx: CheckContext) -> Iterator[Finding]:
         for index, exercise, loads in prescribed_loads(vocabulary, rec.action):
             if not (well_formed(vocabulary, rec.when) and well_formed(vocabulary, loads)):
                 continue  # reported by the term checks, once
-            search = search or CaseSearch(vocabulary, budget=ctx.search_budget)
+            search = search or CaseSearch(vocabulary, budget=budget)
             here = rec.where.pointer + ("action", "exercises", index)
             try:
                 witness = search.find([rec.when, loads])

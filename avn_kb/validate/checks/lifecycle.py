@@ -82,9 +82,9 @@ def check_effective_period(ctx: CheckContext) -> Iterator[Finding]:
 def check_accepted_codes(ctx: CheckContext) -> Iterator[Finding]:
     for rec in ctx.kb.recommendations:
         seen: set[str] = set()
-        for index, entry in enumerate(rec.raw.get("accepted", ())):
-            code = entry["code"]
-            here = rec.where.pointer + ("accepted", index, "code")
+        for entry in rec.acceptances:
+            code = entry.code
+            here = entry.where.pointer + ("code",)
             if code not in CODES:
                 yield issue("AVN406", rec.where.path, here,
                             f"{rec.id} accepts {code}, which is not a check code: use one from docs/checks.md",

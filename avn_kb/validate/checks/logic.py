@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from avn_kb.lang import actions
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.findings import Finding, issue
@@ -64,14 +65,14 @@ def _related(links: dict[str, set[str]], a: str, b: str) -> bool:
     return b in links.get(a, ()) or a in links.get(b, ())
 
 
-def check_conflicts(ctx: CheckContext) -> Iterator[Finding]:
+def check_conflicts(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
     """AVN301 for actions that contradict, AVN307 for doses that differ but overlap: both are
     pairs that can apply to one case, neither overriding the other. One pass over the candidate
     pairs of `clashing_pairs` decides both, so that a pair is reported once, under one code."""
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=ctx.search_budget)
+    search = CaseSearch(vocabulary, budget=budget)
     recs = live(ctx)
     resolved: dict[str, set[str]] = {}
     for rec in recs:
@@ -118,11 +119,11 @@ def too_large(rec: Recommendation, question: str, err: SearchTooLarge) -> Findin
                  f"could not decide {question}: {err}; simplify the conditions", ids=(rec.id,))
 
 
-def check_unsatisfiable(ctx: CheckContext) -> Iterator[Finding]:
+def check_unsatisfiable(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=ctx.search_budget)
+    search = CaseSearch(vocabulary, budget=budget)
     for rec in ctx.kb.recommendations:
         if not well_formed(vocabulary, rec.when):
             continue
@@ -151,11 +152,11 @@ def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
     return chosen
 
 
-def check_gaps(ctx: CheckContext) -> Iterator[Finding]:
+def check_gaps(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
     vocabulary, manifest = ctx.kb.vocabulary, ctx.kb.manifest
     if vocabulary is None or manifest is None:
         return
-    search = CaseSearch(vocabulary, budget=ctx.search_budget)
+    search = CaseSearch(vocabulary, budget=budget)
     day = ctx.as_of.isoformat()
     approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and rec.in_force(day)]
     for index, (target, scope) in enumerate(manifest.decision_required):

@@ -14,6 +14,7 @@ from typing import Any
 
 from avn_kb.lang import actions
 from avn_kb.lang.derive import real_case
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.index import CandidateIndex, positions_of
 from avn_kb.lang.pairs import allowed_values
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
@@ -24,11 +25,11 @@ from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import SAMPLES, live, too_large, windows_overlap
 
 
-def check_redundancy(ctx: CheckContext) -> Iterator[Finding]:
+def check_redundancy(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=ctx.search_budget)
+    search = CaseSearch(vocabulary, budget=budget)
     same: dict[Any, list[Recommendation]] = {}
     for rec in live(ctx):
         action = rec.action

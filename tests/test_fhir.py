@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from avn_kb.cli.editorial import export
 from avn_kb.output.fhir import bundle as fhir
+from avn_kb.output.fhir import parts
 from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import MINI, ROOT, SHIPPED
 
@@ -95,9 +96,13 @@ def test_plan_definition_of_a_recommendation_r4() -> None:
          "valueCodeableConcept": {"coding": [{
              "system": "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-recommendation-direction-cs", "code": "for",
              "display": "For"}]}}]
+    # R4's schema allows three languages only: the element has no value, says why and names ours.
     assert action["condition"] == [{"kind": "applicability", "expression": {
         "description": "site is femoral-head and collapse is pre-collapse",
-        "language": "text/x-avn-kb-condition+json",
+        "_language": {"extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unsupported"},
+            {"url": "https://avn-kb.org/fhir/StructureDefinition/condition-language",
+             "valueCode": "text/x-avn-kb-condition+json"}]},
         "expression": '{"site":"femoral-head","collapse":"pre-collapse"}'}}]
     assert action["definitionCanonical"] == "https://avn-kb.org/fhir/ActivityDefinition/OF-001-activity"
 
@@ -116,6 +121,9 @@ def test_r5_links_the_citation_through_its_document() -> None:
     artifact = plan["relatedArtifact"][0]
     assert "url" not in artifact
     assert artifact["document"] == {"url": "https://doi.org/10.1097/00003086-199603000-00020"}
+    assert plan["action"][0]["condition"][0]["expression"] == {
+        "description": "site is femoral-head and collapse is pre-collapse", "language": "text/x-avn-kb-condition+json",
+        "expression": '{"site":"femoral-head","collapse":"pre-collapse"}'}
 
 
 # (version, recommendation, its relatedArtifacts other than citations)
@@ -195,9 +203,10 @@ def test_bad_input_exits_2(args: list[str], message: str) -> None:
 
 def test_docs_cite_every_url_the_export_uses() -> None:
     docs = (ROOT / "docs" / "interop.md").read_text(encoding="utf-8")
-    urls = [fhir.STRENGTH_EXTENSION, fhir.QUALITY_EXTENSION, fhir.DIRECTION_EXTENSION, fhir.STRENGTH_SYSTEM,
-            fhir.QUALITY_SYSTEM, fhir.DIRECTION_SYSTEM, fhir.PLAN_TYPE_SYSTEM, fhir.USAGE_CONTEXT_SYSTEM,
-            fhir.CONDITION_LANGUAGE]
+    urls = [parts.STRENGTH_EXTENSION, parts.QUALITY_EXTENSION, parts.DIRECTION_EXTENSION, parts.STRENGTH_SYSTEM,
+            parts.QUALITY_SYSTEM, parts.DIRECTION_SYSTEM, parts.PLAN_TYPE_SYSTEM, parts.USAGE_CONTEXT_SYSTEM,
+            parts.CONDITION_LANGUAGE, parts.DATA_ABSENT_EXTENSION, parts.CONDITION_LANGUAGE_EXTENSION,
+            *(url for urls in parts.PROFILES.values() for url in urls)]
     assert [url for url in urls if url not in docs] == []
 
 
@@ -205,24 +214,43 @@ NOTICE = ("Demonstration content, written by software agents from published sour
           "clinical board has reviewed it. Not for use in the care of patients.")
 
 
+PUBLISHER = "the avn-kb developers (software agents, not a clinical body)"
+
+
 @pytest.mark.parametrize("version", fhir.VERSIONS)
-def test_every_resource_carries_the_manifests_notice(version: str) -> None:
+def test_every_resource_carries_the_manifests_notice_and_publisher(version: str) -> None:
     """A PlanDefinition or ActivityDefinition taken out of the Bundle keeps the notice: it is
-    experimental, says the notice as its usage and has the Bundle's notice tag."""
+    experimental, says the notice as its usage and has the Bundle's notice tag; it names the
+    manifest's publisher and, in R4, the CPG and CRMI profiles it follows."""
     bundle = exported(SHIPPED, version)
     MODELS[version].model_validate(bundle)
     tag = {"system": "https://avn-kb.org/fhir/notice", "code": "notice", "display": NOTICE}
     assert bundle["meta"] == {"tag": [tag]}
     for entry in bundle["entry"]:
         found = entry["resource"]
-        assert (found["experimental"], found["usage"], found["meta"]) == (True, NOTICE, {"tag": [tag]}), found["id"]
+        meta = {"tag": [tag], **({"profile": parts.PROFILES[found["resourceType"]]} if version == "R4" else {})}
+        assert (found["experimental"], found["usage"], found["meta"], found["publisher"]) == (
+            True, NOTICE, meta, PUBLISHER), found["id"]
+        assert found["text"]["status"] == "generated", found["id"]
 
 
 def test_without_a_notice_no_resource_is_marked_experimental() -> None:
+    """experimental is always there (CRMI Shareable requires it) and false without a notice; a
+    manifest without a publisher gives none."""
     bundle = exported(MINI, "R4")
     assert "meta" not in bundle
     for entry in bundle["entry"]:
-        assert not {"experimental", "usage", "meta"} & set(entry["resource"]), entry["resource"]["id"]
+        found = entry["resource"]
+        assert found["experimental"] is False and found["meta"] == {"profile": parts.PROFILES[found["resourceType"]]}
+        assert not {"usage", "publisher"} & set(found), found["id"]
+
+
+def test_the_activity_narrative_is_its_title_and_description() -> None:
+    activity = resource(exported(MINI, "R5"), "ActivityDefinition", "RT-001-activity")
+    assert activity["text"] == {"status": "generated", "div": (
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p><b>do Resistive training (RT-001, approved, version 1.0.0)'
+        '</b></p><p>do resistive-training (intensity_pct_1rm 40-60; repetitions 10-15; sets 1-3; exercises '
+        'leg-press)</p></div>')}
 
 
 def test_a_notice_added_to_a_manifest_marks_each_resource(tmp_path: Path) -> None:

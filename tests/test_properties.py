@@ -23,25 +23,25 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from avn_kb.lang import actions, derive, pairs
 from avn_kb.lang.case_checks import case_problems
 from avn_kb.lang.compiled import compile_condition
-from avn_kb.validate.checks.context import CheckContext
-from avn_kb.validate.checks.logic import check_conflicts, check_unsatisfiable
-from avn_kb.validate.checks.redundancy import check_redundancy
-from avn_kb.lang import actions, derive
+from avn_kb.lang.domains import SearchBudget
 from avn_kb.model import conditions
-from avn_kb.lang import pairs
 from avn_kb.model.conditions import All, Condition, Not
 from avn_kb.model.knowledge import Action, KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.resolver import Index, resolve
+from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.logic import check_conflicts, check_unsatisfiable
+from avn_kb.validate.checks.redundancy import check_redundancy
 from tests import strategies as gen
 from tests.conftest import MINI, run_cli
 
@@ -57,6 +57,11 @@ DAY = dt.date(2026, 6, 1)
 ALL_STATUSES = gen.STATUSES
 Truth = bool | None
 MISSING = object()
+
+
+def _context(kb: KnowledgeBase) -> tuple[CheckContext, SearchBudget]:
+    """What the runner gives a searching check: the context and the run's search budget."""
+    return CheckContext(kb=kb, as_of=DAY), SearchBudget.for_size(len(kb.recommendations))
 
 
 class _NoValue:
@@ -466,7 +471,7 @@ def test_compiled_conditions_agree_with_evaluate(data: st.DataObject) -> None:
 def test_conflicts_equal_brute_force_and_witnesses_make_both_apply(generated: gen.GeneratedKB) -> None:
     kb = generated.kb
     assert kb.vocabulary is not None
-    findings = list(check_conflicts(CheckContext(kb=kb, as_of=DAY)))
+    findings = list(check_conflicts(*_context(kb)))
     assert [f.code for f in findings if f.code not in ("AVN301", "AVN307")] == []
     reported = {frozenset(f.ids) for f in findings}
     assert len(reported) == len(findings)
@@ -540,7 +545,7 @@ def test_redundancy_equals_brute_force(generated: gen.GeneratedKB) -> None:
     same = Action("do", "t2")
     kb = replace(generated.kb, recommendations=tuple(replace(rec, action=same, status="approved")
                                                        for rec in generated.kb.recommendations))
-    findings = list(check_redundancy(CheckContext(kb=kb, as_of=DAY)))
+    findings = list(check_redundancy(*_context(kb)))
     assume(not any(f.code == "AVN306" for f in findings))
     reported = {f.ids for f in findings}
     satisfiable = {rec.id for rec in kb.recommendations if brute_force_satisfiable(kb, rec, complete=False)}
@@ -567,7 +572,7 @@ def test_redundancy_equals_brute_force(generated: gen.GeneratedKB) -> None:
 def test_unsatisfiable_agrees_with_brute_force(generated: gen.GeneratedKB) -> None:
     kb = generated.kb
     assert kb.vocabulary is not None
-    never = {f.ids[0] for f in check_unsatisfiable(CheckContext(kb=kb, as_of=DAY))}
+    never = {f.ids[0] for f in check_unsatisfiable(*_context(kb))}
     assert never == {rec.id for rec in kb.recommendations if not brute_force_satisfiable(kb, rec, complete=False)}
 
 
@@ -583,7 +588,7 @@ def test_search_sees_set_elements_only_a_derived_fact_names() -> None:
     witness = {"e1": "a", "s": ["y"]}
     assert kb.vocabulary is not None and not case_problems(kb.vocabulary, witness)
     assert [o.outcome for o in resolve(kb, witness, as_of=DAY, statuses=ALL_STATUSES).outcomes] == ["applies"] * 2
-    assert {frozenset(f.ids) for f in check_conflicts(CheckContext(kb=kb, as_of=DAY))} == {
+    assert {frozenset(f.ids) for f in check_conflicts(*_context(kb))} == {
         frozenset({"RC-001", "RC-002"})}
 
 
@@ -591,7 +596,7 @@ def test_satisfiable_condition_is_not_reported_as_never_applying() -> None:
     """The same blind spot made AVN302 say RC-002 can never apply, though it applies to {s: [y]}."""
     kb = BLIND_SPOT.kb
     assert [o.outcome for o in resolve(kb, {"s": ["y"]}, as_of=DAY, statuses=ALL_STATUSES).outcomes][1] == "applies"
-    assert list(check_unsatisfiable(CheckContext(kb=kb, as_of=DAY))) == []
+    assert list(check_unsatisfiable(*_context(kb))) == []
 
 
 def test_no_value_passes_every_not_in() -> None:
@@ -601,7 +606,7 @@ def test_no_value_passes_every_not_in() -> None:
         gen.RecSpec("RC-001", {"d": {"not_in": ["p"]}}, Action("do", "t1")),
         gen.RecSpec("RC-002", {"d": {"not_in": ["q"]}}, Action("avoid", "t1")))).kb
     assert [o.outcome for o in resolve(kb, {"s": []}, as_of=DAY).outcomes] == ["applies", "applies"]
-    assert {frozenset(f.ids) for f in check_conflicts(CheckContext(kb=kb, as_of=DAY))} == {
+    assert {frozenset(f.ids) for f in check_conflicts(*_context(kb))} == {
         frozenset({"RC-001", "RC-002"})}
 
 
@@ -619,7 +624,7 @@ def test_conflict_only_on_a_partial_case_is_found() -> None:
     assert {o.rec.id: o.outcome for o in resolve(kb, witness, as_of=DAY).outcomes} == {
         "RC-001": "applies", "RC-002": "applies"}
     assert brute_force_conflicts(kb, complete=False) == {frozenset({"RC-001", "RC-002"})}
-    assert {frozenset(f.ids) for f in check_conflicts(CheckContext(kb=kb, as_of=DAY))} == {
+    assert {frozenset(f.ids) for f in check_conflicts(*_context(kb))} == {
         frozenset({"RC-001", "RC-002"})}
 
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import os
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, stdout_failed, usage
+from avn_kb.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, date_option, emit, usage
+from avn_kb.cli.batch import BatchOutput, Defaults, run_batch
 from avn_kb.cli.common import allow_incomplete_option, kb_location, load_for_use
-from avn_kb.load.cases import CaseError, case_from_bytes, case_from_json_line, case_from_options
+from avn_kb.load.batch import AUDIENCES
+from avn_kb.load.cases import CaseError, case_from_bytes, case_from_options
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from avn_kb.output import answers
 from avn_kb.output.answers import FORMATS as ANSWER_FORMATS
@@ -23,8 +21,7 @@ from avn_kb.output.coverage import CoverageView
 from avn_kb.output.golden import FORMATS as GOLDEN_FORMATS
 from avn_kb.output.golden import GoldenReport
 from avn_kb.output.notices import notices
-from avn_kb.resolve.resolver import Index, resolve
-from avn_kb.validate.readiness import Readiness
+from avn_kb.resolve.resolver import resolve
 
 STATUSES = ("draft", "submitted", "under-review", "approved", "retired")
 NO_FACTS = ("no facts given: give the case with --set fact=value (repeatable), a case file (YAML or JSON; "
@@ -52,19 +49,28 @@ Examples:
               help="Answer format (default: text; json, one compact line per case, with --batch).")
 @click.option("--explain", is_flag=True, help="Show each condition test with the case's value, and citations.")
 @click.option("--all", "show_all", is_flag=True, help="Also list recommendations that do not apply.")
-@click.option("--audience", type=click.Choice(["clinician", "patient"]), default="clinician", show_default=True)
+@click.option("--audience", type=click.Choice(AUDIENCES), default="clinician", show_default=True,
+              help="Whose wording (with --batch, the default for lines that give no audience).")
 @click.option("--include-status", "statuses", multiple=True, type=click.Choice(STATUSES),
               help="Consider recommendations with this status too (default: approved only).")
-@click.option("--as-of", "as_of", metavar="DATE", help="Resolve as of this day (default today).")
-@click.option("--batch", "batch", metavar="FILE", help="JSON Lines of cases ('-' for stdin): one JSON answer per line.")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Resolve as of this day (default today; with --batch, for lines that give no as_of).")
+@click.option("--batch", "batch", metavar="FILE",
+              help="JSON Lines of cases ('-' for stdin; docs/format.md, schema/batch-line.schema.json): "
+                   "one answer per line.")
+@click.option("--compact", is_flag=True,
+              help="With --batch and JSON: the knowledge base and its references once, on the first line, "
+                   "then each answer without them (schema/query-result-compact.schema.json).")
 @click.option("-o", "--output", metavar="FILE", help="Write the answer to FILE (atomically).")
 @allow_incomplete_option
 def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: str, explain: bool, show_all: bool,
-          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, output: str | None,
-          allow_incomplete: bool) -> None:
+          audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, compact: bool,
+          output: str | None, allow_incomplete: bool) -> None:
     """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
     day = date_option("query", as_of)
     fmt = fmt or ("json" if batch is not None else "text")
+    if compact and (batch is None or fmt != "json"):
+        usage("query", "--compact is for --batch answers in JSON Lines (--format json, the default with --batch)")
     if not settings and case_file is None and batch is None:
         # An empty case would answer "undecided" for nearly everything: a mistake, not a question.
         usage("query", NO_FACTS)
@@ -73,7 +79,8 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
     assert kb.vocabulary is not None
     wanted = tuple(dict.fromkeys(("approved", *statuses)))
     if batch is not None:
-        sys.exit(_run_batch(ready, batch, day, wanted, audience, explain, output, fmt, show_all))
+        sys.exit(run_batch(ready, batch, Defaults(day, wanted, audience, explain, show_all),
+                           BatchOutput(fmt, compact, output)))
     base: dict[str, Any] | None = None
     where = "<stdin>" if case_file == "-" else str(case_file)
     if case_file is not None:
@@ -100,109 +107,6 @@ def _read_case_bytes(case_file: str) -> bytes:
             return handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
         usage("query", f"cannot read {case_file}: {err.strerror or err}")
-
-
-def _lines(batch: str) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) of a JSONL batch; text is None for a line that is not UTF-8 (reported,
-    never silently replaced). A byte-order mark at the start is dropped. A batch that cannot be
-    read (a directory, no permission, an I/O error) is exit 2 naming it."""
-    try:
-        stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
-    except OSError as err:
-        usage("query", f"cannot read {batch}: {err.strerror or err}")
-    try:
-        for number, raw in enumerate(_read_or_exit(stream, batch), start=1):
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                yield number, raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield number, None
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-
-
-def _read_or_exit(stream: Any, batch: str) -> Iterator[bytes]:
-    """The lines of `stream`; a failure to read them midway is exit 2 (the answers so far stand)."""
-    while True:
-        try:
-            raw = stream.readline()
-        except OSError as err:
-            usage("query", f"cannot read {'standard input' if batch == '-' else batch}: {err.strerror or err}")
-        if not raw:
-            return
-        yield raw
-
-
-def _run_batch(ready: Readiness, batch: str, day: dt.date | None, statuses: tuple[str, ...], audience: str,
-               explain: bool, output: str | None, fmt: str, show_all: bool) -> int:
-    """Stream one answer per input line (JSON Lines, or a block per case in the other formats); a
-    bad line is reported on stderr and skipped."""
-    kb = ready.kb
-    assert kb.vocabulary is not None
-    if batch != "-" and not os.path.lexists(batch):
-        usage("query", f"--batch {batch}: no such file")
-    index, bad, written = Index(kb), 0, []
-    out = sys.stdout if output is None else None
-    progress = sys.stderr.isatty() and batch != "-"
-    total = sum(1 for _ in _lines(batch)) if progress else 0
-    with click.progressbar(length=total, label="cases", file=sys.stderr) if progress else _nullbar() as bar:
-        for number, line in _lines(batch):
-            bar.update(1)
-            if line is None:
-                bad += 1
-                click.echo(f"avn-kb query: {batch}:{number}: not UTF-8 text: save the batch as UTF-8", err=True)
-                continue
-            if not line.strip():
-                continue
-            facts, errors = case_from_json_line(kb.vocabulary, line, f"{batch}:{number}")
-            if errors or facts is None:
-                bad += 1
-                for error in errors:
-                    click.echo(f"avn-kb query: {error}", err=True)
-                continue
-            data = as_data(kb, resolve(kb, facts, as_of=day, statuses=statuses, index=index, explain=explain),
-                           audience, explain, show_all, ready.problems)
-            data["line"] = number
-            case_id = _case_id(line) if len(line) < 100_000 else None
-            if case_id:
-                data["id"] = case_id
-            text = answers.batch_entry(kb, data, fmt)
-            if out is not None:
-                try:
-                    out.write(text)
-                except OSError as err:
-                    stdout_failed(err)
-            else:
-                written.append(text)
-    if output is not None:
-        emit("".join(written), output)
-    elif out is not None:
-        try:
-            out.flush()
-        except OSError as err:
-            stdout_failed(err)
-    return EXIT_USAGE if bad else EXIT_OK
-
-
-def _case_id(line: str) -> str | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value.get("id") if isinstance(value, dict) and isinstance(value.get("id"), str) else None
-
-
-class _nullbar:
-    def __enter__(self) -> _nullbar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, _: int) -> None:
-        return None
 
 
 @click.command(name="test", epilog="""\b

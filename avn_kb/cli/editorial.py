@@ -67,8 +67,9 @@ def diff(old_ref: str, new_ref: str | None, kb_dir: str, fmt: str, output: str |
 
 
 @click.group(epilog="""\b
-Example:
+Examples:
   avn-kb export fhir -o avn-kb.fhir.json
+  avn-kb export csl -o references.json
 """)
 def export() -> None:
     """Export the knowledge base in another system's standard."""
@@ -95,6 +96,23 @@ def fhir(kb_dir: str, fhir_version: str, base_url: str, output: str | None, allo
     ready = load_for_use("export fhir", kb_dir, allow_incomplete)
     data = bundle(ready.kb, fhir_version, base_url, notices(ready.kb, ready.problems))
     emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+    sys.exit(EXIT_OK)
+
+
+@export.command(epilog="""\b
+Examples:
+  avn-kb export csl -o references.json
+  pandoc --citeproc --bibliography references.json paper.md -o paper.html
+""")
+@click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
+@click.option("-o", "--output", metavar="FILE", help="Write the bibliography to FILE (atomically).")
+@allow_incomplete_option
+def csl(kb_dir: str, output: str | None, allow_incomplete: bool) -> None:
+    """The bibliography (references.yaml) as CSL-JSON, for reference managers and citeproc (docs/interop.md)."""
+    from avn_kb.output.csl import render
+
+    ready = load_for_use("export csl", kb_dir, allow_incomplete)
+    emit(render(ready.kb), output)
     sys.exit(EXIT_OK)
 
 

@@ -40,6 +40,7 @@ def manifest(raw: Mapping[str, Any], where: Source) -> Manifest:
         severity=dict(raw.get("severity", {})),
         where=where,
         notice=raw.get("notice"),
+        publisher=raw.get("publisher"),
     )
 
 

@@ -1,6 +1,7 @@
 """Patient cases from the outside world: a YAML or JSON file, standard input, `--set fact=value`
-options, or one line of a JSONL batch. Everything is checked against schema/case.schema.json and
-the vocabulary; a problem names the fact (and the line, for files) and what is allowed.
+options, or one line of a JSONL batch (read as JSON here, its shape in avn_kb.load.batch).
+Everything is checked against schema/case.schema.json and the vocabulary; a problem names the
+fact (and the line, for files) and what is allowed.
 
 A fact given twice is refused wherever it happens, with the same words: twice in `--set`, twice
 in a case file or a batch line, or in a case file and again in `--set` (the user gave two values
@@ -135,13 +136,13 @@ def _node_text(node: Any) -> str:
     return "{...}"
 
 
-def case_from_json_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:
-    """One line of a JSONL batch: strict JSON, one case object (or {"id": ..., "facts": {...}})."""
+def json_line(line: str, where: str) -> tuple[Any, list[CaseError]]:
+    """One line of a JSONL batch as strict JSON (no NaN, no key given twice), or why it is not."""
     repeated: list[str] = []
     try:
         # Without its own newline: json counts an error at the end of the line as on its line 2,
         # column 1, while the batch line is what the editor has to fix.
-        facts = json.loads(line.rstrip("\r\n"), parse_constant=_refuse_constant,
+        value = json.loads(line.rstrip("\r\n"), parse_constant=_refuse_constant,
                            object_pairs_hook=_unique_keys(repeated))
     except (json.JSONDecodeError, ValueError) as err:
         column = getattr(err, "colno", 1)
@@ -150,10 +151,7 @@ def case_from_json_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[
         return None, [CaseError(where, "nested too deeply to be a case: a case is a flat mapping of facts")]
     if repeated:
         return None, [CaseError(where, message) for message in repeated]
-    if isinstance(facts, dict) and isinstance(facts.get("facts"), dict):
-        facts = facts["facts"]
-    errors = check_case(vocabulary, facts, where)
-    return (None, errors) if errors else (facts, [])
+    return value, []
 
 
 def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:

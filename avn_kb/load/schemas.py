@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 KINDS = ("common", "manifest", "vocabulary", "references", "recommendations", "cases", "case",
-         "findings", "query-result")
+         "findings", "query-result", "query-result-compact", "batch-line")
 
 
 def schema_text(kind: str) -> str:

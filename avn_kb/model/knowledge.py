@@ -273,6 +273,7 @@ class Manifest:
     severity: Mapping[str, str]
     where: Source
     notice: str | None = None  # shown at the top of every answer, page and export
+    publisher: str | None = None  # who publishes it (the FHIR export's publisher)
 
 
 @dataclass(frozen=True)

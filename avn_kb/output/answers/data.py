@@ -9,7 +9,7 @@ from typing import Any
 from avn_kb import __version__
 from avn_kb.lang.derive import NO_VALUE
 from avn_kb.model.findings import Finding
-from avn_kb.model.knowledge import KnowledgeBase, Recommendation
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Reference
 from avn_kb.output.citations import Numbering, formatted, links
 from avn_kb.output.notices import notices
 from avn_kb.resolve.outcomes import EXCLUSIONS, OUTCOMES, Outcome
@@ -18,7 +18,8 @@ from avn_kb.resolve.resolver import Resolution
 SHOWN_BY_DEFAULT = ("applies", "overridden", "undecided")
 
 
-def _action(rec: Recommendation) -> dict[str, Any]:
+def action_data(rec: Recommendation) -> dict[str, Any]:
+    """The action of a recommendation as an answer gives it."""
     action = rec.action
     data: dict[str, Any] = {"kind": action.kind, "target": action.target}
     if action.dose:
@@ -36,7 +37,7 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
         "id": rec.id, "version": rec.version, "status": rec.status, "topic": rec.topic, "title": rec.title,
         "outcome": outcome.outcome,
         "text": rec.plain_language if audience == "patient" else rec.statement,
-        "action": _action(rec),
+        "action": action_data(rec),
         "strength": {"level": rec.strength, "direction": rec.direction},
         "certainty": rec.certainty,
         "indirect": rec.indirect,
@@ -89,25 +90,17 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
     day = resolution.as_of.isoformat()
     items = [_outcome(o, numbering, audience, explain, day) for o in ordered]
     derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
-    manifest = kb.manifest
-    references = []
-    for n, ref_id, ref in numbering.listing():
-        entry: dict[str, Any] = {"n": n, "id": ref_id}
-        if ref is not None:
-            entry["citation"] = formatted(ref)
-            entry["population"] = ref.population
-            entry["links"] = [{"label": label, "url": url} for label, url in links(ref)]
-        references.append(entry)
+    references = [{"n": n, "id": ref_id, **(reference_details(ref) if ref is not None else {})}
+                  for n, ref_id, ref in numbering.listing()]
     return {
         "tool": {"name": "avn-kb", "version": __version__},
-        "knowledge_base": {"id": manifest.id, "title": manifest.title, "version": manifest.version,
-                           "released": manifest.released} if manifest else {"id": kb.root},
+        "knowledge_base": knowledge_base(kb),
         "as_of": resolution.as_of.isoformat(),
         "statuses": list(resolution.statuses),
         "audience": audience,
         "notices": list(notices(kb, problems)),
         "incomplete": bool(problems),
-        **({"problems": [_problem(f) for f in problems]} if problems else {}),
+        **({"problems": [problem(f) for f in problems]} if problems else {}),
         "case": dict(resolution.case),
         "derived": derived,
         "summary": {**{outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
@@ -119,7 +112,21 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
     }
 
 
-def _problem(finding: Finding) -> dict[str, Any]:
+def knowledge_base(kb: KnowledgeBase) -> dict[str, Any]:
+    """Which knowledge base answered: the manifest's id, title, version and release date."""
+    manifest = kb.manifest
+    return {"id": manifest.id, "title": manifest.title, "version": manifest.version,
+            "released": manifest.released} if manifest else {"id": kb.root}
+
+
+def reference_details(ref: Reference) -> dict[str, Any]:
+    """What an answer's reference list says of one reference besides its number and id."""
+    return {"citation": formatted(ref), "population": ref.population,
+            "links": [{"label": label, "url": url} for label, url in links(ref)]}
+
+
+def problem(finding: Finding) -> dict[str, Any]:
+    """A loading error of an incomplete knowledge base, as the answer lists it."""
     return {"path": finding.path, "line": finding.line, "column": finding.column, "code": finding.code,
             "message": finding.message}
 

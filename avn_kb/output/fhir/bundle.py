@@ -3,13 +3,12 @@ recommendation pattern: one PlanDefinition (type eca-rule) per recommendation wh
 carries the applicability condition, the strength, direction and certainty extensions and a
 definitionCanonical to an ActivityDefinition for what to do. The mapping, with its sources and
 what does not map, is in docs/interop.md. The output is plain data: no FHIR library is needed to
-build it (the tests validate it with the `fhir.resources` models).
+build it (the tests validate it with the official FHIR JSON schemas, the npm `fhir` validator
+and the `fhir.resources` models).
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,22 +18,25 @@ from avn_kb.lang import actions
 from avn_kb.model import conditions
 from avn_kb.model.knowledge import Citation, KnowledgeBase, Recommendation, Reference
 from avn_kb.output.citations import formatted, links
-from avn_kb.output.notices import notices
+from avn_kb.output.fhir.parts import (
+    DIRECTION_EXTENSION,
+    DIRECTION_SYSTEM,
+    PLAN_TYPE_SYSTEM,
+    QUALITY_EXTENSION,
+    QUALITY_SYSTEM,
+    STRENGTH_EXTENSION,
+    STRENGTH_SYSTEM,
+    USAGE_CONTEXT_SYSTEM,
+    applicability,
+    coded,
+    marking,
+    narrative,
+    notice_tag,
+    part,
+)
 
 VERSIONS = ("R4", "R5")
 DEFAULT_BASE = "https://avn-kb.org/fhir"
-
-# Extension and code system URLs as published by HL7 (sources cited in docs/interop.md).
-STRENGTH_EXTENSION = "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation"
-QUALITY_EXTENSION = "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence"
-DIRECTION_EXTENSION = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-directionOfRecommendation"
-STRENGTH_SYSTEM = "http://terminology.hl7.org/CodeSystem/recommendation-strength"
-QUALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/evidence-quality"
-DIRECTION_SYSTEM = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-recommendation-direction-cs"
-PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
-USAGE_CONTEXT_SYSTEM = "http://terminology.hl7.org/CodeSystem/usage-context-type"
-# Our own media type for the structured condition (the language of avn_kb.model.conditions as JSON).
-CONDITION_LANGUAGE = "text/x-avn-kb-condition+json"
 
 STATUS = {"draft": "draft", "submitted": "draft", "under-review": "draft", "approved": "active",
           "retired": "retired"}
@@ -47,28 +49,22 @@ DIRECTION = {"for": "For", "against": "Against"}
 SUPERSEDES = {"R4": ("predecessor", "successor"), "R5": ("replaces", "replaced-with")}
 
 
-def _coded(extension: str, system: str, code: str, display: str) -> dict[str, Any]:
-    return {"url": extension, "valueCodeableConcept": {"coding": [{"system": system, "code": code,
-                                                                   "display": display}]}}
-
-
 def computable_name(rec_id: str, suffix: str = "") -> str:
     """A FHIR `name` (starts with a capital, letters, digits and _ only): RT-001 -> RT_001."""
     return re.sub(r"[^A-Za-z0-9_]", "_", rec_id) + suffix
 
 
-def _narrative(rec: Recommendation) -> dict[str, Any]:
-    """The readable form, escaped: what a person sees, including what has no structured place."""
-    e = html.escape
-    rows = [f"<p><b>{e(rec.id)} {e(rec.title)}</b> ({e(rec.status)}, version {e(rec.version)})</p>",
-            f"<p>{e(rec.statement)}</p>", f"<p>For patients: {e(rec.plain_language)}</p>",
-            f"<p>Applies when: {e(conditions.describe(rec.when))}. Action: {e(actions.describe(rec.action))}.</p>",
-            f"<p>Strength: {e(rec.strength)}, {e(rec.direction)}; certainty: {e(rec.certainty)}</p>"]
+def _plan_narrative(rec: Recommendation) -> dict[str, Any]:
+    """The readable form: what a person sees, including what has no structured place."""
+    rows = [f"{rec.id} {rec.title} ({rec.status}, version {rec.version})", rec.statement,
+            f"For patients: {rec.plain_language}",
+            f"Applies when: {conditions.describe(rec.when)}. Action: {actions.describe(rec.action)}.",
+            f"Strength: {rec.strength}, {rec.direction}; certainty: {rec.certainty}"]
     if rec.indirect:
-        rows.append(f"<p>Indirect evidence: {e(rec.indirect_reason or '')}</p>")
+        rows.append(f"Indirect evidence: {rec.indirect_reason or ''}")
     if rec.overrides:
-        rows.append(f"<p>Overrides: {e(', '.join(rec.overrides))}</p>")
-    return {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "".join(rows) + "</div>"}
+        rows.append(f"Overrides: {', '.join(rec.overrides)}")
+    return narrative(rows)
 
 
 def _dates(rec: Recommendation) -> dict[str, Any]:
@@ -139,49 +135,33 @@ def _label(kb: KnowledgeBase, section: str, name: str) -> str:
     return intervention.label if intervention else name
 
 
-def _notice_tag(note: str, base: str) -> dict[str, str]:
-    return {"system": f"{base}/notice", "code": _notice_code(note), "display": note}
-
-
-def marking(kb: KnowledgeBase, base: str) -> dict[str, Any]:
-    """What each resource carries when the manifest has a notice (what this content is and is not):
-    `experimental: true`, the notice as its `usage` and as a meta tag like the Bundle's. A resource
-    taken out of the Bundle and used alone keeps the notice that way."""
-    note = notices(kb)[0] if kb.manifest is not None and kb.manifest.notice else None
-    if note is None:
-        return {}
-    return {"meta": {"tag": [_notice_tag(note, base)]}, "experimental": True, "usage": note}
-
-
 def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: str,
                     lookup: Lookup | None = None) -> dict[str, Any]:
     """The PlanDefinition of one recommendation (`lookup`: Lookup.of(kb), passed when exporting many)."""
     action: dict[str, Any] = {
         "extension": [
-            _coded(STRENGTH_EXTENSION, STRENGTH_SYSTEM, *STRENGTH[rec.strength]),
-            _coded(QUALITY_EXTENSION, QUALITY_SYSTEM, rec.certainty, QUALITY[rec.certainty]),
-            _coded(DIRECTION_EXTENSION, DIRECTION_SYSTEM, rec.direction, DIRECTION[rec.direction]),
+            coded(STRENGTH_EXTENSION, STRENGTH_SYSTEM, *STRENGTH[rec.strength]),
+            coded(QUALITY_EXTENSION, QUALITY_SYSTEM, rec.certainty, QUALITY[rec.certainty]),
+            coded(DIRECTION_EXTENSION, DIRECTION_SYSTEM, rec.direction, DIRECTION[rec.direction]),
         ],
         "title": rec.title,
         "description": rec.statement,
-        "condition": [{"kind": "applicability", "expression": {
-            "description": conditions.describe(rec.when), "language": CONDITION_LANGUAGE,
-            "expression": json.dumps(rec.when_written, ensure_ascii=False, separators=(",", ":"))}}],
+        "condition": [applicability(rec.when_written, conditions.describe(rec.when), version, base)],
         "definitionCanonical": f"{base}/ActivityDefinition/{rec.id}-activity",
     }
-    mark = marking(kb, base)
+    mark = marking(kb, "PlanDefinition", version, base)
     resource: dict[str, Any] = {
-        "resourceType": "PlanDefinition", "id": rec.id, **_part(mark, "meta"), "text": _narrative(rec),
+        "resourceType": "PlanDefinition", "id": rec.id, **part(mark, "meta"), "text": _plan_narrative(rec),
         "url": f"{base}/PlanDefinition/{rec.id}",
         "identifier": [{"system": f"{base}/recommendation-id", "value": rec.id}],
         "version": rec.version, "name": computable_name(rec.id), "title": rec.title,
         "type": {"coding": [{"system": PLAN_TYPE_SYSTEM, "code": "eca-rule", "display": "ECA Rule"}]},
-        "status": STATUS[rec.status], **_part(mark, "experimental"), "description": rec.statement,
+        "status": STATUS[rec.status], **part(mark, "experimental", "publisher"), "description": rec.statement,
         "useContext": [{"code": {"system": USAGE_CONTEXT_SYSTEM, "code": "focus"}, "valueCodeableConcept": {
             "coding": [{"system": f"{base}/CodeSystem/population", "code": rec.population}],
             "text": rec.population}}],
         **({"purpose": rec.rationale} if rec.rationale else {}),
-        **_part(mark, "usage"),
+        **part(mark, "usage"),
         **_dates(rec),
         "topic": [{"coding": [{"system": f"{base}/CodeSystem/topic", "code": rec.topic}],
                    "text": _label(kb, "topics", rec.topic)}],
@@ -192,17 +172,19 @@ def plan_definition(rec: Recommendation, kb: KnowledgeBase, version: str, base: 
     return {key: value for key, value in resource.items() if value != []}
 
 
-def activity_definition(rec: Recommendation, kb: KnowledgeBase, base: str) -> dict[str, Any]:
+def activity_definition(rec: Recommendation, kb: KnowledgeBase, base: str, version: str = "R4") -> dict[str, Any]:
     """What the recommendation's action asks for; dose, level and exercises only as text."""
     target = rec.action.target
     label = _label(kb, "interventions", target)
-    mark = marking(kb, base)
+    mark = marking(kb, "ActivityDefinition", version, base)
+    title, description = f"{rec.action.kind} {label}", actions.describe(rec.action)
     return {
-        "resourceType": "ActivityDefinition", "id": f"{rec.id}-activity", **_part(mark, "meta"),
+        "resourceType": "ActivityDefinition", "id": f"{rec.id}-activity", **part(mark, "meta"),
+        "text": narrative([f"{title} ({rec.id}, {rec.status}, version {rec.version})", description]),
         "url": f"{base}/ActivityDefinition/{rec.id}-activity", "version": rec.version,
-        "name": computable_name(rec.id, "_activity"), "title": f"{rec.action.kind} {label}",
-        "status": STATUS[rec.status], **_part(mark, "experimental"), "description": actions.describe(rec.action),
-        **_part(mark, "usage"), **_dates(rec),
+        "name": computable_name(rec.id, "_activity"), "title": title,
+        "status": STATUS[rec.status], **part(mark, "experimental", "publisher"), "description": description,
+        **part(mark, "usage"), **_dates(rec),
         "kind": "ServiceRequest",
         "code": {"coding": [{"system": f"{base}/CodeSystem/intervention", "code": target, "display": label}],
                  "text": label},
@@ -221,24 +203,13 @@ def bundle(kb: KnowledgeBase, version: str = "R4", base: str = DEFAULT_BASE,
     entries = []
     lookup = Lookup.of(kb)
     for rec in kb.recommendations:
-        for resource in (plan_definition(rec, kb, version, base, lookup), activity_definition(rec, kb, base)):
+        for resource in (plan_definition(rec, kb, version, base, lookup), activity_definition(rec, kb, base, version)):
             entries.append({"fullUrl": resource["url"], "resource": resource})
     manifest = kb.manifest
     out: dict[str, Any] = {"resourceType": "Bundle", "id": manifest.id if manifest else "avn-kb", "type": "collection"}
     if notes:
-        out["meta"] = {"tag": [_notice_tag(note, base) for note in notes]}
+        out["meta"] = {"tag": [notice_tag(note, base) for note in notes]}
     if manifest is not None:
         out["identifier"] = {"system": f"{base}/knowledge-base", "value": f"{manifest.id}-{manifest.version}"}
     out["entry"] = entries
     return out
-
-
-def _part(mark: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """One element of `marking` (empty when there is no notice), to place in element order."""
-    return {key: mark[key]} if key in mark else {}
-
-
-def _notice_code(note: str) -> str:
-    """A stable code for a notice: `incomplete` for the banner of a knowledge base that did not
-    load whole, `notice` for the manifest's notice."""
-    return "incomplete" if note.startswith("INCOMPLETE:") else "notice"

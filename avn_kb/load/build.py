@@ -4,9 +4,11 @@ builders can trust types; what they cannot trust (names, cross-references) the c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from avn_kb.model import conditions
+from avn_kb.model.bindings import Coding, UnitConversion
 from avn_kb.model.knowledge import (
     Acceptance,
     Action,
@@ -67,7 +69,29 @@ def _fact(name: str, body: Mapping[str, Any], where: Source) -> Fact:
     return Fact(name=name, type=body["type"], label=body["label"], values=tuple(body.get("values", ())),
                 unit=body.get("unit"), low=body.get("min"), high=body.get("max"),
                 integer=bool(body.get("integer", False)), source_ref=body.get("source"), where=where,
-                defined_for=_optional_condition(body, "defined_for", where), **_wording(body))
+                defined_for=_optional_condition(body, "defined_for", where), **_wording(body),
+                **_bindings(body, where))
+
+
+def _bindings(body: Mapping[str, Any], where: Source) -> dict[str, Any]:
+    """The fact's terminology bindings, each coding and unit with its pointer for AVN128."""
+    codes = body.get("codes")
+    at = where.pointer
+    return {
+        "value_codes": {value: _codings(items, at + ("codes", value)) for value, items in codes.items()}
+        if isinstance(codes, Mapping) else {},
+        "codes": _codings(codes, at + ("codes",)) if isinstance(codes, list) else (),
+        "none_codes": _codings(body.get("none_codes", ()), at + ("none_codes",)),
+        "unmapped_codes": _codings(body.get("unmapped_codes", ()), at + ("unmapped_codes",)),
+        # str() first: a factor written 0.001 must stay exactly one thousandth.
+        "units": tuple(UnitConversion(unit["code"], Decimal(str(unit["factor"])), at + ("units", i))
+                       for i, unit in enumerate(body.get("units", ()))),
+    }
+
+
+def _codings(items: Any, pointer: tuple[Any, ...]) -> tuple[Coding, ...]:
+    return tuple(Coding(item["system"], item["code"], item.get("display"), item.get("match") == "prefix",
+                        pointer + (i,)) for i, item in enumerate(items))
 
 
 def _optional_condition(body: Mapping[str, Any], key: str, where: Source) -> conditions.Condition | None:
@@ -91,7 +115,7 @@ def _wording(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def _intervention(name: str, body: Mapping[str, Any], where: Source) -> Intervention:
     dose = {param: DoseParameter(param, spec["unit"], spec["min"], spec["max"], spec.get("per_kg_of"),
-                                 tuple(spec.get("written_as", ())))
+                                 tuple(spec.get("written_as", ())), spec.get("label"))
             for param, spec in (body.get("dose") or {}).items()}
     # An exercise is its id alone, or a mapping with its id, a label and the cases it loads.
     exercises = [_exercise(item, where.at("exercises", index))

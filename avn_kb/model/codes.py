@@ -46,6 +46,7 @@ _TABLE: list[tuple[str, Severity, str]] = [
     ("AVN125", "error", "test that does not fit the fact's type"),
     ("AVN126", "error", "golden case (or case file) gives a fact outside the cases the fact is defined for"),
     ("AVN127", "error", "golden case expects a recommendation that does not exist"),
+    ("AVN128", "error", "terminology code in the vocabulary malformed for its system, or of an unknown system"),
     # AVN2xx: references and evidence
     ("AVN201", "error", "citation to a reference that does not exist"),
     ("AVN202", "warning", "reference nobody cites"),

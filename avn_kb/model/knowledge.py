@@ -8,148 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
-from avn_kb.model.types import ActionKind, FactType
+from avn_kb.model.conditions import Condition
+from avn_kb.model.source import Pointer, Source
+from avn_kb.model.types import ActionKind
 
-Pointer = tuple[Any, ...]
+# The vocabulary's classes live in model/vocabulary.py; importing them from here stays valid.
+from avn_kb.model.vocabulary import DerivedFact, DoseParameter, Exercise, Fact, Intervention, Vocabulary
 
-
-@dataclass(frozen=True)
-class Source:
-    """Where a model object was written: a file and the key path inside it."""
-
-    path: str
-    pointer: Pointer = ()
-
-    def at(self, *more: Any) -> Source:
-        return Source(self.path, self.pointer + more)
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    type: FactType
-    label: str
-    values: tuple[str, ...] = ()
-    unit: str | None = None
-    low: float | None = None
-    high: float | None = None
-    integer: bool = False
-    source_ref: str | None = None
-    where: Source = Source("")
-    # The cases the fact exists in (ARCO stages only at one site): a case giving it where this is
-    # false is refused. None: defined everywhere.
-    defined_for: Condition | None = None
-    # What people read: each value's label (value, label), in the declared order, and the fact's
-    # description; forms and pages show them, the logic never reads them.
-    value_labels: tuple[tuple[str, str], ...] = ()
-    description: str | None = None
-
-    def value_label(self, value: str) -> str:
-        return dict(self.value_labels).get(value, value)
-
-
-@dataclass(frozen=True)
-class DerivedFact:
-    name: str
-    label: str
-    values: tuple[str, ...]
-    cases: tuple[tuple[str, Condition], ...]
-    otherwise: str | None = None
-    where: Source = Source("")
-    defined_for: Condition | None = None  # as for Fact; holds for derived values too
-    value_labels: tuple[tuple[str, str], ...] = ()  # as for Fact
-    description: str | None = None
-
-    def value_label(self, value: str) -> str:
-        return dict(self.value_labels).get(value, value)
-
-    @property
-    def type(self) -> str:
-        return "enum"
-
-
-
-@dataclass(frozen=True)
-class DoseParameter:
-    name: str
-    unit: str
-    low: float
-    high: float
-    per_kg_of: str | None = None
-    written_as: tuple[str, ...] = ()  # words after a number of it in text ("% of 1RM"): checked by AVN308
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """An exercise an action may name. `loads`: the cases in which it loads the part the case is
-    about (None: declared to load nothing); checked against the conditions that prescribe it."""
-
-    id: str
-    label: str | None = None
-    loads: Condition | None = None
-    where: Source = Source("")
-
-
-@dataclass(frozen=True)
-class Intervention:
-    name: str
-    label: str
-    dose: Mapping[str, DoseParameter] = field(default_factory=dict)
-    levels: tuple[str, ...] = ()
-    exercises: tuple[str, ...] = ()  # the ids, in order
-    exercise_details: Mapping[str, Exercise] = field(default_factory=dict)  # id -> its declaration
-
-
-@dataclass(frozen=True, eq=False)
-class Vocabulary:
-    topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    populations: Mapping[str, str | None] = field(default_factory=dict)  # name -> parent
-    facts: Mapping[str, Fact] = field(default_factory=dict)
-    derived: Mapping[str, DerivedFact] = field(default_factory=dict)
-    interventions: Mapping[str, Intervention] = field(default_factory=dict)
-    where: Source = Source("")
-
-    def fact_type(self, name: str) -> str | None:
-        if name in self.facts:
-            return self.facts[name].type
-        return "enum" if name in self.derived else None
-
-    def fact_values(self, name: str) -> tuple[str, ...]:
-        if name in self.facts:
-            return self.facts[name].values
-        return self.derived[name].values if name in self.derived else ()
-
-    def fits(self, condition: Condition) -> bool:
-        """Whether every test of the condition names a declared fact, fits its type and uses
-        declared values (the term checks report each way in which one does not)."""
-        for test in tests(condition):
-            kind = self.fact_type(test.fact)
-            if kind is None or test.op not in OPS_BY_TYPE[kind]:
-                return False
-            if kind in ("enum", "set") and not test.values <= set(self.fact_values(test.fact)):
-                return False
-        return True
-
-    def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
-        """The declared facts, base facts first, then derived ones."""
-        return (*self.facts.values(), *self.derived.values())
-
-    def topic_label(self, topic: str) -> str:
-        """The topic's label, or its name when it has none (or is not declared)."""
-        return str(self.topics.get(topic, {}).get("label", topic))
-
-    def sections(self) -> list[str]:
-        return [name for name, topic in self.topics.items() if topic.get("section")]
-
-    def lineage(self, population: str) -> list[str]:
-        """The population and its ancestors, nearest first (stops on a cycle)."""
-        chain: list[str] = []
-        current: str | None = population
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = self.populations.get(current)
-        return chain
+__all__ = ["Acceptance", "Action", "Citation", "DerivedFact", "DoseParameter", "Exercise", "Fact", "GoldenCase",
+           "Intervention", "KnowledgeBase", "Manifest", "Pointer", "Recommendation", "Reference", "Source",
+           "Vocabulary"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from avn_kb.lang import actions
 from avn_kb.lang.index import positions_of
 from avn_kb.model.knowledge import Action, Recommendation
 from avn_kb.resolve.index import Index
-from avn_kb.util.digraph import cyclic_nodes, predecessors, topological_order
+from avn_kb.util.digraph import predecessors, topological_order
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,10 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
             graph[recs[i].id] = targets
     if not graph:
         return _decided(index, holds, applies, undecided, {}, {}, {})
-    order = topological_order(graph)
-    if order is None:
-        blocked = cyclic_nodes(graph)
+    blocked = index.on_override_cycles()
+    if blocked:
         graph = {a: {b for b in targets if not (a in blocked and b in blocked)} for a, targets in graph.items()}
-        order = topological_order(graph) or []
+    order = topological_order(graph) or []
     beaten_by = predecessors(graph)
     overridden: dict[int, tuple[str, ...]] = {}
     pending: dict[int, tuple[str, ...]] = {}

@@ -12,6 +12,7 @@ from avn_kb.lang.index import CandidateIndex, bitset, positions_of
 from avn_kb.model.conditions import Condition, tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.outcomes import Exclusion, Outcome
+from avn_kb.util.digraph import cyclic_nodes, topological_order
 from avn_kb.util.gcpause import collector_paused
 
 
@@ -42,6 +43,17 @@ class Index:
         self.overriding = bitset((i for i, rec in enumerate(self.recommendations) if rec.overrides),
                                  len(self.recommendations))
         self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
+        self._on_override_cycles: frozenset[str] | None = None
+
+    def on_override_cycles(self) -> frozenset[str]:
+        """The recommendations on a cycle of overrides in the whole knowledge base, and those a
+        cycle reaches (AVN310 reports them). Fixed for the knowledge base, not for the case: which
+        links are ignored must not depend on the facts, or a missing fact could change an
+        outcome reported as decided."""
+        if self._on_override_cycles is None:
+            graph = {rec.id: set(rec.overrides) for rec in self.recommendations if rec.overrides}
+            self._on_override_cycles = frozenset(cyclic_nodes(graph) if topological_order(graph) is None else ())
+        return self._on_override_cycles
 
     def eligibility(self, statuses: tuple[str, ...], day: str) -> _Eligibility:
         key = (statuses, day)

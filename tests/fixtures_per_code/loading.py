@@ -1,4 +1,4 @@
-"""Fixtures for the loading, syntax and schema codes and the terms (AVN101-AVN127): each positive
+"""Fixtures for the loading, syntax and schema codes and the terms (AVN101-AVN128): each positive
 row breaks one thing in a copy of the mini knowledge base, and its negative is the smallest change
 of that input that is fine (quoted, declared, inside the limit, inside the directory)."""
 
@@ -16,6 +16,8 @@ CASE_003 = ("cases:\n  - id: CASE-003\n    title: Knee\n    facts: {site: knee, 
             "    expect:\n      apply: [RT-001]\n")
 DESIGN = "    design: systematic-review\n"
 THIRD_CASE = CASE_003.removeprefix("cases:\n")
+PAIN_FACT = "    integer: true\n"  # the pain score, the mini vocabulary's one number fact
+PAIN_CODE = '    codes:\n      - {{system: "http://loinc.org", code: {}, display: Pain}}\n'
 FACTS_1 = "phase: chronic}\n    expect:\n      apply: [OF-001, RT-001]"
 
 
@@ -156,4 +158,9 @@ ROWS: list[Fixture] = [
             (Expect("AVN127", "error", CASES, "undecided: [OF-002]", "OF-002",
                     "case CASE-002 expects OF-002 (undecided), which does not exist", ("CASE-002", "OF-002")),)),
     Fixture("AVN127", "expects-one-written", (replace(CASES, "undecided: [OF-001]", "not_apply: [OF-001]"),), ()),
+    Fixture("AVN128", "loinc-check-digit-wrong", (replace(VOCAB, PAIN_FACT, PAIN_FACT + PAIN_CODE.format("72514-4")),),
+            (Expect("AVN128", "error", VOCAB, "72514-4", "72514-4", "pain_score: LOINC code '72514-4' is malformed: "
+                    "its check digit should be 3 (72514-3): a digit is wrong", ("pain_score",)),)),
+    Fixture("AVN128", "loinc-check-digit-right", (replace(VOCAB, PAIN_FACT, PAIN_FACT + PAIN_CODE.format("72514-3")),),
+            ()),
 ]

@@ -27,6 +27,12 @@ APPROVED_MEANING = "approved by the editors of this knowledge base; see the noti
 EN_DASH = "\u2013"  # ranges on a typeset page
 
 
+def anchor(rec_id: str) -> str:
+    """The fragment a recommendation has in the rendered article (HTML and Markdown alike): links
+    from elsewhere (CDS Hooks cards) point at `<article URL>#<anchor>`."""
+    return f"rec-{rec_id}"
+
+
 @dataclass(frozen=True)
 class Cite:
     number: int

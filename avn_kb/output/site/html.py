@@ -7,7 +7,7 @@ from html import escape
 
 from avn_kb import __version__
 from avn_kb.output.site import svg
-from avn_kb.output.site.article import Article, CoverageFigure, Entry, Section
+from avn_kb.output.site.article import Article, CoverageFigure, Entry, Section, anchor
 from avn_kb.output.site.assets import CSS, SCRIPT, script_hash
 
 EMPTY_CELL = '<span class="none" title="not covered">&middot;</span>'
@@ -106,7 +106,7 @@ def _entry(entry: Entry, heading: str = "h3") -> str:
         for c in entry.cites)
     return "\n".join([
         f'<article class="rec status-is-{escape(rec.status)}{" retired" if rec.status == "retired" else ""}" '
-        f'id="rec-{escape(rec.id)}" data-topic="{escape(rec.topic)}">',
+        f'id="{escape(anchor(rec.id))}" data-topic="{escape(rec.topic)}">',
         f'<{heading} class="rec-title"><span class="rec-id">{escape(rec.id)}</span>{escape(rec.title)}</{heading}>',
         f'<p class="badges">{" ".join(badges)}</p>',
         f'<p class="wording clinician">{escape(rec.statement)}</p>',

@@ -8,7 +8,7 @@ import re
 from html import escape as attribute
 
 from avn_kb import __version__
-from avn_kb.output.site.article import Article, CoverageFigure, Entry
+from avn_kb.output.site.article import Article, CoverageFigure, Entry, anchor
 from avn_kb.output.text import markdown_escape as escape
 
 _LIST_START = re.compile(r"^([-+]|\d+(?=[.)]))")
@@ -74,7 +74,7 @@ def _entry(entry: Entry, heading: str = "###") -> list[str]:
         badges.append("expert opinion")
     if entry.status_meaning_shown and entry.status_meaning:
         badges.append(f"*{escape(entry.status_label)}: [{escape(entry.status_meaning)}](#notice)*")
-    lines = [f'<a id="rec-{attribute(rec.id)}"></a>', "", f"{heading} {escape(rec.id)} {escape(rec.title)}", "",
+    lines = [f'<a id="{attribute(anchor(rec.id))}"></a>', "", f"{heading} {escape(rec.id)} {escape(rec.title)}", "",
              " · ".join(badges), "", paragraph(rec.statement), "",
              f"> **In plain language:** {escape(rec.plain_language)}", "", f"Sources: {cites}", "",
              f"- Action{' (retired)' if rec.status == 'retired' else ''}: {escape(entry.action)}"]

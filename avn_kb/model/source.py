@@ -1,0 +1,19 @@
+"""Where a model object was written: a file and the key path inside it (findings name both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Pointer = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a model object was written: a file and the key path inside it."""
+
+    path: str
+    pointer: Pointer = ()
+
+    def at(self, *more: Any) -> Source:
+        return Source(self.path, self.pointer + more)

@@ -189,3 +189,27 @@ def test_compact_from_an_incomplete_knowledge_base_says_so_once(tmp_path: Path) 
     assert head["incomplete"] is True and [p["code"] for p in head["problems"]] == ["AVN102"]
     assert head["notices"][0].startswith("INCOMPLETE: ")
     assert [expand(head, line) for line in compact[1:]] == full
+
+
+@pytest.mark.parametrize("options", [["--compact"], [], ["--format", "text"], ["--explain", "--all"]],
+                         ids=["compact", "json", "text", "explain"])
+def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, options: list[str]) -> None:
+    from avn_kb.cli import batch as batch_module
+
+    # More lines than one chunk, bad ones and blank ones among them, so that several workers share
+    # the batch and the reports of bad lines must come back in order too.
+    bad = '{"site": "knee", "nosuch": 1}'
+    lines = [CASES[n % 4] if n % 97 else bad for n in range(2 * batch_module.CHUNK + 17)]
+    lines[5] = ""
+    (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runs = [run_cli("query", "--kb", str(SHIPPED), "--batch", str(tmp_path / "cases.jsonl"), *options,
+                    "--jobs", jobs, "--as-of", "2026-12-01") for jobs in ("1", "2", "3")]
+    assert {r.exit_code for r in runs} == {2}
+    assert runs[0].stdout and all(r.stdout == runs[0].stdout for r in runs)
+    assert runs[0].stderr.count("unknown fact 'nosuch'") == lines.count(bad) == 6
+    assert all(r.stderr == runs[0].stderr for r in runs)
+
+
+def test_jobs_without_a_batch_is_a_usage_error() -> None:
+    result = run_cli("query", "--kb", str(SHIPPED), "--set", "site=knee", "--jobs", "2")
+    assert result.exit_code == 2 and "--jobs is for --batch" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -39,6 +40,7 @@ Examples:
   avn-kb query --set site=femoral-head --set arco_stage=II --set phase=chronic
   avn-kb query case.yaml --format json --explain
   avn-kb query --batch cases.jsonl -o answers.jsonl
+  avn-kb query --batch cases.jsonl --compact --jobs 0 -o answers.jsonl
 """)
 @click.argument("case_file", required=False, metavar="[CASE_FILE | -]")
 @click.option("--kb", "kb_dir", default="knowledge", show_default=True, help="Knowledge directory.")
@@ -61,16 +63,21 @@ Examples:
 @click.option("--compact", is_flag=True,
               help="With --batch and JSON: the knowledge base and its references once, on the first line, "
                    "then each answer without them (schema/query-result-compact.schema.json).")
+@click.option("--jobs", type=click.IntRange(min=0), default=1, show_default=True, metavar="N",
+              help="With --batch: answer with N processes (0: one per core); the output is the same, in the "
+                   "same order.")
 @click.option("-o", "--output", metavar="FILE", help="Write the answer to FILE (atomically).")
 @allow_incomplete_option
 def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: str, explain: bool, show_all: bool,
           audience: str, statuses: tuple[str, ...], as_of: str | None, batch: str | None, compact: bool,
-          output: str | None, allow_incomplete: bool) -> None:
+          jobs: int, output: str | None, allow_incomplete: bool) -> None:
     """Which recommendations apply to a patient case, which do not, which are undecided, and why."""
     day = date_option("query", as_of)
     fmt = fmt or ("json" if batch is not None else "text")
     if compact and (batch is None or fmt != "json"):
         usage("query", "--compact is for --batch answers in JSON Lines (--format json, the default with --batch)")
+    if jobs != 1 and batch is None:
+        usage("query", "--jobs is for --batch: one case is answered by one process")
     if not settings and case_file is None and batch is None:
         # An empty case would answer "undecided" for nearly everything: a mistake, not a question.
         usage("query", NO_FACTS)
@@ -80,7 +87,7 @@ def query(case_file: str | None, kb_dir: str, settings: tuple[str, ...], fmt: st
     wanted = tuple(dict.fromkeys(("approved", *statuses)))
     if batch is not None:
         sys.exit(run_batch(ready, batch, Defaults(day, wanted, audience, explain, show_all),
-                           BatchOutput(fmt, compact, output)))
+                           BatchOutput(fmt, compact, output), jobs or os.cpu_count() or 1))
     base: dict[str, Any] | None = None
     where = "<stdin>" if case_file == "-" else str(case_file)
     if case_file is not None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from avn_kb.model.knowledge import Recommendation, Reference
+from avn_kb.util.memo import remembered
 
 
 class Numbering:
@@ -67,7 +68,11 @@ def _sentence(text: str) -> str:
 
 def formatted(ref: Reference) -> str:
     """Vancouver-like: Authors. Title. Journal. Year;volume(issue):pages. A part the record lacks is
-    left out, with its punctuation."""
+    left out, with its punctuation. Formatted once per reference (every answer lists them)."""
+    return remembered(ref, "_formatted", lambda: _formatted(ref))
+
+
+def _formatted(ref: Reference) -> str:
     csl = ref.csl
     parts = (authors(csl), ref.title, csl.get("container-title"))
     text = " ".join(_sentence(str(p)) for p in parts if p)

@@ -14,6 +14,7 @@ from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.outcomes import Exclusion, Outcome
 from avn_kb.util.digraph import cyclic_nodes, topological_order
 from avn_kb.util.gcpause import collector_paused
+from avn_kb.util.memo import remembered
 
 
 @dataclass(frozen=True)
@@ -112,5 +113,6 @@ def _exclusion_reason(exclusion: Exclusion, day: str) -> str:
 
 
 def reads_of(condition: Condition) -> tuple[str, ...]:
-    """The facts a condition tests, in order of first test."""
-    return tuple(dict.fromkeys(t.fact for t in tests(condition)))
+    """The facts a condition tests, in order of first test (once per condition object: the
+    resolver asks for those of derived facts at every undecided outcome)."""
+    return remembered(condition, "_reads", lambda: tuple(dict.fromkeys(t.fact for t in tests(condition))))

@@ -21,10 +21,9 @@ from typing import Any
 
 from avn_kb.lang.derive import NO_VALUE, undefined_here, with_derived
 from avn_kb.lang.exercise_loads import loading_exercises
-from avn_kb.model.conditions import tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.decision import Decision, settle
-from avn_kb.resolve.index import Index
+from avn_kb.resolve.index import Index, reads_of
 from avn_kb.resolve.outcomes import OUTCOMES, Outcome, PendingOverride, TermTrace, trace_of
 
 
@@ -164,7 +163,7 @@ def _missing(vocabulary: Vocabulary | None, reads: tuple[str, ...], facts: Mappi
         if derived is None:
             needed.append(fact)
         else:
-            pending.extend(t.fact for _, when in derived.cases for t in tests(when) if t.fact not in facts)
+            pending.extend(fact for _, when in derived.cases for fact in reads_of(when) if fact not in facts)
     return tuple(dict.fromkeys(needed))
 
 

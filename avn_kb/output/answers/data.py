@@ -77,9 +77,10 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
 
 
 def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
-            show_all: bool = False, problems: Sequence[Finding] = ()) -> dict[str, Any]:
+            show_all: bool = False, problems: Sequence[Finding] = (), references: bool = True) -> dict[str, Any]:
     """The answer as plain data. `problems`: the loading errors of an incomplete knowledge base
-    (answering from one is the caller's explicit choice); the answer then says so."""
+    (answering from one is the caller's explicit choice); the answer then says so. `references`
+    False leaves the reference list out (a compact batch gives it once, in its header)."""
     numbering = Numbering(kb.references)
     shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
     sections = kb.vocabulary.sections() if kb.vocabulary else []
@@ -90,8 +91,8 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
     day = resolution.as_of.isoformat()
     items = [_outcome(o, numbering, audience, explain, day) for o in ordered]
     derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
-    references = [{"n": n, "id": ref_id, **(reference_details(ref) if ref is not None else {})}
-                  for n, ref_id, ref in numbering.listing()]
+    listed = [{"n": n, "id": ref_id, **(reference_details(ref) if ref is not None else {})}
+              for n, ref_id, ref in numbering.listing()] if references else []
     return {
         "tool": {"name": "avn-kb", "version": __version__},
         "knowledge_base": knowledge_base(kb),
@@ -108,7 +109,7 @@ def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinicia
                     "review_overdue": sorted(o.rec.id for o in resolution.outcomes if o.outcome in SHOWN_BY_DEFAULT
                                              and o.rec.review_overdue_since(day))},
         "recommendations": items,
-        "references": references,
+        "references": listed,
     }
 
 

@@ -439,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
 
     say("decision service under load")
     served = serve_load.main([*(["--quick"] if args.quick else []), *(["--out", str(out)] if out else [])])
-    return 0 if all(ok for _, ok, _ in results.sanity) and served == 0 else 1
+    from benchmarks import batch
+
+    say("f. batch answers, one job and two")
+    batched = batch.main([*(["--quick"] if args.quick else []), *(["--out", str(out)] if out else [])])
+    return 0 if all(ok for _, ok, _ in results.sanity) and served == 0 and batched == 0 else 1
 
 
 if __name__ == "__main__":

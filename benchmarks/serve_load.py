@@ -226,10 +226,10 @@ def section(results: list[Load], batch_seconds: float, requests: int, cases: int
     return "\n".join(lines) + "\n"
 
 
-def write_section(out: Path, text: str) -> None:
+def write_section(out: Path, text: str, start: str = START, end: str = END) -> None:
     """Put `text` in place of the section between the markers in `out`, or at its end."""
     old = out.read_text(encoding="utf-8") if out.exists() else ""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END) + "\n?", re.DOTALL)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + "\n?", re.DOTALL)
     new = pattern.sub(lambda _: text, old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
     out.write_text(new, encoding="utf-8")
 

@@ -21,6 +21,17 @@ from referencing import Resource
 
 from tests.conftest import ROOT
 
+
+def _shipped_version() -> str:
+    import yaml
+
+    return str(yaml.safe_load((ROOT / "knowledge" / "kb.yaml").read_text(encoding="utf-8"))["version"])
+
+
+# The shipped knowledge base's version, and one after it (a reload in the tests).
+SHIPPED_VERSION = _shipped_version()
+NEXT_VERSION = ".".join([*SHIPPED_VERSION.split(".")[:2], str(int(SHIPPED_VERSION.split(".")[2]) + 1)])
+
 # Where the tests place the schemas: the service's own /schema/ (the OpenAPI document's "$ref":
 # "/schema/..." resolves there against the document's address, here https://avn-kb.org/serve/...).
 SCHEMA_BASE = "https://avn-kb.org/schema/"

@@ -15,7 +15,16 @@ from typing import Any
 from hypothesis import strategies as st
 
 from avn_kb.model.conditions import parse
-from avn_kb.model.knowledge import Action, DerivedFact, DoseParameter, Fact, Intervention, KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.model.knowledge import (
+    Action,
+    DerivedFact,
+    DoseParameter,
+    Fact,
+    Intervention,
+    KnowledgeBase,
+    Recommendation,
+    Vocabulary,
+)
 
 ENUMS = {"e1": ("a", "b", "c"), "e2": ("a", "b"), "e3": ("a", "b", "c")}
 SET_FACT, SET_VALUES = "s", ("x", "y")

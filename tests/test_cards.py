@@ -18,9 +18,9 @@ from avn_kb.load.fhir_case import Unread, case_from_fhir
 from avn_kb.load.knowledge import load_knowledge
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.output.answers.data import as_data
-from avn_kb.output.text import markdown_escape as escape
 from avn_kb.output.cards import cards, discovery, missing_prefetch, prefetch_templates, prefetched
 from avn_kb.output.site import render
+from avn_kb.output.text import markdown_escape as escape
 from avn_kb.resolve.resolver import resolve
 from tests.conftest import MINI, ROOT, SHIPPED
 

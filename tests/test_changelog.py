@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from click.testing import CliRunner, Result
 
-from avn_kb.output.text import markdown_escape as md
 from avn_kb.cli.editorial import diff
 from avn_kb.load.schemas import validator
+from avn_kb.output.text import markdown_escape as md
 from tests.conftest import MINI, SHIPPED
 
 Edit = Callable[[Path], None]

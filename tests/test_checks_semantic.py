@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from avn_kb.lang.case_checks import case_problems
-from avn_kb.model.conditions import evaluate
 from avn_kb.lang.derive import with_derived
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.conditions import evaluate
 from avn_kb.resolve.resolver import resolve
 from tests.conftest import MINI
 from tests.conftest import validate_json as _validate_json

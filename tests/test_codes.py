@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from avn_kb.model.codes import CODE_PATTERN, CODES, _TABLE
+from avn_kb.model.codes import _TABLE, CODE_PATTERN, CODES
 from avn_kb.model.findings import SEVERITIES
 
 ROOT = Path(__file__).resolve().parent.parent

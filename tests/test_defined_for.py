@@ -17,8 +17,20 @@ from avn_kb.lang.derive import undefined_here, with_derived
 from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import run_cli
 from tests.planted_rows import Row, assert_each_code_fails_and_passes, assert_reported_exactly, params
-from tests.test_checks_semantic import (AVOID_RT, RT, RT1_ACTION, RT1_DOES, VOCAB, Edit, Expect, append,
-                                        conflict_message, planted, replace, rt_rec)
+from tests.test_checks_semantic import (
+    AVOID_RT,
+    RT,
+    RT1_ACTION,
+    RT1_DOES,
+    VOCAB,
+    Edit,
+    Expect,
+    append,
+    conflict_message,
+    planted,
+    replace,
+    rt_rec,
+)
 
 CASES = "cases/basic.yaml"
 ARCO_VALUES = "    values: [I, II, IIIA, IIIB, IV]\n"

@@ -12,14 +12,25 @@ from typing import Any
 import pytest
 
 from avn_kb.lang.case_checks import case_problems
-from avn_kb.model.conditions import evaluate, parse
 from avn_kb.lang.derive import with_derived
 from avn_kb.lang.exercise_loads import loading_exercises, loads_condition
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.conditions import evaluate, parse
 from avn_kb.model.knowledge import Action, Exercise, Vocabulary
 from tests.conftest import MINI
 from tests.planted_rows import Row, assert_each_code_fails_and_passes, assert_reported_exactly, params
-from tests.test_checks_semantic import RT, RT1_ACTION, VOCAB, Edit, Expect, append, planted, replace, rt_rec, validate_json
+from tests.test_checks_semantic import (
+    RT,
+    RT1_ACTION,
+    VOCAB,
+    Edit,
+    Expect,
+    append,
+    planted,
+    replace,
+    rt_rec,
+    validate_json,
+)
 
 PLAIN = "    exercises: [leg-press, bench-press]\n"
 

@@ -14,16 +14,17 @@ import datetime as dt
 import itertools
 import os
 import random
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from avn_kb.lang.case_checks import case_problems
-from avn_kb.model.conditions import Condition
-from avn_kb.model import conditions as lang
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model import conditions as lang
+from avn_kb.model.conditions import Condition
 from avn_kb.model.knowledge import KnowledgeBase, Vocabulary
 from avn_kb.resolve.resolver import Index, resolve
 from tests.conftest import SHIPPED

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from avn_kb.cli.editorial import export
+from avn_kb.load.knowledge import load_knowledge
 from avn_kb.output.fhir import bundle as fhir
 from avn_kb.output.fhir import parts
-from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import MINI, ROOT, SHIPPED
 
 pytest.importorskip("fhir.resources", reason="fhir.resources is a test dependency (pip install '.[test]')")

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from avn_kb.cli.editorial import graph
-from avn_kb.output.graph import dot_string, graph_of, mermaid_text
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.output.graph import dot_string, graph_of, mermaid_text
 from tests.conftest import MINI, SHIPPED
 
 

@@ -26,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -36,8 +37,8 @@ import yaml
 
 import avn_kb.load.knowledge
 import avn_kb.load.source
-from avn_kb.model.codes import CODES
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
+from avn_kb.model.codes import CODES
 from tests.conftest import MINI, run_cli
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -559,8 +560,8 @@ def _search_heavy_kb(root: Path, flags: int) -> Path:
 
 
 def test_search_limit_is_reported_as_avn306_not_guessed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from avn_kb.validate.checks import logic as logic_checks
     from avn_kb.lang.search import CaseSearch, SearchLimits
+    from avn_kb.validate.checks import logic as logic_checks
 
     kb = _search_heavy_kb(tmp_path, flags=12)
     monkeypatch.setattr(logic_checks, "CaseSearch", functools.partial(CaseSearch, limits=SearchLimits(max_steps=500)))

@@ -4,21 +4,21 @@ with a brute-force enumeration of every case over the facts the conditions read.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import combinations, product
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
+from avn_kb.lang.case_checks import case_problems
+from avn_kb.lang.derive import with_derived
+from avn_kb.lang.search import CaseSearch, SearchLimits, SearchTooLarge
+from avn_kb.load.knowledge import load_knowledge
 from avn_kb.model.conditions import Condition, evaluate, parse
 from avn_kb.model.conditions import tests as fact_tests
-from avn_kb.lang.derive import with_derived
-from avn_kb.load.knowledge import load_knowledge
-from avn_kb.lang.search import CaseSearch, SearchLimits, SearchTooLarge
-from avn_kb.lang.case_checks import case_problems
 from avn_kb.model.knowledge import DerivedFact, Fact, Vocabulary
 from tests.conftest import MINI
-
 
 
 def _mini_vocabulary() -> Vocabulary:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from avn_kb.model.conditions import parse
 from avn_kb.load.knowledge import load_knowledge
+from avn_kb.model.conditions import parse
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
 from avn_kb.resolve.resolver import Index, resolve
 from tests.conftest import MINI

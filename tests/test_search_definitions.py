@@ -11,22 +11,23 @@ computed by their definition, `defined_for` read literally).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from itertools import product
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from avn_kb.lang.case_checks import case_problems
+from avn_kb.lang.derive import NO_VALUE, derive, real_case, with_derived
+from avn_kb.lang.index import CandidateIndex
+from avn_kb.lang.search import CaseSearch
+from avn_kb.load.knowledge import load_knowledge
 from avn_kb.model.conditions import Condition, evaluate, parse
 from avn_kb.model.conditions import tests as fact_tests
-from avn_kb.lang.derive import NO_VALUE, derive, real_case, with_derived
-from avn_kb.load.knowledge import load_knowledge
-from avn_kb.lang.search import CaseSearch
 from avn_kb.model.knowledge import Fact, Vocabulary
-from avn_kb.lang.index import CandidateIndex
 from tests import strategies as gen
 from tests.conftest import MINI
 from tests.test_logic import _all_values as all_values

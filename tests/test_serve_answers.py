@@ -18,7 +18,7 @@ from referencing import Registry
 
 from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import SHIPPED, run_cli
-from tests.serving import Server, running, schema_resources
+from tests.serving import SHIPPED_VERSION, Server, running, schema_resources
 
 AS_OF = "2026-12-01"
 GOLDEN = load_knowledge(SHIPPED, "knowledge").kb.cases
@@ -92,7 +92,7 @@ def test_a_list_of_cases_answers_as_the_batch(server: Server, tmp_path: Path) ->
 def test_version_headers_name_the_knowledge(server: Server) -> None:
     reply = server.get("/healthz")
     knowledge = server.get("/v1/knowledge").json()
-    assert reply.headers["avn-kb-knowledge-version"] == knowledge["knowledge_base"]["version"] == "0.3.1"
+    assert reply.headers["avn-kb-knowledge-version"] == knowledge["knowledge_base"]["version"] == SHIPPED_VERSION
     assert reply.headers["avn-kb-knowledge-digest"] == knowledge["digest"] == reply.json()["knowledge_base"]["digest"]
     assert reply.headers["avn-kb-knowledge-id"] == "avn-kb"
     assert reply.headers["avn-kb-tool-version"] == knowledge["tool"]["version"]
@@ -137,7 +137,7 @@ def test_a_recommendation_as_written(server: Server, rec_id: str) -> None:
 def test_an_unknown_recommendation_is_404_naming_it(server: Server) -> None:
     reply = server.get("/v1/recommendations/XX-999")
     assert (reply.status, reply.headers["content-type"]) == (404, "application/problem+json")
-    assert reply.json()["detail"] == ("no recommendation 'XX-999' in avn-kb version 0.3.1: "
+    assert reply.json()["detail"] == (f"no recommendation 'XX-999' in avn-kb version {SHIPPED_VERSION}: "
                                       "GET /v1/knowledge lists the ids")
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from avn_kb.load.knowledge import load_knowledge
 from tests.conftest import SHIPPED, run_cli
-from tests.serving import Server, running
+from tests.serving import SHIPPED_VERSION, Server, running
 
 VOCABULARY = load_knowledge(SHIPPED, "knowledge").kb.vocabulary
 assert VOCABULARY is not None
@@ -99,7 +99,7 @@ def test_refusals_are_problem_details(server: Server, body: bytes, expected: dic
     data.pop("errors", None)
     assert (reply.status, data) == (expected["status"], expected)
     assert "Traceback" not in reply.text
-    assert reply.headers["avn-kb-knowledge-version"] == "0.3.1"
+    assert reply.headers["avn-kb-knowledge-version"] == SHIPPED_VERSION
 
 
 @pytest.mark.parametrize("case", [{"sitee": "knee"}, {"site": "elbowish"}, {"platelet_count": "many"},

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.serving import Reply, free_port, running, serve_command
+from tests.serving import NEXT_VERSION, SHIPPED_VERSION, Reply, free_port, running, serve_command
 
 CASE = {"site": "femoral-head", "arco_stage": "II", "phase": "chronic", "causes": [], "red_flags": [],
         "hematologic_malignancy": False, "comorbidities": [], "estimated_one_rep_max_kg": 60}
@@ -25,8 +25,8 @@ RENAMED = "RT-001"  # applies to CASE; the new knowledge base retitles it
 def set_version(kb: Path, version: str) -> None:
     manifest = kb / "kb.yaml"
     text = manifest.read_text(encoding="utf-8")
-    assert 'version: "0.3.1"' in text
-    manifest.write_text(text.replace('version: "0.3.1"', f'version: "{version}"', 1), encoding="utf-8")
+    assert f'version: "{SHIPPED_VERSION}"' in text
+    manifest.write_text(text.replace(f'version: "{SHIPPED_VERSION}"', f'version: "{version}"', 1), encoding="utf-8")
 
 
 def retitle(kb: Path) -> None:
@@ -68,18 +68,18 @@ def test_hangup_swaps_in_good_knowledge_and_keeps_the_old_for_broken(shipped_cop
         digest = first.headers["avn-kb-knowledge-digest"]
         break_it(shipped_copy)
         server.hangup()
-        server.wait_for_log("refused: it did not load whole; still answering from version 0.3.1")
+        server.wait_for_log(f"refused: it did not load whole; still answering from version {SHIPPED_VERSION}")
         assert "broken.yaml:2:1: error AVN10" in server.log_text()
         kept = server.post({"facts": CASE})
         assert (kept.status, kept.headers["avn-kb-knowledge-digest"], kept.text) == (200, digest, first.text)
         assert server.get("/healthz").json()["failed_reloads"] == 1
         (shipped_copy / "recommendations" / "broken.yaml").unlink()
-        set_version(shipped_copy, "0.3.2")
+        set_version(shipped_copy, NEXT_VERSION)
         retitle(shipped_copy)
         server.hangup()
         server.wait_for_log("reloaded")
         fresh = server.post({"facts": CASE})
-        assert fresh.headers["avn-kb-knowledge-version"] == fresh.json()["knowledge_base"]["version"] == "0.3.2"
+        assert fresh.headers["avn-kb-knowledge-version"] == fresh.json()["knowledge_base"]["version"] == NEXT_VERSION
         assert fresh.headers["avn-kb-knowledge-digest"] != digest
         assert title_of(fresh, RENAMED).endswith("(reloaded)")
         assert server.get("/healthz").json()["reloads"] == 1
@@ -87,7 +87,7 @@ def test_hangup_swaps_in_good_knowledge_and_keeps_the_old_for_broken(shipped_cop
 
 def test_requests_during_a_reload_each_come_from_one_whole_knowledge_base(shipped_copy: Path, tmp_path: Path) -> None:
     with running(shipped_copy, tmp_path / "server.log") as server:
-        set_version(shipped_copy, "0.3.2")
+        set_version(shipped_copy, NEXT_VERSION)
         retitle(shipped_copy)
 
         def ask(_: int) -> Reply:
@@ -108,22 +108,22 @@ def test_requests_during_a_reload_each_come_from_one_whole_knowledge_base(shippe
         answers = reply.json()["answers"]
         assert {a["knowledge_base"]["version"] for a in answers} == {version}
         titles = {t for a in answers for t in (r["title"] for r in a["recommendations"] if r["id"] == RENAMED)}
-        assert len(titles) == 1 and next(iter(titles)).endswith("(reloaded)") == (version == "0.3.2")
-    assert versions <= {"0.3.1", "0.3.2"}
-    assert after.headers["avn-kb-knowledge-version"] == "0.3.2"
+        assert len(titles) == 1 and next(iter(titles)).endswith("(reloaded)") == (version == NEXT_VERSION)
+    assert versions <= {SHIPPED_VERSION, NEXT_VERSION}
+    assert after.headers["avn-kb-knowledge-version"] == NEXT_VERSION
 
 
 @pytest.mark.parametrize("workers", [2])
 def test_several_workers_answer_and_reload(shipped_copy: Path, tmp_path: Path, workers: int) -> None:
     with running(shipped_copy, tmp_path / "server.log", "--workers", str(workers)) as server:
         versions = {server.get("/healthz").headers["avn-kb-knowledge-version"] for _ in range(20)}
-        assert versions == {"0.3.1"}
-        set_version(shipped_copy, "0.3.2")
+        assert versions == {SHIPPED_VERSION}
+        set_version(shipped_copy, NEXT_VERSION)
         server.hangup()
         deadline = time.monotonic() + 60
         while True:
             seen = [server.get("/healthz").headers["avn-kb-knowledge-version"] for _ in range(20)]
-            if set(seen) == {"0.3.2"}:
+            if set(seen) == {NEXT_VERSION}:
                 break
             assert time.monotonic() < deadline, seen
             time.sleep(0.2)

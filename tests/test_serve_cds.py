@@ -173,6 +173,15 @@ def test_prefetch_gives_the_cards_of_query(server: Server) -> None:
     assert recommended(cards_of(server, call())) == query_ids({})  # nothing known: only what needs no fact
 
 
+def test_the_documented_call_is_answered_as_query(server: Server) -> None:
+    """docs/cds-hooks-call.json (the README's curl) is the OpenAPI example, and answers as query does."""
+    documented = json.loads((ROOT / "docs" / "cds-hooks-call.json").read_text(encoding="utf-8"))
+    openapi = json.loads((ROOT / "avn_kb" / "serve" / "openapi.json").read_text(encoding="utf-8"))
+    example = openapi["paths"]["/cds-services/{id}"]["post"]["requestBody"]["content"]["application/json"]
+    assert documented == example["examples"]["with prefetch"]["value"]
+    assert recommended(cards_of(server, documented)) == query_ids(FACTS)
+
+
 def test_fetched_record_gives_the_same_cards(server: Server, fhir: str) -> None:
     auth = {"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read",
             "subject": "avn-kb"}

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
+from avn_kb.serve.cds import CdsCors, CdsOptions
 from avn_kb.serve.context import KnowledgeHeaders
 from avn_kb.serve.limits import Limits
 from avn_kb.serve.problems import EXCEPTION_HANDLERS
@@ -27,9 +28,10 @@ from avn_kb.serve.routes import ROUTES
 
 
 def create_app(holder: KnowledgeHolder, limits: Limits | None = None, routes: Sequence[BaseRoute] = (),
-               reload_on_hangup: bool = True) -> Starlette:
+               reload_on_hangup: bool = True, cds: CdsOptions | None = None) -> Starlette:
     """The service answering from `holder`'s current snapshot, within `limits`, with the extra
-    `routes` besides its own."""
+    `routes` besides its own; `cds`: the CDS Hooks routes' article link, CORS origins and FHIR limits."""
+    cds = cds or CdsOptions()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -41,7 +43,9 @@ def create_app(holder: KnowledgeHolder, limits: Limits | None = None, routes: Se
                 stop_watching()
 
     app = Starlette(routes=[*ROUTES, *routes], exception_handlers=EXCEPTION_HANDLERS,
-                    middleware=[Middleware(KnowledgeHeaders, holder=holder)], lifespan=lifespan)
+                    middleware=[Middleware(KnowledgeHeaders, holder=holder),
+                                                  Middleware(CdsCors, origins=cds.cors_origins)], lifespan=lifespan)
     app.state.holder = holder
     app.state.limits = limits or Limits()
+    app.state.cds = cds
     return app

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from avn_kb.load.schemas import schema_text
 from avn_kb.output.catalogue import knowledge_data, recommendation_data, vocabulary_data
 from avn_kb.serve.answers import post_answers
+from avn_kb.serve.cds import get_services, post_service
 from avn_kb.serve.context import holder_of, snapshot_of
 from avn_kb.serve.page import get_page
 from avn_kb.serve.problems import Problem
@@ -92,4 +93,6 @@ ROUTES: list[BaseRoute] = [
     Route("/healthz", get_health, methods=["GET"]),
     Route("/openapi.json", get_openapi, methods=["GET"]),
     Route("/schema/{name}", get_schema, methods=["GET"]),
+    Route("/cds-services", get_services, methods=["GET"]),
+    Route("/cds-services/{id}", post_service, methods=["POST"]),
 ]

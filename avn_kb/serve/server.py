@@ -22,6 +22,7 @@ import uvicorn
 from starlette.routing import BaseRoute
 
 from avn_kb.serve.app import create_app
+from avn_kb.serve.cds import CdsOptions
 from avn_kb.serve.limits import Limits
 from avn_kb.serve.reload import KnowledgeHolder
 
@@ -38,8 +39,8 @@ def configure_logging(level: str) -> None:
 
 
 def _config(holder: KnowledgeHolder, limits: Limits, routes: Sequence[BaseRoute], log_level: str,
-            **where: object) -> uvicorn.Config:
-    return uvicorn.Config(create_app(holder, limits, routes), log_level=log_level, access_log=False,
+            cds: CdsOptions | None = None, **where: object) -> uvicorn.Config:
+    return uvicorn.Config(create_app(holder, limits, routes, cds=cds), log_level=log_level, access_log=False,
                           timeout_graceful_shutdown=10, **where)  # type: ignore[arg-type]
 
 
@@ -62,7 +63,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(holder: KnowledgeHolder, sock: socket.socket, workers: int = 1, limits: Limits | None = None,
-          routes: Sequence[BaseRoute] = (), log_level: str = "info") -> int:
+          routes: Sequence[BaseRoute] = (), log_level: str = "info", cds: CdsOptions | None = None) -> int:
     """Serve on the listening socket `sock` (from `listen`) until stopped; the exit status (0 after
     a clean stop, 2 when the server could not start)."""
     configure_logging(log_level)
@@ -71,8 +72,8 @@ def serve(holder: KnowledgeHolder, sock: socket.socket, workers: int = 1, limits
     log.info("avn-kb serve on http://%s:%d, %d worker(s); send SIGHUP to process %d to reload",
              host, port, workers, os.getpid())
     if workers > 1:
-        return _supervise(lambda: _worker(holder, limits, routes, log_level, sock), workers, holder)
-    server = uvicorn.Server(_config(holder, limits, routes, log_level, host=host, port=port))
+        return _supervise(lambda: _worker(holder, limits, routes, log_level, sock, cds), workers, holder)
+    server = uvicorn.Server(_config(holder, limits, routes, log_level, cds, host=host, port=port))
     try:
         server.run(sockets=[sock])
     except SystemExit:  # uvicorn's way out of a failed start-up (it has logged why)
@@ -81,12 +82,12 @@ def serve(holder: KnowledgeHolder, sock: socket.socket, workers: int = 1, limits
 
 
 def _worker(holder: KnowledgeHolder, limits: Limits, routes: Sequence[BaseRoute], log_level: str,
-            sock: socket.socket) -> None:
+            sock: socket.socket, cds: CdsOptions | None = None) -> None:
     # Until the application takes SIGHUP for reloads, one must not stop the worker.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
-    server = uvicorn.Server(_config(holder, limits, routes, log_level))
+    server = uvicorn.Server(_config(holder, limits, routes, log_level, cds))
     server.run(sockets=[sock])
     os._exit(0 if server.started else 2)
 

@@ -478,14 +478,28 @@ def _cap_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
 
 
+# Runs avn-kb and, as it exits, writes the peak resident memory of this program itself (VmHWM of
+# its own address space). The kernel's ru_maxrss would not do: it keeps the peak of the address
+# space the child had before exec, a copy of this test process, which grows as the suite runs.
+_MEASURED = """
+import atexit, os, runpy, sys
+def _report():
+    with open("/proc/self/status") as status, open(os.environ["AVN_KB_PEAK_FILE"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(_report)
+sys.argv = ["avn-kb", *sys.argv[1:]]
+runpy.run_module("avn_kb", run_name="__main__")
+"""
+
+
 def run_limited(args: list[str], stdin: Path | None = None) -> Limited:
-    """Run avn-kb in a child process; wall time, and the child's own peak memory from wait4 (not
-    RUSAGE_CHILDREN, which keeps the maximum over every child this test process ever had)."""
+    """Run avn-kb in a child process: wall time, its CPU time (wait4), and its own peak memory."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            open(stdin or os.devnull, "rb") as given:
+            open(stdin or os.devnull, "rb") as given, tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
         started = time.perf_counter()
-        child = subprocess.Popen([sys.executable, "-m", "avn_kb", *args], stdin=given, stdout=out, stderr=err,
-                                 preexec_fn=_cap_address_space)
+        child = subprocess.Popen([sys.executable, "-c", _MEASURED, *args], stdin=given, stdout=out, stderr=err,
+                                 preexec_fn=_cap_address_space, env={**os.environ, "AVN_KB_PEAK_FILE": str(peak_file)})
         exit_code: int | None = None
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -501,8 +515,10 @@ def run_limited(args: list[str], stdin: Path | None = None) -> Limited:
         child.returncode = -9 if exit_code is None else exit_code  # reaped here, not by Popen
         out.seek(0)
         err.seek(0)
-        return Limited(exit_code, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode("utf-8", "replace"),
-                       err.read().decode("utf-8", "replace"))
+        # Killed before it could say: the kernel's figure, an upper bound.
+        peak_kb = int(peak_file.read_text()) if peak_file.exists() and peak_file.read_text() else usage.ru_maxrss
+        return Limited(exit_code, wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024,
+                       out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
 TEXT_FINDING = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>\w+) (?P<code>AVN\d{3}) ",

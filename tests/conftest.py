@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ MINI = FIXTURES / "mini"
 SHIPPED = ROOT / "knowledge"
 # The `browser` fixture (a headless Chromium) of the browser tests.
 pytest_plugins = ("tests.browser",)
+
+
+def stop(process: subprocess.Popen[Any], grace: float = 10) -> None:
+    """End a process a test started: asked first, killed if it has not gone after `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def run_cli(*args: str, input: str | None = None) -> Result:

@@ -19,7 +19,7 @@ from typing import Any
 
 from referencing import Resource
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stop
 
 
 def _shipped_version() -> str:
@@ -123,9 +123,4 @@ def running(kb: Path, log: Path, *options: str) -> Iterator[Server]:
             time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=20)

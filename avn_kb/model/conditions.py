@@ -184,21 +184,16 @@ def evaluate(condition: Condition, facts: Mapping[str, Any]) -> bool | None:
     if isinstance(condition, Not):
         inner = evaluate(condition.part, facts)
         return None if inner is None else not inner
-    if isinstance(condition, All):
-        unknown = False
-        for part in condition.parts:
-            result = evaluate(part, facts)
-            if result is False:
-                return False
-            unknown = unknown or result is None
-        return None if unknown else True
+    # `all` and `any` in Kleene logic: the decisive value (False for all, True for any) wins, else
+    # an unknown part leaves it unknown, else the other value (so an empty `all` holds).
+    decisive = not isinstance(condition, All)
     unknown = False
     for part in condition.parts:
         result = evaluate(part, facts)
-        if result is True:
-            return True
+        if result is decisive:
+            return decisive
         unknown = unknown or result is None
-    return None if unknown else False
+    return None if unknown else not decisive
 
 
 def describe(condition: Condition) -> str:

@@ -12,7 +12,6 @@ the one snapshot the request started with (avn_kb/serve/reload.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from avn_kb.output import answers
 from avn_kb.output.answers.data import as_data
 from avn_kb.resolve.resolver import resolve
 from avn_kb.serve.context import limits_of, snapshot_of
-from avn_kb.serve.limits import Limits, parse_json, read_body
+from avn_kb.serve.limits import Limits, parse_json, read_body, within_time
 from avn_kb.serve.problems import Problem
 from avn_kb.serve.snapshot import Snapshot
 
@@ -149,11 +148,5 @@ async def post_answers(request: Request) -> Response:
     vocabulary = snapshot.kb.vocabulary
     assert vocabulary is not None  # a snapshot is only served when it loaded whole
     asked = question(parse_json(await read_body(request, limits), limits), vocabulary, limits)
-    loop = asyncio.get_running_loop()
-    try:
-        text = await asyncio.wait_for(loop.run_in_executor(None, answer_text, snapshot, asked),
-                                      limits.timeout_seconds)
-    except TimeoutError:
-        raise Problem(503, "timeout", f"the answer took longer than {limits.timeout_seconds:g} s: send fewer cases "
-                      "per request", limit=limits.timeout_seconds, headers={"Retry-After": "1"}) from None
+    text = await within_time(limits, answer_text, snapshot, asked, advice=": send fewer cases per request")
     return Response(text, media_type="application/json")

@@ -11,7 +11,6 @@ read or fetched stays missing and is listed on the card about undecided recommen
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from avn_kb.output.cards import cards, discovery, missing_prefetch, prefetched
 from avn_kb.resolve.resolver import resolve
 from avn_kb.serve.context import limits_of, snapshot_of
 from avn_kb.serve.fhir_fetch import FetchLimits, fetch_missing
-from avn_kb.serve.limits import parse_json, read_body
+from avn_kb.serve.limits import parse_json, read_body, within_time
 from avn_kb.serve.problems import Problem
 from avn_kb.serve.snapshot import Snapshot
 
@@ -135,11 +134,5 @@ async def post_service(request: Request) -> Response:
                       f"({SERVICE_ID})", field="id")
     call = checked_call(parse_json(await read_body(request, limits), limits))
     article_url = options.article_url or str(request.base_url)
-    loop = asyncio.get_running_loop()
-    try:
-        response = await asyncio.wait_for(loop.run_in_executor(None, call_cards, snapshot, call, options, article_url),
-                                          limits.timeout_seconds)
-    except TimeoutError:
-        raise Problem(503, "timeout", f"the answer took longer than {limits.timeout_seconds:g} s",
-                      limit=limits.timeout_seconds, headers={"Retry-After": "1"}) from None
+    response = await within_time(limits, call_cards, snapshot, call, options, article_url)
     return _json(response)

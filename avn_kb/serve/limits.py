@@ -8,10 +8,12 @@ flat mapping of facts, a request two or three levels around it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import ClientDisconnect, Request
 
@@ -19,6 +21,7 @@ from avn_kb.load.cases import given_twice, shown_value
 from avn_kb.serve.problems import Problem
 
 log = logging.getLogger("avn_kb.serve")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,17 @@ class Limits:
     max_depth: int = 16
     max_cases: int = 1_000
     timeout_seconds: float = 30.0
+
+
+async def within_time(limits: Limits, work: Callable[..., T], *args: Any, advice: str = "") -> T:
+    """`work(*args)` in a worker thread (the event loop keeps serving), or a 503 Problem once it
+    takes longer than the time limit; `advice` ends the message (what the client can do)."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.run_in_executor(None, work, *args), limits.timeout_seconds)
+    except TimeoutError:
+        raise Problem(503, "timeout", f"the answer took longer than {limits.timeout_seconds:g} s{advice}",
+                      limit=limits.timeout_seconds, headers={"Retry-After": "1"}) from None
 
 
 async def read_body(request: Request, limits: Limits) -> bytes:

@@ -4,7 +4,6 @@ the request's snapshot, rendered as HTML with a policy that allows no script."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from starlette.requests import Request
@@ -14,6 +13,7 @@ from avn_kb.output.answers.data import as_data
 from avn_kb.output.page import CONTENT_SECURITY_POLICY, form_facts, page_options, render_page
 from avn_kb.resolve.resolver import resolve
 from avn_kb.serve.context import limits_of, snapshot_of
+from avn_kb.serve.limits import within_time
 from avn_kb.serve.problems import Problem
 from avn_kb.serve.snapshot import Snapshot
 
@@ -44,11 +44,6 @@ async def get_page(request: Request) -> Response:
     if len(query) > MAX_QUERY_PAIRS:
         raise Problem(414, "too-many-fields", f"{len(query):,} fields in the address, over {MAX_QUERY_PAIRS}: "
                       "use the form", limit=MAX_QUERY_PAIRS)
-    loop = asyncio.get_running_loop()
-    try:
-        html = await asyncio.wait_for(loop.run_in_executor(None, page_html, snapshot, query), limits.timeout_seconds)
-    except TimeoutError:
-        raise Problem(503, "timeout", f"the answer took longer than {limits.timeout_seconds:g} s",
-                      limit=limits.timeout_seconds, headers={"Retry-After": "1"}) from None
+    html = await within_time(limits, page_html, snapshot, query)
     return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, "X-Content-Type-Options": "nosniff",
                                        "Referrer-Policy": "no-referrer"})

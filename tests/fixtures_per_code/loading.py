@@ -46,8 +46,8 @@ ROWS: list[Fixture] = [
                                                     Link("cases/linked.yaml", "../../outside.yaml")),
             (AtStart("AVN101", "error", "cases/linked.yaml", f"is a link to {ROOT_MARK}/outside.yaml, outside the "
                      "knowledge directory: copy the file in instead of linking it"),)),
-    Fixture("AVN101", "link-inside-the-directory", (Write("shared/knee.yaml", CASE_003),
-                                                   Link("cases/linked.yaml", "../shared/knee.yaml")), ()),
+    Fixture("AVN101", "link-inside-the-directory", (Write("elsewhere/knee.yaml", CASE_003),
+                                                   Link("cases/linked.yaml", "../elsewhere/knee.yaml")), ()),
     Fixture("AVN102", "unclosed-flow-sequence", title("[Resistive training dose"),
             (rt_says("AVN102", "error", "statement: Light", ": Light",
                      "YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence opened at "

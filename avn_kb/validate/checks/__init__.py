@@ -33,30 +33,27 @@ SearchingCheck = Callable[[CheckContext, SearchBudget], Iterator[Finding]]
 
 @dataclass(frozen=True)
 class Registered:
-    """One entry of the registry. `quiet_when_unloaded`: the check judges what is absent from
-    the documents of that kind (a gap is a missing recommendation, a dangling link one that does
-    not exist); when a file or folder of that kind could not be read, the absence is the
-    reader's, not the knowledge's, and the loading finding already says what to fix."""
+    """One entry of the registry: the check, given the run's budget (a plain check ignores it).
+    `quiet_when_unloaded`: the check judges what is absent from the documents of that kind (a gap
+    is a missing recommendation, a dangling link one that does not exist); when a file or folder
+    of that kind could not be read, the absence is the reader's, not the knowledge's, and the
+    loading finding already says what to fix."""
 
-    plain: Check | None = None
-    searching: SearchingCheck | None = None
+    check: SearchingCheck
     quiet_when_unloaded: str | None = None
 
     def run(self, ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
         if self.quiet_when_unloaded in ctx.unloaded_kinds:
             return iter(())
-        if self.searching is not None:
-            return self.searching(ctx, budget)
-        assert self.plain is not None, "a registered check has a function"
-        return self.plain(ctx)
+        return self.check(ctx, budget)
 
 
 def _plain(check: Check, quiet_when_unloaded: str | None = None) -> Registered:
-    return Registered(plain=check, quiet_when_unloaded=quiet_when_unloaded)
+    return Registered(lambda ctx, _budget: check(ctx), quiet_when_unloaded)
 
 
 def _searching(check: SearchingCheck, quiet_when_unloaded: str | None = None) -> Registered:
-    return Registered(searching=check, quiet_when_unloaded=quiet_when_unloaded)
+    return Registered(check, quiet_when_unloaded)
 
 
 CHECKS: dict[str, Registered] = {

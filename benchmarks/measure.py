@@ -123,6 +123,7 @@ def validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> l
 def _validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> list[Phase]:
     from avn_kb.validate import runner as engine
     from avn_kb.lang.domains import SearchBudget
+    from avn_kb.validate.units import SearchRun
     from avn_kb.validate.checks import CHECKS, CheckContext
     from avn_kb.load import knowledge
 
@@ -157,13 +158,13 @@ def _validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> 
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
                        declared_names=frozenset(loaded.declared_names))
     findings = list(loaded.findings)
-    search_budget = SearchBudget.for_size(len(loaded.kb.recommendations))
+    search_run = SearchRun(SearchBudget.for_size(len(loaded.kb.recommendations)))
     for name, check in CHECKS.items():
         started = time.perf_counter()
         produced: list[Any] = []
         try:
             with budget(seconds_per_check):
-                for finding in check.run(ctx, search_budget):
+                for finding in check.run(ctx, search_run):
                     produced.append(finding)
             phases.append(Phase(f"check {name}", time.perf_counter() - started, True, f"{len(produced)} findings"))
         except OverBudget:

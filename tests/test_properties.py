@@ -42,6 +42,7 @@ from avn_kb.resolve.resolver import Index, resolve
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import check_conflicts, check_unsatisfiable
 from avn_kb.validate.checks.redundancy import check_redundancy
+from avn_kb.validate.units import SearchRun
 from tests import strategies as gen
 from tests.conftest import MINI, run_cli
 
@@ -59,9 +60,9 @@ Truth = bool | None
 MISSING = object()
 
 
-def _context(kb: KnowledgeBase) -> tuple[CheckContext, SearchBudget]:
+def _context(kb: KnowledgeBase) -> tuple[CheckContext, SearchRun]:
     """What the runner gives a searching check: the context and the run's search budget."""
-    return CheckContext(kb=kb, as_of=DAY), SearchBudget.for_size(len(kb.recommendations))
+    return CheckContext(kb=kb, as_of=DAY), SearchRun(SearchBudget.for_size(len(kb.recommendations)))
 
 
 class _NoValue:

@@ -12,8 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from avn_kb.model.conditions import All, Condition, Not, Test, holds
+from avn_kb.util.memo import remembered
 
 Check = Callable[[Mapping[str, Any]], "bool | None"]
+
+
+def compiled(condition: Condition) -> Check:
+    """`compile_condition(condition)`, compiled once and kept on the condition: the searches ask
+    the same conditions and their parts again for every question they are in."""
+    return remembered(condition, "_compiled", lambda: compile_condition(condition))
 
 
 def compile_condition(condition: Condition) -> Check:

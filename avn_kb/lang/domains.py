@@ -51,12 +51,14 @@ class SearchBudget:
     def __init__(self, steps: int) -> None:
         self.total = steps
         self.left = steps
+        self.refusals = 0  # questions refused because the budget was spent (a kept result must have none)
 
     @classmethod
     def for_size(cls, recommendations: int) -> SearchBudget:
         return cls(cls.BASE + cls.PER_RECOMMENDATION * recommendations)
 
     def spent(self) -> SearchTooLarge:
+        self.refusals += 1
         return SearchTooLarge(f"the search budget of this validation ({self.total:,} partial cases in all, "
                               "for this number of recommendations) is spent")
 

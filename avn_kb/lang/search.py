@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from avn_kb.lang.compiled import Check, compile_condition
+from avn_kb.lang.compiled import Check, compiled
 from avn_kb.lang.derive import definitions, real_case
 from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, candidate_values, expanded_tests
 from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
@@ -106,8 +106,8 @@ class CaseSearch:
         optional = frozenset(fact for fact, _ in axes if fact not in read)
         steps = [0]
         try:
-            yield from self._walk(axes, 0, {}, [compile_condition(c) for c in apply],
-                                  [compile_condition(c) for c in not_apply], steps, optional)
+            yield from self._walk(axes, 0, {}, [compiled(c) for c in apply],
+                                  [compiled(c) for c in not_apply], steps, optional)
         finally:  # also when the caller stops early (find takes the first case): never raise here
             if self.budget is not None:
                 self.budget.left -= steps[0]
@@ -124,7 +124,7 @@ class CaseSearch:
             for part in conjuncts(condition):
                 read = {t.fact for t in tests(part)}
                 if len(read) == 1 and next(iter(read)) in self.vocabulary.facts:
-                    accepts.setdefault(next(iter(read)), []).append(compile_condition(part))
+                    accepts.setdefault(next(iter(read)), []).append(compiled(part))
         if not accepts:
             return axes
         narrowed = []
@@ -199,7 +199,7 @@ class CaseSearch:
             partials.append(partial)
             if len(partials) == count:
                 break
-        check = compile_condition(condition)
+        check = compiled(condition)
         found: list[dict[str, Any]] = []
         for k in range(count if partials else 0):
             case = dict(partials[k % len(partials)])
@@ -251,7 +251,7 @@ class CaseSearch:
             if not accepted:
                 return None
             choices.append((fact, accepted, max(1, len(accepted) // count)))
-        check = compile_condition(condition)
+        check = compiled(condition)
         found: list[dict[str, Any]] = []
         for k in range(count):
             # Spread the samples over each fact's accepted values (sets: from few elements to many).
@@ -282,7 +282,7 @@ class CaseSearch:
         key = (fact, tuple(describe(part) for part in parts), id(values))
         cached = self._accepted_cache.get(key)
         if cached is None:
-            checks = [compile_condition(part) for part in parts]
+            checks = [compiled(part) for part in parts]
             accepted = [v for v in values if all(c({fact: v}) is True for c in checks)]
             cached = self._accepted_cache[key] = (values, accepted)
         return cached[1]

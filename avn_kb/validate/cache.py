@@ -11,8 +11,11 @@ exactly what a run without the cache would compute or it is never found:
   parser, the schemas or the checks (tests/test_startup.py).
 - per file, its parsed, schema-checked and built result (avn_kb/load/knowledge.py FileResult),
   keyed by its kind, shown path and bytes and the tool: after editing one file only that file is
-  parsed again. The checks still run over the whole knowledge base (why the level below is not
-  built, see docs/performance.md).
+  parsed again.
+- per unit of the searching checks (a recommendation, a pair, a group: avn_kb/validate/units.py,
+  which says why the search budget stays exact), in one table per knowledge directory and tool:
+  after editing one recommendation only the questions about it are searched again. The other
+  checks run over the whole knowledge base; they are fast.
 
 "The tool" is the version, the Python version, a digest of the package's code and of the shipped
 schemas, and the modification times of the site-packages directories (a dependency installed or
@@ -47,6 +50,7 @@ from avn_kb.validate.report import Report
 
 if TYPE_CHECKING:
     from avn_kb.load.knowledge import FileResult, KnowledgeSource
+    from avn_kb.validate.units import Entry, SearchRun
 
 DEFAULT_NAME = ".avn-kb-cache"
 ENV_DIR = "AVN_KB_CACHE_DIR"
@@ -169,8 +173,37 @@ class FileCache:
         return found
 
     def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None:
-        # Stored as loaded, before any check has run: nothing computed later is kept with it.
+        # Stored as loaded, before any check has run: nothing computed later is kept with it but
+        # the digests level 3 keys its units by, pure functions of each recommendation.
+        from avn_kb.validate.units import recommendation_digest
+
+        for rec in result.parts.get("recommendations", ()):
+            recommendation_digest(rec)
         _store(self.store, file_key(kind, shown, data), result)
+
+
+def units_key(root: Path, shown_root: str) -> str:
+    """The name of the level-3 table of the knowledge directory `root` (its keys say the rest)."""
+    return "u" + _Digest(b"units").add(tool_fingerprint(), shown_root, str(root.resolve())).hexdigest()
+
+
+class UnitCache:
+    """The level-3 table, as the runner's KeptUnits."""
+
+    def __init__(self, store: Store, root: Path, shown_root: str) -> None:
+        self.store = store
+        self.key = units_key(root, shown_root)
+
+    def read(self) -> dict[bytes, Entry]:
+        table = _unpickled(self.store.get(self.key), dict)
+        if table is None or not all(isinstance(key, bytes) and isinstance(entry, tuple) and len(entry) == 2
+                                    and type(entry[1]) is int and entry[1] >= 0 for key, entry in table.items()):
+            return {}  # absent or not a table this version writes: every unit is a miss
+        return table
+
+    def write(self, search: SearchRun) -> None:
+        if search.changed():
+            _store(self.store, self.key, search.used)
 
 
 def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
@@ -193,7 +226,8 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
     from avn_kb.validate.runner import validate
 
     report = validate(root, shown_root, as_of=day, base=base, source=source,
-                      memo=FileCache(store) if store is not None else None, base_source=base_source)
+                      memo=FileCache(store) if store is not None else None, base_source=base_source,
+                      units=UnitCache(store, root, shown_root) if store is not None else None)
     if store is not None:
         _store(store, key, report)
         store.prune()

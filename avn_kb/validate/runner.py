@@ -14,16 +14,18 @@ from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.report import Report
+from avn_kb.validate.units import KeptUnits, SearchRun
 
 
 @collector_paused()
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
              source: KnowledgeSource | None = None, memo: FileMemo | None = None,
-             base_source: KnowledgeSource | None = None) -> Report:
+             base_source: KnowledgeSource | None = None, units: KeptUnits | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read).
     `source`: the files of `root` already read; `memo`: files loaded before (avn_kb/validate/cache.py);
-    `base_source`: the revision `base` already opened."""
+    `base_source`: the revision `base` already opened; `units`: the searching checks' results kept
+    between runs."""
     old = None
     if base:
         if base_source is None:
@@ -33,25 +35,30 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
             base_source = GitSource(root, base)
         old = load_knowledge(base_source, shown_root).kb
     loaded = load_knowledge(source or root, shown_root, memo)
-    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base)
+    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
 
 def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
-               base: KnowledgeBase | None = None, base_ref: str | None = None) -> list[Finding]:
+               base: KnowledgeBase | None = None, base_ref: str | None = None,
+               units: KeptUnits | None = None) -> list[Finding]:
     """The loader's findings and those of the named checks, located, with the manifest's
     severities and the recommendations' acceptances applied, sorted, each once. `base`: the
-    knowledge base at git revision `base_ref`, for the version checks."""
+    knowledge base at git revision `base_ref`, for the version checks; `units`: where the
+    searching checks' results are kept between runs (avn_kb/validate/units.py)."""
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
                        declared_names=frozenset(loaded.declared_names),
                        unloaded_kinds=frozenset(loaded.unloaded_kinds), base=base, base_ref=base_ref)
     # One budget for every case search of this run: it bounds the run, not only each question.
-    budget = SearchBudget.for_size(len(loaded.kb.recommendations))
+    search = SearchRun(SearchBudget.for_size(len(loaded.kb.recommendations)), loaded.kb.vocabulary,
+                       units.read() if units is not None else None)
     raw: list[Finding] = list(loaded.findings)
     for name in names:
-        raw.extend(CHECKS[name].run(ctx, budget))
+        raw.extend(CHECKS[name].run(ctx, search))
+    if units is not None:
+        units.write(search)
     ends: dict[str, TokenEnds] = {}
     findings = [_with_end(loaded, ends, _located(loaded, f)) for f in raw]
     findings = _apply_configuration(loaded, findings)

@@ -1,15 +1,14 @@
 """The registry of checks: an explicit table, no import-time discovery. Each check is a pure
 generator `check(ctx) -> Iterator[Finding]`; a check that searches the case space is
-`check(ctx, budget)` and is given the run's search budget explicitly by the runner (the searching
-checks draw from it in the order of this table). The runner locates findings and stamps
-severities."""
+`check(ctx, run)` and is given the run's SearchRun explicitly by the runner: its search budget,
+which the searching checks draw from in the order of this table, and the results kept from the
+run before (avn_kb/validate/units.py). The runner locates findings and stamps severities."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from avn_kb.lang.domains import SearchBudget
 from avn_kb.model.findings import Finding
 from avn_kb.validate.checks import (
     evidence,
@@ -26,14 +25,15 @@ from avn_kb.validate.checks import (
     wording,
 )
 from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.units import SearchRun
 
 Check = Callable[[CheckContext], Iterator[Finding]]
-SearchingCheck = Callable[[CheckContext, SearchBudget], Iterator[Finding]]
+SearchingCheck = Callable[[CheckContext, SearchRun], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
 class Registered:
-    """One entry of the registry: the check, given the run's budget (a plain check ignores it).
+    """One entry of the registry: the check, given the run's SearchRun (a plain check ignores it).
     `quiet_when_unloaded`: the check judges what is absent from the documents of that kind (a gap
     is a missing recommendation, a dangling link one that does not exist); when a file or folder
     of that kind could not be read, the absence is the reader's, not the knowledge's, and the
@@ -42,14 +42,14 @@ class Registered:
     check: SearchingCheck
     quiet_when_unloaded: str | None = None
 
-    def run(self, ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+    def run(self, ctx: CheckContext, search: SearchRun) -> Iterator[Finding]:
         if self.quiet_when_unloaded in ctx.unloaded_kinds:
             return iter(())
-        return self.check(ctx, budget)
+        return self.check(ctx, search)
 
 
 def _plain(check: Check, quiet_when_unloaded: str | None = None) -> Registered:
-    return Registered(lambda ctx, _budget: check(ctx), quiet_when_unloaded)
+    return Registered(lambda ctx, _search: check(ctx), quiet_when_unloaded)
 
 
 def _searching(check: SearchingCheck, quiet_when_unloaded: str | None = None) -> Registered:

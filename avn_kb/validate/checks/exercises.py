@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.exercise_loads import prescribed_loads
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.conditions import describe
@@ -24,9 +23,10 @@ from avn_kb.model.findings import Finding, issue
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import show_case
 from avn_kb.validate.checks.terms import well_formed
+from avn_kb.validate.units import SearchRun
 
 
-def check_loading_exercises(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+def check_loading_exercises(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
@@ -37,7 +37,7 @@ def check_loading_exercises(ctx: CheckContext, budget: SearchBudget) -> Iterator
         for index, exercise, loads in prescribed_loads(vocabulary, rec.action):
             if not (well_formed(vocabulary, rec.when) and well_formed(vocabulary, loads)):
                 continue  # reported by the term checks, once
-            search = search or CaseSearch(vocabulary, budget=budget)
+            search = search or CaseSearch(vocabulary, budget=run.budget)
             here = rec.where.pointer + ("action", "exercises", index)
             try:
                 witness = search.find([rec.when, loads])

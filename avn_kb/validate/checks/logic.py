@@ -18,16 +18,17 @@ Failing:  RT-001 consider resistive-training (intensity_pct_1rm [40, 60]) when {
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from avn_kb.lang import actions
-from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.findings import Finding, issue
-from avn_kb.model.knowledge import Recommendation
+from avn_kb.model.knowledge import Recommendation, Vocabulary
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.terms import well_formed
+from avn_kb.validate.units import SearchRun
 
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
@@ -65,14 +66,14 @@ def _related(links: dict[str, set[str]], a: str, b: str) -> bool:
     return b in links.get(a, ()) or a in links.get(b, ())
 
 
-def check_conflicts(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+def check_conflicts(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
     """AVN301 for actions that contradict, AVN307 for doses that differ but overlap: both are
     pairs that can apply to one case, neither overriding the other. One pass over the candidate
     pairs of `clashing_pairs` decides both, so that a pair is reported once, under one code."""
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=budget)
+    search = CaseSearch(vocabulary, budget=run.budget)
     recs = live(ctx)
     resolved: dict[str, set[str]] = {}
     for rec in recs:
@@ -81,26 +82,37 @@ def check_conflicts(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding
     for rec in recs:
         by_target.setdefault(rec.action.target, []).append(rec)
     for group in by_target.values():
-        for a, b in clashing_pairs(group, vocabulary):
-            why = actions.contradiction(a.action, b.action)
-            differences = () if why else actions.dose_differences(a.action, b.action)
-            if not (why or differences) or not windows_overlap(a, b):
-                continue
-            if _related(resolved, a.id, b.id):
-                continue
-            try:
-                witness = search.find([a.when, b.when])
-            except SearchTooLarge as err:
-                yield too_large(b, f"whether {a.id} and {b.id} can both apply", err, a)
-                continue
-            if witness is not None and differences:
-                yield _two_doses(a, b, differences, witness)
-            elif witness is not None:
-                yield issue("AVN301", b.where.path, b.where.pointer + ("when",),
-                            f"{a.id} and {b.id} both apply to {show_case(witness)}: {actions.describe(a.action)} "
-                            f"vs {actions.describe(b.action)} ({why}); add `overrides: [{a.id}]` to {b.id} (or "
-                            f"`overrides: [{b.id}]` to {a.id}) for the one that should win, or narrow a condition",
-                            ids=(b.id, a.id), witness=witness)
+        # The group's result reads the links of its members' ids (from every recommendation with
+        # that id, so a duplicate elsewhere counts): they are part of what it is kept under.
+        links = tuple(sorted((rec.id, tuple(sorted(resolved[rec.id]))) for rec in group))
+        yield from run.once(("conflicts in group", links), group,
+                            partial(_clashes, search, vocabulary, resolved, group))
+
+
+def _clashes(search: CaseSearch, vocabulary: Vocabulary, resolved: dict[str, set[str]],
+             group: list[Recommendation]) -> tuple[Finding, ...]:
+    """AVN301 and AVN307 among the members of one group (the same target)."""
+    found = []
+    for a, b in clashing_pairs(group, vocabulary):
+        why = actions.contradiction(a.action, b.action)
+        differences = () if why else actions.dose_differences(a.action, b.action)
+        if not (why or differences) or not windows_overlap(a, b) or _related(resolved, a.id, b.id):
+            continue
+        try:
+            witness = search.find([a.when, b.when])
+        except SearchTooLarge as err:
+            found.append(too_large(b, f"whether {a.id} and {b.id} can both apply", err, a))
+            continue
+        if witness is not None and differences:
+            found.append(_two_doses(a, b, differences, witness))
+        elif witness is not None:
+            found.append(issue(
+                "AVN301", b.where.path, b.where.pointer + ("when",),
+                f"{a.id} and {b.id} both apply to {show_case(witness)}: {actions.describe(a.action)} "
+                f"vs {actions.describe(b.action)} ({why}); add `overrides: [{a.id}]` to {b.id} (or "
+                f"`overrides: [{b.id}]` to {a.id}) for the one that should win, or narrow a condition",
+                ids=(b.id, a.id), witness=witness))
+    return tuple(found)
 
 
 def _two_doses(a: Recommendation, b: Recommendation, names: tuple[str, ...],
@@ -122,21 +134,25 @@ def too_large(rec: Recommendation, question: str, err: SearchTooLarge, other: Re
                  f"could not decide {question}: {err}; simplify the conditions", ids=ids)
 
 
-def check_unsatisfiable(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+def check_unsatisfiable(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=budget)
+    search = CaseSearch(vocabulary, budget=run.budget)
     for rec in ctx.kb.recommendations:
-        if not well_formed(vocabulary, rec.when):
-            continue
-        try:
-            if not search.satisfiable(rec.when):
-                yield issue("AVN302", rec.where.path, rec.where.pointer + ("when",),
-                            f"{rec.id} can never apply: no case satisfies its condition; fix the condition",
-                            ids=(rec.id,))
-        except SearchTooLarge as err:
-            yield too_large(rec, f"whether {rec.id} can apply", err)
+        if well_formed(vocabulary, rec.when):
+            yield from run.once("satisfiable", (rec,), partial(_never_applies, search, rec))
+
+
+def _never_applies(search: CaseSearch, rec: Recommendation) -> tuple[Finding, ...]:
+    try:
+        if search.satisfiable(rec.when):
+            return ()
+        return (issue("AVN302", rec.where.path, rec.where.pointer + ("when",),
+                      f"{rec.id} can never apply: no case satisfies its condition; fix the condition",
+                      ids=(rec.id,)),)
+    except SearchTooLarge as err:
+        return (too_large(rec, f"whether {rec.id} can apply", err),)
 
 
 def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
@@ -155,11 +171,11 @@ def _spread(cases: list[dict[str, Any]], wanted: int) -> list[dict[str, Any]]:
     return chosen
 
 
-def check_gaps(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+def check_gaps(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
     vocabulary, manifest = ctx.kb.vocabulary, ctx.kb.manifest
     if vocabulary is None or manifest is None:
         return
-    search = CaseSearch(vocabulary, budget=budget)
+    search = CaseSearch(vocabulary, budget=run.budget)
     day = ctx.as_of.isoformat()
     approved = [rec for rec in ctx.kb.recommendations if rec.status == "approved" and rec.in_force(day)]
     for index, (target, scope) in enumerate(manifest.decision_required):

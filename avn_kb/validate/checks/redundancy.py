@@ -10,11 +10,11 @@ Failing:  RT-001 consider resistive-training when {region: lower-limb};
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from avn_kb.lang import actions
 from avn_kb.lang.derive import real_case
-from avn_kb.lang.domains import SearchBudget
 from avn_kb.lang.index import CandidateIndex, positions_of
 from avn_kb.lang.pairs import allowed_values
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
@@ -23,51 +23,60 @@ from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation, Vocabulary
 from avn_kb.validate.checks.context import CheckContext
 from avn_kb.validate.checks.logic import SAMPLES, live, too_large, windows_overlap
+from avn_kb.validate.units import SearchRun
 
 
-def check_redundancy(ctx: CheckContext, budget: SearchBudget) -> Iterator[Finding]:
+def check_redundancy(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    search = CaseSearch(vocabulary, budget=budget)
+    search = CaseSearch(vocabulary, budget=run.budget)
     same: dict[Any, list[Recommendation]] = {}
     for rec in live(ctx):
         action = rec.action
         key = (action.kind, action.target, tuple(sorted(action.dose.items())), action.level, action.exercises)
         same.setdefault(key, []).append(rec)
     for group in same.values():
-        if len(group) < 2:
+        if len(group) >= 2:
+            yield from run.once("redundant in group", group, partial(_redundant, search, vocabulary, group))
+
+
+def _redundant(search: CaseSearch, vocabulary: Vocabulary, group: list[Recommendation]) -> tuple[Finding, ...]:
+    """AVN303 for the members of one group (the same action) that another member covers."""
+    return tuple(_redundant_members(search, vocabulary, group))
+
+
+def _redundant_members(search: CaseSearch, vocabulary: Vocabulary, group: list[Recommendation]) -> Iterator[Finding]:
+    # A few complete cases on which each condition applies refute most candidate implications:
+    # where `a` applies and `b` does not, `a` cannot imply `b`. The group's bitset index says at
+    # once which members hold on a sample, so the candidates for "a implies b" are the members
+    # holding on every sample of `a`, found without looking at pairs. Only those are searched.
+    axes = search.axes_for([rec.when for rec in group])
+    samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
+    index = CandidateIndex(group, vocabulary)
+    within = [_holding_on_all(index, cases) for cases in samples]
+    pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
+    nearby = _Nearby(vocabulary, group, axes, index)
+    for i, j in pairs:
+        a, b = group[i], group[j]
+        if not samples[i] or not samples[j] or not windows_overlap(a, b):
             continue
-        # A few complete cases on which each condition applies refute most candidate implications:
-        # where `a` applies and `b` does not, `a` cannot imply `b`. The group's bitset index says at
-        # once which members hold on a sample, so the candidates for "a implies b" are the members
-        # holding on every sample of `a`, found without looking at pairs. Only those are searched.
-        axes = search.axes_for([rec.when for rec in group])
-        samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
-        index = CandidateIndex(group, vocabulary)
-        within = [_holding_on_all(index, cases) for cases in samples]
-        pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
-        nearby = _Nearby(vocabulary, group, axes, index)
-        for i, j in pairs:
-            a, b = group[i], group[j]
-            if not samples[i] or not samples[j] or not windows_overlap(a, b):
-                continue
-            a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
-            b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
-            if not (a_maybe or b_maybe):
-                continue
-            try:
-                a_in_b = a_maybe and search.implies(a.when, b.when)
-                b_in_a = b_maybe and search.implies(b.when, a.when)
-            except SearchTooLarge as err:
-                yield too_large(b, f"whether {a.id} and {b.id} overlap", err, a)
-                continue
-            if a_in_b or b_in_a:
-                narrow, wide = (a, b) if a_in_b else (b, a)
-                yield issue("AVN303", narrow.where.path, narrow.where.pointer + ("id",),
-                            f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
-                            f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
-                            ids=(narrow.id, wide.id))
+        a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
+        b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
+        if not (a_maybe or b_maybe):
+            continue
+        try:
+            a_in_b = a_maybe and search.implies(a.when, b.when)
+            b_in_a = b_maybe and search.implies(b.when, a.when)
+        except SearchTooLarge as err:
+            yield too_large(b, f"whether {a.id} and {b.id} overlap", err, a)
+            continue
+        if a_in_b or b_in_a:
+            narrow, wide = (a, b) if a_in_b else (b, a)
+            yield issue("AVN303", narrow.where.path, narrow.where.pointer + ("id",),
+                        f"{narrow.id} is redundant: {wide.id} (the wider one) gives the same action "
+                        f"({actions.describe(wide.action)}) whenever {narrow.id} applies; merge or retire one",
+                        ids=(narrow.id, wide.id))
 
 
 class _Nearby:

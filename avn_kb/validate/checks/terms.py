@@ -24,6 +24,7 @@ from avn_kb.model.knowledge import Intervention, Recommendation, Source, Vocabul
 from avn_kb.validate.checks.context import CheckContext
 
 _OPS_BY_TYPE = OPS_BY_TYPE
+_FITS = "_avn_kb_fits"
 _OP_WORDS = {"in": "is / in", "not_in": "not_in", "has": "has", "lacks": "lacks", "range": "min / max"}
 
 
@@ -55,8 +56,12 @@ def check_conditions(ctx: CheckContext) -> Iterator[Finding]:
 
 def well_formed(vocabulary: Vocabulary, condition: Condition) -> bool:
     """Whether every test names a declared fact, fits its type and uses declared values; the logic
-    checks skip conditions that are not, so one typo is reported once, not as a cascade."""
-    return vocabulary.fits(condition)
+    checks skip conditions that are not, so one typo is reported once, not as a cascade. Asked by
+    several checks of each condition: kept on the condition with the vocabulary it was judged by."""
+    judged = condition.__dict__.get(_FITS)
+    if judged is None or judged[0] is not vocabulary:
+        judged = condition.__dict__[_FITS] = (vocabulary, vocabulary.fits(condition))
+    return bool(judged[1])
 
 
 def _condition_findings(ctx: CheckContext, vocabulary: Vocabulary, condition: Condition, path: str,

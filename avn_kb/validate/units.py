@@ -1,0 +1,99 @@
+"""Incremental validation, level 3: the results of the searching checks, kept per unit of work
+(one recommendation for satisfiability, one pair for a conflict, one group of recommendations with
+the same action for redundancy) and keyed by a digest of everything that unit reads: the
+vocabulary, the recommendations in it (their ids, where they are written, conditions, actions,
+statuses, effective periods and links) and the kind of question. After an edit of one
+recommendation only the units it is in are computed again.
+
+Exactly equal to a cold run, search budget included. The searching checks share one SearchBudget
+per run, in registry order, so whether a question is decided can depend on what the questions
+before it spent. A unit is kept with the partial cases it visited, and only if the budget refused
+none of its questions (so its result is what an unbounded search gives). It is reused only when
+the budget left covers all of those steps (then no question of the unit could have been refused
+in this run either), and those steps are charged again: the budget after the unit, and so every
+later question, is what the cold run sees. Otherwise the unit is computed again.
+
+The table lives in one entry of the cache's store (avn_kb/util/store.py: verified, never followed
+through a link), named by the tool and the knowledge directory; it holds the units the last run
+used, so it stays the size of the knowledge base. Two racing runs each write a table of exact
+results: whichever rename wins, every entry in it is still right for its key."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from avn_kb.lang.domains import SearchBudget
+from avn_kb.model.knowledge import Recommendation, Vocabulary
+from avn_kb.util.canonical import digest
+from avn_kb.util.memo import remembered
+
+T = TypeVar("T")
+Entry = tuple[object, int]  # a unit's result and the partial cases its questions visited
+_DIGEST = "_avn_kb_unit_digest"
+
+
+def recommendation_digest(rec: Recommendation) -> bytes:
+    """A digest of what the searching checks read of `rec` (kept on it; avn_kb/validate/cache.py
+    stores it with the loaded file, so an unchanged file does not compute it again)."""
+    return remembered(rec, _DIGEST, lambda: digest((
+        rec.id, rec.where, rec.when, rec.action, rec.status, rec.effective_from, rec.effective_until,
+        rec.overrides, rec.supersedes)))
+
+
+class KeptUnits(Protocol):
+    """Where a run's table is kept between runs (avn_kb/validate/cache.py)."""
+
+    def read(self) -> dict[bytes, Entry] | None:
+        """The table the run before kept (empty when there is none), or None to keep nothing."""
+
+    def write(self, search: SearchRun) -> None:
+        """Keep the units this run used, for the next."""
+
+
+class SearchRun:
+    """What the searching checks of one run share: its search budget and the level-3 table.
+    Without a stored table (`previous` None) nothing is looked up and nothing kept: `once` only
+    computes."""
+
+    def __init__(self, budget: SearchBudget, vocabulary: Vocabulary | None = None,
+                 previous: dict[bytes, Entry] | None = None) -> None:
+        self.budget = budget
+        self.enabled = previous is not None
+        self.previous = previous or {}
+        self.used: dict[bytes, Entry] = {}
+        self.computed = 0
+        self._vocabulary = digest(vocabulary) if self.enabled and vocabulary is not None else b""
+
+    def once(self, question: object, recs: Sequence[Recommendation], compute: Callable[[], T]) -> T:
+        """`compute()`, or its result kept from a run before for the same question about the
+        same recommendations (see the module docstring for why the budget stays exact).
+        `question` names the check and holds whatever else the result reads (plain data)."""
+        if not self.enabled:
+            return compute()
+        budget = self.budget
+        key = self._key(question, recs)
+        entry = self.previous.get(key) or self.used.get(key)
+        if entry is not None and entry[1] <= budget.left:
+            budget.left -= entry[1]
+            self.used[key] = entry
+            result: T = entry[0]  # type: ignore[assignment]  # stored by this same call site
+            return result
+        left, refusals = budget.left, budget.refusals
+        result = compute()
+        self.computed += 1
+        if budget.refusals == refusals:
+            self.used[key] = (result, left - budget.left)
+        return result
+
+    def _key(self, question: object, recs: Sequence[Recommendation]) -> bytes:
+        hasher = hashlib.sha256(self._vocabulary)
+        hasher.update(digest(question))
+        for rec in recs:
+            hasher.update(recommendation_digest(rec))
+        return hasher.digest()
+
+    def changed(self) -> bool:
+        """Whether the table to keep differs from the one read."""
+        return self.used.keys() != self.previous.keys()

@@ -28,8 +28,8 @@ def compile_condition(condition: Condition) -> Check:
     if isinstance(condition, Test):
         return _compile_test(condition)
     if isinstance(condition, Not):
-        return _negation(compile_condition(condition.part))
-    parts = tuple(compile_condition(part) for part in condition.parts)
+        return _negation(compiled(condition.part))
+    parts = tuple(compiled(part) for part in condition.parts)
     if len(parts) == 1:
         return parts[0]
     return _junction(parts, decisive=not isinstance(condition, All))

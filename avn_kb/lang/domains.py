@@ -25,6 +25,7 @@ from typing import Any
 
 from avn_kb.model.conditions import Condition, Test, tests
 from avn_kb.model.knowledge import Vocabulary
+from avn_kb.util.memo import remembered
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,31 @@ def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]
 
 
 def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) -> list[Any]:
-    """The values of `fact` that stand for all others, given the tests that read it."""
+    """The values of `fact` that stand for all others, given the tests that read it. The same
+    list for the same values of the tests (kept on the vocabulary; callers never change it), so
+    what is derived from it can be remembered by its identity (search.CaseSearch._accepted)."""
     kind = vocabulary.fact_type(fact)
+    if kind == "set":
+        key: Any = frozenset(v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact))
+    elif kind == "number":
+        key = frozenset(b for t in fact_tests for b in (t.low, t.high) if b is not None)
+    else:
+        key = None
+    known: dict[tuple[str, Any], list[Any]] = remembered(vocabulary, "_candidate_values", dict)
+    values = known.get((fact, key))
+    if values is None:
+        values = known[(fact, key)] = _candidates(vocabulary, fact, kind, key)
+    return values
+
+
+def _candidates(vocabulary: Vocabulary, fact: str, kind: str | None, key: Any) -> list[Any]:
     if kind == "enum":
         return list(vocabulary.fact_values(fact))
     if kind == "boolean":
         return [False, True]
     if kind == "set":
-        named = sorted({v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact)})
+        named = sorted(key)
         return [list(subset) for size in range(len(named) + 1) for subset in combinations(named, size)]
     if kind == "number":
-        thresholds = {b for t in fact_tests for b in (t.low, t.high) if b is not None}
-        return _number_candidates(vocabulary, fact, thresholds)
+        return _number_candidates(vocabulary, fact, set(key))
     return []

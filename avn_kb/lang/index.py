@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-from avn_kb.lang.compiled import compile_condition
+from avn_kb.lang.compiled import compiled
 from avn_kb.model.conditions import Condition, Test, conjuncts, evaluate, facts_of, tests
 from avn_kb.model.knowledge import Recommendation, Vocabulary
 
@@ -192,7 +192,7 @@ class CandidateIndex:
     def __init__(self, recommendations: Sequence[Recommendation], vocabulary: Vocabulary | None) -> None:
         self.size = len(recommendations)
         self.everyone = (1 << self.size) - 1
-        self.checks = [compile_condition(rec.when) for rec in recommendations]
+        self.checks = [compiled(rec.when) for rec in recommendations]
         self.filters: dict[str, _FiniteFilter | _RangeFilter | _SetFilter] = {}
         readers: dict[str, list[int]] = {}
         exact: list[int] = []

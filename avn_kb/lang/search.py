@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from avn_kb.lang.axes import Axes, search_axes
 from avn_kb.lang.compiled import Check, compiled
-from avn_kb.lang.derive import definitions, real_case
-from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, candidate_values, expanded_tests
-from avn_kb.model.conditions import Condition, Test, conjuncts, describe, tests
+from avn_kb.lang.derive import definitions
+from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, expanded_tests
+from avn_kb.lang.real_cases import RealCases
+from avn_kb.model.conditions import Condition, conjuncts, describe, tests
 from avn_kb.model.knowledge import Vocabulary
 
 DEFAULT_LIMITS = SearchLimits()
@@ -26,6 +28,7 @@ class CaseSearch:
         self.vocabulary = vocabulary
         self.limits = limits
         self.budget = budget
+        self.real = RealCases(vocabulary)
         self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
         # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
         # condition is false is no case; where it is false the fact is complete without a value.
@@ -38,66 +41,18 @@ class CaseSearch:
         self._validity_inputs |= self._definitions.keys()
         self._validity_inputs |= {t.fact for _, condition, _ in definitions(vocabulary) for t in tests(condition)}
 
-    def _axes(self, conditions: Sequence[Condition], complete: bool = True) -> list[tuple[str, list[Any]]]:
-        """The facts to assign and the values that stand for all others. `complete`: the cases
-        are to be judged complete over the facts the conditions read (a search with `not_apply`),
-        so the facts a `defined_for` reads are assigned too, for they decide whether a fact read
-        may be missing. Otherwise they may stay missing: a case with them missing holds the same
-        conditions and is real whenever a case with them is (Kleene monotonicity), so they only
-        lend their thresholds to the facts already assigned."""
-        by_fact: dict[str, list[Test]] = {}
-        read = expanded_tests(self.vocabulary, conditions)
-        found = self._validity_tests(list(read), with_definitions=True)
-        if not complete and definitions(self.vocabulary):
-            assigned = {test.fact for test in self._validity_tests(list(read), with_definitions=False)}
-            found = [test for test in found if test.fact in assigned]
-        for test in found:
-            if test.fact in self.vocabulary.facts:
-                by_fact.setdefault(test.fact, []).append(test)
-        axes = [(fact, candidate_values(self.vocabulary, fact, found)) for fact, found in by_fact.items()]
-        # Few values first: cuts happen earlier. Name breaks ties so the search is deterministic.
-        # Facts with a `defined_for` come after the others, so that when one is reached the facts
-        # its definition reads usually have their values and an undefined one is passed at once.
-        axes.sort(key=lambda axis: (axis[0] in self._definitions, len(axis[1]), axis[0]))
-        return axes
-
-    def _validity_tests(self, found: list[Test], with_definitions: bool) -> list[Test]:
-        """`found` plus the tests that decide whether a case over its facts is a real case, up to a
-        fixed point: every derived fact reading one of the facts can make the case's facts
-        disagree, and (with `with_definitions`) the `defined_for` of a fact read can make it undefined;
-        either removes the case, so their tests must choose the values too, even if no condition
-        reads them."""
-        vocabulary = self.vocabulary
-        reads = {test.fact for test in found}
-        readers: set[str] = set()  # derived facts whose cases are added
-        defined: set[str] = set()  # facts whose `defined_for` is added
-        while True:
-            more: list[Condition] = []
-            for derived in vocabulary.derived.values():
-                if derived.name not in readers and any(t.fact in reads for _, when in derived.cases
-                                                       for t in tests(when)):
-                    readers.add(derived.name)
-                    reads.add(derived.name)
-                    more.extend(when for _, when in derived.cases)
-            for name, condition, _ in definitions(vocabulary) if with_definitions else ():
-                if name in reads and name not in defined:
-                    defined.add(name)
-                    more.append(condition)
-            if not more:
-                return found
-            extra = expanded_tests(vocabulary, more)
-            found.extend(extra)
-            reads.update(test.fact for test in extra)
-
     def find(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> dict[str, Any] | None:
         """A case on which every condition of `apply` holds and none of `not_apply` does, or None
         when there is none. Cases are judged complete over the facts the conditions read."""
         return next(self.iter_cases(apply, not_apply), None)
 
-    def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> Iterator[dict[str, Any]]:
+    def iter_cases(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = (),
+                   axes: Axes | None = None) -> Iterator[dict[str, Any]]:
         """Every such case (distinct assignments of the facts read; partial when `not_apply` is
-        empty and the rest cannot matter)."""
-        axes = self._consistent(self._axes([*apply, *not_apply], complete=bool(not_apply)), apply)
+        empty and the rest cannot matter). `axes`: search_axes of the conditions, if known."""
+        if axes is None:
+            axes = search_axes(self.vocabulary, [*apply, *not_apply], complete=bool(not_apply))
+        axes = self._consistent(axes, apply)
         if axes is None:
             return  # some fact has no value every condition that must hold accepts: no case at all
         # Facts on the axes only because a derived fact reading them could make the case disagree:
@@ -112,8 +67,8 @@ class CaseSearch:
             if self.budget is not None:
                 self.budget.left -= steps[0]
 
-    def _consistent(self, axes: list[tuple[str, list[Any]]],
-                    apply: Sequence[Condition]) -> list[tuple[str, list[Any]]] | None:
+    def _consistent(self, axes: Axes,
+                    apply: Sequence[Condition]) -> Axes | None:
         """The axes without the values that a part of a condition which must hold rules out on its
         own: a conjunct reading one base fact is false for such a value whatever the other facts
         are, so no branch through it can lead to a case. Cut before the search instead of at every
@@ -137,14 +92,14 @@ class CaseSearch:
             narrowed.append((fact, values))
         return narrowed
 
-    def _walk(self, axes: list[tuple[str, list[Any]]], depth: int, case: dict[str, Any], apply: list[Check],
+    def _walk(self, axes: Axes, depth: int, case: dict[str, Any], apply: list[Check],
               not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
         if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
             raise self.budget.spent()
-        facts, real = real_case(self.vocabulary, case)
+        facts, real = self.real(case)
         if not real:
             return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
         results = [check(facts) for check in apply]
@@ -174,7 +129,7 @@ class CaseSearch:
             # read may be left out of a complete case only where it is undefined: see _complete.)
             yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
 
-    def _complete(self, axes: list[tuple[str, list[Any]]], case: dict[str, Any], facts: dict[str, Any],
+    def _complete(self, axes: Axes, case: dict[str, Any], facts: dict[str, Any],
                   optional: frozenset[str]) -> bool:
         """Whether the case gives every fact of the axes a value, except those no condition reads
         (`optional`) and those its other facts leave undefined (their `defined_for` is false)."""
@@ -182,11 +137,11 @@ class CaseSearch:
         return all(fact in case or fact in optional or (fact in definitions and definitions[fact](facts) is False)
                    for fact, _ in axes)
 
-    def axes_for(self, conditions: Sequence[Condition]) -> list[tuple[str, list[Any]]]:
+    def axes_for(self, conditions: Sequence[Condition]) -> Axes:
         """The facts these conditions read, each with the values that stand for all others."""
-        return self._axes(conditions)
+        return search_axes(self.vocabulary, conditions)
 
-    def complete_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+    def complete_cases(self, condition: Condition, axes: Axes,
                        count: int = 3) -> list[dict[str, Any]]:
         """Up to `count` cases on which `condition` applies, each giving a value to every fact of
         `axes` (a witness filled in with different values: by monotonicity it still applies).
@@ -211,23 +166,23 @@ class CaseSearch:
                 # different collapse values) or a fact undefined.
                 for j in range(len(values)):
                     case[fact] = values[(k + len(fact) + j) % len(values)]
-                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or self.real(case)[1]:
                         break
                 else:
                     del case[fact]
-            facts, real = real_case(self.vocabulary, case)
+            facts, real = self.real(case)
             if real and check(facts) is True and facts not in found:
                 found.append(facts)
         return found
 
-    def _filling_order(self, axes: list[tuple[str, list[Any]]]) -> list[tuple[str, list[Any]]]:
+    def _filling_order(self, axes: Axes) -> Axes:
         """The axes with the facts that declare `defined_for` last: the facts their definitions
         read then vary freely from sample to sample (the site), and a defined fact is given where
         it is defined and left out elsewhere (the stage), rather than pinning every sample to the
         cases it is defined for."""
         return sorted(axes, key=lambda axis: axis[0] in self._definitions)
 
-    def _direct_cases(self, condition: Condition, axes: list[tuple[str, list[Any]]],
+    def _direct_cases(self, condition: Condition, axes: Axes,
                       count: int) -> list[dict[str, Any]] | None:
         """The same samples without a search, for a conjunction whose parts each read one base
         fact (the usual condition): each fact takes, in turn, a value every part on it accepts, so
@@ -260,13 +215,13 @@ class CaseSearch:
                 start = k * stride + len(fact)
                 for j in range(len(accepted)):
                     case[fact] = accepted[(start + j) % len(accepted)]
-                    if fact not in self._validity_inputs or real_case(self.vocabulary, case)[1]:
+                    if fact not in self._validity_inputs or self.real(case)[1]:
                         break
                 else:
                     if fact in on_fact:
                         return None
                     del case[fact]
-            facts, real = real_case(self.vocabulary, case)
+            facts, real = self.real(case)
             if not real or check(facts) is not True:
                 return None
             if facts not in found:
@@ -289,9 +244,10 @@ class CaseSearch:
 
     def satisfiable(self, condition: Condition) -> bool:
         # A direct sample is a real case on which the condition holds (checked): no search needed.
-        if self._direct_cases(condition, self._axes([condition], complete=False), 1):
+        axes = search_axes(self.vocabulary, [condition], complete=False)
+        if self._direct_cases(condition, axes, 1):
             return True
-        return self.find([condition]) is not None
+        return next(self.iter_cases([condition], axes=axes), None) is not None
 
     def implies(self, narrow: Condition, wide: Condition) -> bool:
         """Whether every complete case on which `narrow` applies is one on which `wide` applies."""

@@ -14,9 +14,9 @@ from functools import partial
 from typing import Any
 
 from avn_kb.lang import actions
-from avn_kb.lang.derive import real_case
 from avn_kb.lang.index import CandidateIndex, positions_of
 from avn_kb.lang.pairs import allowed_values
+from avn_kb.lang.real_cases import RealCases
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.conditions import facts_of
 from avn_kb.model.findings import Finding, issue
@@ -56,7 +56,7 @@ def _redundant_members(search: CaseSearch, vocabulary: Vocabulary, group: list[R
     index = CandidateIndex(group, vocabulary)
     within = [_holding_on_all(index, cases) for cases in samples]
     pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
-    nearby = _Nearby(vocabulary, group, axes, index)
+    nearby = _Nearby(search.real, vocabulary, group, axes, index)
     for i, j in pairs:
         a, b = group[i], group[j]
         if not samples[i] or not samples[j] or not windows_overlap(a, b):
@@ -86,9 +86,9 @@ class _Nearby:
     candidate implications that survive the samples fall here, and every counterexample is checked
     on the real condition, so nothing is refuted wrongly."""
 
-    def __init__(self, vocabulary: Vocabulary, group: list[Recommendation], axes: list[tuple[str, list[Any]]],
-                 index: CandidateIndex) -> None:
-        self.vocabulary = vocabulary
+    def __init__(self, real: RealCases, vocabulary: Vocabulary, group: list[Recommendation],
+                 axes: list[tuple[str, list[Any]]], index: CandidateIndex) -> None:
+        self.real = real
         self.checks = index.checks  # the group's conditions, compiled once by its index
         self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
         self.reads = [facts_of(rec.when) for rec in group]
@@ -100,7 +100,7 @@ class _Nearby:
         for sample in samples:
             base = {fact: value for fact, value in sample.items() if fact not in self.derived}
             for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, real = real_case(self.vocabulary, {**base, fact: value})
+                facts, real = self.real({**base, fact: value})
                 if real and narrow_check(facts) is True and wide_check(facts) is not True:
                     return True
         return False

@@ -64,6 +64,7 @@ class SearchRun:
         self.previous = previous or {}
         self.used: dict[bytes, Entry] = {}
         self.computed = 0
+        self._questions: dict[str, bytes] = {}
         self._vocabulary = digest(vocabulary) if self.enabled and vocabulary is not None else b""
 
     def once(self, question: object, recs: Sequence[Recommendation], compute: Callable[[], T]) -> T:
@@ -89,7 +90,13 @@ class SearchRun:
 
     def _key(self, question: object, recs: Sequence[Recommendation]) -> bytes:
         hasher = hashlib.sha256(self._vocabulary)
-        hasher.update(digest(question))
+        # A plain name is asked once per recommendation: its digest once per run.
+        named = self._questions.get(question) if isinstance(question, str) else None
+        if named is None:
+            named = digest(question)
+            if isinstance(question, str):
+                self._questions[question] = named
+        hasher.update(named)
         for rec in recs:
             hasher.update(recommendation_digest(rec))
         return hasher.digest()

@@ -53,10 +53,21 @@ def reachable(graph: Graph, start: str, goal: str) -> bool:
     return False
 
 
+def has_cycle(graph: Graph) -> bool:
+    """Whether some path leads from a node back to it."""
+    # The sorter reads each node's targets as its predecessors: every edge reversed, which keeps
+    # every cycle (and no order is needed, only its check).
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError:
+        return True
+    return False
+
+
 def cycles(graph: Graph) -> list[list[str]]:
     """One closed path per strongly connected component that has a cycle (networkx, imported
     only when there is one)."""
-    if topological_order(graph) is not None:
+    if not has_cycle(graph):
         return []
     import networkx as nx
 

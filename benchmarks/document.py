@@ -188,6 +188,15 @@ def render(results: Results, plan: "Plan") -> str:
     lines += table(["package", "version"], list(results.versions.items()))
     lines += ["", "## Targets of issue 7", ""]
     lines += table(["target", "measured", "verdict"], results.targets)
+    lines += ["", "## Targets of issue 17", "",
+              "Measured in this run by steps a. to e. (whole processes, wall time; the batch targets are judged "
+              "in section f.).", ""]
+    lines += table(["target", "measured", "verdict"], results.targets_17)
+    if results.large_edit:
+        lines += ["", f"At {max(plan.growth):,} recommendations, `avn-kb validate` as pre-commit runs it:", ""]
+        lines += table(["setting", "wall", "CPU", "peak", "exit"],
+                       [(name, seconds(run.wall), seconds(run.cpu), f"{run.peak_mb:,.0f} MB", run.code)
+                        for name, run in results.large_edit.items()])
     if results.obstacles:
         lines += ["", "### What stands in the way", ""]
         for title, items in results.obstacles:
@@ -250,6 +259,8 @@ def _worth_showing(results: Results, name: str) -> bool:
 def terminal(results: Results, plan: "Plan") -> list[str]:
     lines = ["", "== Targets of issue 7 =="]
     lines += table(["target", "measured", "verdict"], results.targets)
+    lines += ["", "== Targets of issue 17 =="]
+    lines += table(["target", "measured", "verdict"], results.targets_17)
     lines += ["", "== a. validate vs check-jsonschema =="] + validate_vs_schema(results, sorted(plan.compare))
     lines += ["", "== b. resolver vs zen-engine =="] + resolver_vs_zen(results)
     lines += ["", "== c. growth =="] + growth(results, sorted(plan.growth))

@@ -34,6 +34,8 @@ class Results:
     targets: list[tuple[str, str, str]] = field(default_factory=list)  # target, measured, verdict
     obstacles: list[tuple[str, list[str]]] = field(default_factory=list)
     incremental: Any = None  # e.: benchmarks/incremental.py's Incremental
+    large_edit: dict[str, Run] = field(default_factory=dict)  # e.: the largest size, warm after an edit
+    targets_17: list[tuple[str, str, str]] = field(default_factory=list)  # issue 17's, as `targets`
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -1,5 +1,5 @@
-"""Which targets of issue 7 a run meets, and for each one missed, what the measurements say stands
-in the way (the largest phases, the startup costs, the profile tops)."""
+"""Which targets of issues 7 and 17 a run meets, and for each one missed, what the measurements say
+stands in the way (the largest phases, the startup costs, the profile tops)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,48 @@ def judge(results: Results, plan: "Plan") -> None:
              f"{factor:.3f}x zen's at {name} ({comparison.resolver.per_second:,.0f}/s against "
              f"{comparison.zen.per_second:,.0f}/s)", _verdict(factor > 1, full)))
     _growth_verdict(results, plan)
+    _judge_17(results, plan)
     _obstacles(results, plan)
+
+
+def _judge_17(results: Results, plan: "Plan") -> None:
+    """Issue 17's targets that steps a. to e. measure (the batch targets: section f.)."""
+    add = results.targets_17.append
+    ten = finished(results.validate.get(10000))
+    best = schema_only_best(results, 10000)
+    if ten:
+        add(("10,000 recommendations, cold (--no-cache), < 3 s", seconds(ten.wall), _verdict(ten.wall < 3, True)))
+    else:
+        add(("10,000 recommendations, cold (--no-cache), < 3 s", _why_none(results.validate.get(10000)),
+             "missed" if 10000 in plan.compare else "not measured"))
+    if ten and best:
+        factor = best[1].wall / ten.wall
+        add(("... at least 25x check-jsonschema's schema-only pass on the same files, same run",
+             f"{factor:.1f}x ({seconds(best[1].wall)}, {best[0]})", _verdict(factor >= 25, True)))
+    hundred = finished(results.validate.get(100000))
+    if hundred:
+        add(("100,000 recommendations, cold, < 40 s", seconds(hundred.wall), _verdict(hundred.wall < 40, True)))
+        add(("100,000 recommendations, cold, peak memory < 1 GB", f"{hundred.peak_mb:,.0f} MB",
+             _verdict(hundred.peak_mb < 1024, True)))
+    else:
+        add(("100,000 recommendations, cold, < 40 s and < 1 GB", _why_none(results.validate.get(100000)),
+             "not measured" if 100000 not in plan.growth else "missed"))
+    warm = [run for name, run in results.large_edit.items() if name.startswith("warm") and not run.timed_out]
+    largest = max(plan.growth)
+    if warm:
+        median = statistics.median(run.wall for run in warm)
+        add((f"{largest:,} recommendations, warm after a one-recommendation edit, < 5 s",
+             f"{seconds(median)} (median of {len(warm)}; filling the cache "
+             f"{seconds(results.large_edit['filling an empty cache'].wall)})",
+             _verdict(median < 5, largest == 100000)))
+    comparison = results.engines.get("N = 10,000")
+    if comparison:
+        factor = comparison.resolver.per_second / comparison.zen.per_second
+        add(("resolver at least 3x zen-engine's throughput at 10,000", f"{factor:.2f}x", _verdict(factor >= 3, True)))
+    if results.incremental is not None:
+        from benchmarks.incremental import verdicts
+
+        results.targets_17.extend(verdicts(results.incremental))
 
 
 def _verdict(ok: bool, at_target_size: bool) -> str:
@@ -83,8 +124,9 @@ def _growth_verdict(results: Results, plan: "Plan") -> None:
 
 
 def _obstacles(results: Results, plan: "Plan") -> None:
-    missed = {target for target, _, verdict in results.targets if "missed" in verdict}
-    if any(t.startswith("validate 10,000") or t.startswith("at least 20x") or t.startswith("growth") for t in missed):
+    missed = {target for target, _, verdict in [*results.targets, *results.targets_17] if "missed" in verdict}
+    if any(t.startswith(("validate 10,000", "at least 20x", "growth", "10,000 recommendations, cold", "... at least 25x",
+                         "100,000 recommendations, cold")) for t in missed):
         results.obstacles.append(("Validating a large knowledge base", _validation_lines(results)))
     if any(t.startswith("validate the shipped") for t in missed):
         results.obstacles.append(("Validating the shipped knowledge base from a cold start", _startup_lines(results)))

@@ -12,6 +12,7 @@ command runs it again and reports it as it always has).
 from __future__ import annotations
 
 import codecs
+import gc
 import io
 import os
 import stat
@@ -121,6 +122,9 @@ def _validate(kb_dir: str, no_cache: bool) -> None:
         from avn_kb.cli import internal_error
 
         internal_error(err)
+    # The process ends here: spare the collections at exit the walk over every object (10-20 ms
+    # of a cold run). Nothing is left to collect: the report is built and written.
+    gc.freeze()
     sys.exit(report.exit_code(False))
 
 

@@ -18,9 +18,12 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from avn_kb.util.gcpause import collector_paused
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def main() -> None:
@@ -32,7 +35,7 @@ def main() -> None:
     cli()
 
 
-def plain_validate(args: list[str], environ: os._Environ[str] | dict[str, str]) -> tuple[str, bool] | None:
+def plain_validate(args: list[str], environ: Mapping[str, str]) -> tuple[str, bool] | None:
     """(KB_DIR, --no-cache) when `args` are the plain form, as click would read them; else None.
     Not on Windows (click expands wildcards there and writes to the console its own way), nor when
     a shell asks click for completions (`_AVN_KB_COMPLETE`)."""

@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,serve]'
+	@# An editable install has no bytecode of its own, and under PYTHONDONTWRITEBYTECODE every run
+	@# would compile every module again: about a third of a warm validate (docs/performance.md, e.).
+	$(BIN)/python -m compileall -q avn_kb
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -31,7 +31,7 @@ class Run:
     output: str
 
 
-def run_command(argv: list[str], timeout: float, cwd: Path | None = None) -> Run:
+def run_command(argv: list[str], timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """Run `argv` to completion or until `timeout` seconds (then its process group is killed).
 
     Peak memory is the largest VmHWM of the process read from /proc every 5 ms: `wait4`'s
@@ -39,7 +39,7 @@ def run_command(argv: list[str], timeout: float, cwd: Path | None = None) -> Run
     fork and exec. CPU time comes from `wait4` (nothing is spent before exec)."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True)
         killed = threading.Event()
         exited = threading.Event()
         peak = [0]

@@ -98,3 +98,51 @@ def test_warm_validation_imports_nothing_that_parses_or_checks(kb: Path, tmp_pat
     imported = [name for name in warm_modules
                 if any(name == heavy or name.startswith(heavy + ".") for heavy in NOT_WHEN_WARM | DEFERRED)]
     assert imported == []
+
+
+# The console script and `python -m avn_kb` (avn_kb/__main__.py): the plain `validate` that
+# pre-commit runs is answered without click, cold or warm; any other form goes to click.
+ENTRY_PROBE = """
+import json, sys
+sys.argv = ["avn-kb", *sys.argv[1:]]
+from avn_kb.__main__ import main
+try:
+    main()
+except SystemExit as done:
+    code = done.code
+sys.stdout.flush()
+print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _entry_modules(*args: str) -> tuple[int, list[str]]:
+    done = subprocess.run([sys.executable, "-c", ENTRY_PROBE, *args], capture_output=True, text=True, cwd=ROOT,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    return result["exit"], result["modules"]
+
+
+def _among(modules: list[str], roots: dict[str, str] | set[str]) -> list[str]:
+    return [name for name in modules if any(name == root or name.startswith(root + ".") for root in roots)]
+
+
+@pytest.mark.parametrize("kb", [MINI, ROOT / "knowledge"], ids=["mini", "shipped"])
+def test_pre_commit_path_imports_no_click_cold_or_warm(kb: Path) -> None:
+    # The private cache of tests/conftest.py is empty: the first run fills it, the second is warm.
+    runs = {"filling the cache": _entry_modules("validate", str(kb)), "warm": _entry_modules("validate", str(kb)),
+            "--no-cache": _entry_modules("validate", "--no-cache", str(kb))}
+    for name, (code, modules) in runs.items():
+        assert code == 0, name
+        assert _among(modules, {"click", "avn_kb.cli"} | set(DEFERRED)) == [], name
+    assert "avn_kb.validate.runner" in runs["filling the cache"][1]
+    assert _among(runs["warm"][1], NOT_WHEN_WARM) == []
+
+
+@pytest.mark.parametrize("args", [["validate", "--strict"], ["validate", "--format", "text"], ["--version"],
+                                  ["validate", "knowledge", "knowledge"], ["validate", "--", "knowledge"]],
+                         ids=lambda args: " ".join(args))
+def test_entry_leaves_every_other_form_to_click(args: list[str]) -> None:
+    code, modules = _entry_modules(*args)
+    assert "avn_kb.cli" in modules and "click" in modules
+    assert code in (0, 2)

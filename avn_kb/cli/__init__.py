@@ -58,8 +58,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.echo("avn-kb: interrupted", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
+            interrupted()
         except Exception as err:  # noqa: BLE001 - the one handler: unusable files exit 2, the rest is a bug
             # The commands catch the read and write failures they expect; this is the net under
             # them: a file the run was pointed at that cannot be used, or an output that cannot
@@ -70,9 +69,19 @@ class _Group(click.Group):
                 stdout_failed(err, ctx.invoked_subcommand or "")
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"avn-kb: internal error ({type(err).__name__}: {err}); this is a bug, please "
-                       "report it; run with --debug for details", err=True)
-            sys.exit(ExitCode.BUG)
+            internal_error(err)
+
+
+# Also called by the plain `validate` that avn_kb/__main__.py runs without the group.
+def interrupted() -> NoReturn:
+    click.echo("avn-kb: interrupted", err=True)
+    sys.exit(ExitCode.INTERRUPTED)
+
+
+def internal_error(err: Exception) -> NoReturn:
+    click.echo(f"avn-kb: internal error ({type(err).__name__}: {err}); this is a bug, please "
+               "report it; run with --debug for details", err=True)
+    sys.exit(ExitCode.BUG)
 
 
 def parse_date(value: str | None) -> dt.date | None:

@@ -37,7 +37,7 @@ import io
 import os
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,17 +90,26 @@ class _Digest:
         return self._hash.hexdigest()
 
 
+def _sources(folder: str, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(path relative to the package, path) of every module under `folder`, in a fixed order. With
+    os.scandir and plain strings, not os.walk and Path: this runs on every validation."""
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir():
+            if entry.name != "__pycache__" and not entry.is_symlink():  # as os.walk, links are not entered
+                yield from _sources(entry.path, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(".py"):
+            yield prefix + entry.name, entry.path
+
+
 @cache
 def tool_fingerprint() -> bytes:
     """A digest of what the results depend on besides the knowledge: see the module docstring."""
     digest = _Digest(b"tool").add(avn_kb.__version__, sys.version)
-    package = Path(avn_kb.__file__).resolve().parent
-    for folder, subfolders, names in os.walk(package):
-        subfolders.sort()
-        for name in sorted(names):
-            if name.endswith(".py"):
-                path = Path(folder) / name
-                digest.add(path.relative_to(package).as_posix(), path.read_bytes())
+    for relative, path in _sources(os.path.dirname(os.path.realpath(avn_kb.__file__))):
+        with open(path, "rb") as handle:
+            digest.add(relative, handle.read())
     for kind in KINDS:
         digest.add(kind, schema_text(kind))
     for entry in sys.path:

@@ -149,6 +149,9 @@ def _dose_range(value: Any) -> tuple[float, float]:
     return (value, value)
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _word(value: Any) -> Any:
     """One shared string for a word that thousands of recommendations repeat (a status, a
     reference's id, a date: docs/performance.md, "Memory"); anything else as it is."""
@@ -182,7 +185,7 @@ def recommendation(raw: Mapping[str, Any], topic: str, where: Source) -> Recomme
         acceptances=tuple(Acceptance(a["code"], a["reason"], where.at("accepted", i))
                           for i, a in enumerate(raw.get("accepted", ()))),
         rationale=raw.get("rationale"), retired_reason=raw.get("retired_reason"), where=where,
-        when_json=json.dumps(raw["when"], separators=(",", ":")),
+        when_json=_COMPACT_JSON(raw["when"]),
     )
 
 

@@ -69,7 +69,7 @@ class Positions:
         self.plain = plain
         self.readable = readable
         self._root: Any = _NOT_READ
-        self._values: dict[int, Block | None] = {}  # of the root's entries: the big collections of a file
+        self._values: dict[tuple[int, int, int], Block | None] = {}  # the entries' values read so far
         self._whole: tuple[Marks, Marks] | None = None
         self._tokens: TokenEnds | None = None
         self._walked: tuple[tuple[tuple[int, int, int], ...], Marks, Marks, _Excerpt] | None = None
@@ -129,13 +129,13 @@ class Positions:
         root: Block | None = self._root
         return root
 
-    def _value(self, block: Block, index: int, level: int) -> Block | None:
-        """The value of an entry (of a root entry read once: it may be a thousand recommendations)."""
-        if level > 0:
-            return value_block(self.text, block, index)
-        if index not in self._values:
-            self._values[index] = value_block(self.text, block, index)
-        return self._values[index]
+    def _value(self, block: Block, index: int) -> Block | None:
+        """The value of an entry, read once (a root entry's may be a thousand recommendations, and
+        a finding's entries are read for its place and again for its end)."""
+        key = (block.starts[0], block.column, index)  # no two blocks start at one place and column
+        if key not in self._values:
+            self._values[key] = value_block(self.text, block, index)
+        return self._values[key]
 
     def _runs_to(self, root: Block, pointer: Pointer) -> tuple[tuple[tuple[int, int, int], ...], Pointer]:
         """The runs of lines to walk for `pointer` and the pointer of its node there."""
@@ -149,7 +149,7 @@ class Positions:
                 break
             start, line = self._enter(runs, block, index, start, line)
             inside.append(component if not block.sequence else int(index > 0 and block.compact))
-            value = self._value(block, index, level)
+            value = self._value(block, index)
             if value is None:  # a scalar, a flow collection: kept whole, walked whole
                 runs.append((start, block.region(index)[1], line))
                 inside.extend(pointer[level + 1:])
@@ -165,18 +165,17 @@ class Positions:
             return ((0, root.starts[0], 1),)
         runs: list[tuple[int, int, int]] = []
         block, start, at = root, root.starts[0], root.lines[0]
-        level = 0
         while True:
             index = entry_on(block, line)
             if index is None:  # the lines of the entry above, before its value's first entry
                 runs.append((start, block.starts[0], at))
                 return tuple(runs)
             start, at = self._enter(runs, block, index, start, at)
-            value = self._value(block, index, level)
+            value = self._value(block, index)
             if value is None:
                 runs.append((start, block.region(index)[1], at))
                 return tuple(runs)
-            block, level = value, level + 1
+            block = value
 
     def _enter(self, runs: list[tuple[int, int, int]], block: Block, index: int, start: int,
                line: int) -> tuple[int, int]:

@@ -154,7 +154,8 @@ _COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 def _word(value: Any) -> Any:
     """One shared string for a word that thousands of recommendations repeat (a status, a
-    reference's id, a date: docs/performance.md, "Memory"); anything else as it is."""
+    reference's id, a date: docs/performance.md, "Locating findings and memory"); anything else
+    as it is."""
     return sys.intern(value) if type(value) is str else value
 
 

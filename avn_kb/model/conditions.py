@@ -89,8 +89,9 @@ def _show(value: Any) -> str:
 
 
 # One frozenset for every test that lists the same values in the same order: a knowledge base
-# repeats a few dozen sets in thousands of tests (its memory: docs/performance.md). Keyed by the
-# values' reprs, so True, 1 and 1.0 stay apart; emptied when it grows past any vocabulary's needs.
+# repeats a few dozen sets in thousands of tests (docs/performance.md, "Locating findings and
+# memory"). Keyed by the values' reprs, so True, 1 and 1.0 stay apart; emptied when it grows past
+# any vocabulary's needs.
 _SETS: dict[tuple[str, ...], frozenset[Any]] = {}
 _MAX_SETS = 65_536
 

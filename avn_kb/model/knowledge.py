@@ -81,7 +81,8 @@ class Recommendation:
     retired_reason: str | None = None
     where: Source = Source("")
     # The condition as the author wrote it, as JSON text (`when_written`): only exports read it, and
-    # as a mapping it would cost some 1.5 KB a recommendation (docs/performance.md, "Memory").
+    # as a mapping it would cost some 1.5 KB a recommendation (docs/performance.md, "Locating
+    # findings and memory").
     when_json: str = field(default="{}", compare=False, hash=False, repr=False)
 
     @property

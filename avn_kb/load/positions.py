@@ -88,7 +88,8 @@ class Positions:
         if root is None:
             return lookup(*self._walk_whole(), pointer, key)
         runs, inside = self._runs_to(root, pointer)
-        if self._walked is None or self._walked[0] != runs:
+        walked = self._walked  # the last excerpt walked, kept: findings often share one
+        if walked is None or walked[0] != runs:
             excerpt = _Excerpt(self.text, list(runs))
             marks: Marks = {}
             key_marks: Marks = {}
@@ -97,8 +98,8 @@ class Positions:
             except (yaml.YAMLError, FatalYamlError):  # never expected (tests/test_positions.py): walk it all
                 self._root = None
                 return self.locate(pointer, key)
-            self._walked = runs, marks, key_marks, excerpt
-        _, marks, key_marks, excerpt = self._walked
+            walked = self._walked = runs, marks, key_marks, excerpt
+        _, marks, key_marks, excerpt = walked
         return excerpt.to_file(lookup(marks, key_marks, inside, key))
 
     def end(self, line: int, column: int) -> Position:
@@ -110,10 +111,11 @@ class Positions:
                 self._tokens = TokenEnds(self.text)
             return self._tokens.end(line, column)
         runs = self._runs_around(root, line)
-        if self._scanned is None or self._scanned[0] != runs:
+        scanned = self._scanned
+        if scanned is None or scanned[0] != runs:
             excerpt = _Excerpt(self.text, list(runs))
-            self._scanned = runs, TokenEnds(excerpt.text), excerpt
-        _, tokens, excerpt = self._scanned
+            scanned = self._scanned = runs, TokenEnds(excerpt.text), excerpt
+        _, tokens, excerpt = scanned
         return excerpt.to_file(tokens.end(*excerpt.to_excerpt((line, column))))
 
     def _walk_whole(self) -> tuple[Marks, Marks]:

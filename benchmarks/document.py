@@ -121,6 +121,64 @@ runs interleaved before/after, cyclic GC paused):
 | `avn-kb validate` of the generated N = 1,000 base, whole process (best of 7) | 0.47 s | 0.45-0.49 s |
 """
 
+LOCATING = """## Locating findings and memory (issue 17)
+
+Not regenerated: written when locating changed, by measurement (benchmarks/document.py keeps this
+section as it is; the phase tables above measure it again at every run, as "locate findings and
+their ends").
+
+A finding names a file and a pointer (`recommendations/417/citations/2/ref`); the report needs
+the line and column of that node, or of its key, and where its token ends (SARIF's end). Both
+used to come from a second pass over the whole file: a walk of all its YAML events for the
+places, a scan of all its tokens for the ends, for every file with a finding. At N = 10,000 most
+files have one, so that was a second parse of the knowledge base in pure Python (1.3 s, +104 MB).
+
+Now (`avn_kb/load/positions.py`, `avn_kb/load/outline.py`) a file the fast path took is not
+walked whole. In such text (no tabs, anchors, tags, `?` keys, document markers, and no flow
+collection or quoted scalar that goes past its line) a block collection's entries are exactly its
+lines at its column, and every other line of an entry is indented further, blank, a comment, or
+the `- ` of a key's indentless list. So the first lines of the entries that lead to the node
+(`recommendations:`, `  - id: ...`, `    citations:`) and the lines of the innermost entry that
+holds it are YAML whose tokens are the file's own, at the same places: libyaml walks those few
+lines (a few dozen events) and the place it gives is translated back to the file's line; the end
+is scanned the same way (the excerpt stops where the next entry starts, so a block scalar still
+ends there). Whatever is not plainly a block entry (a scalar, a flow collection, a key that is
+not plain) is kept whole, so it is still libyaml that places every node; a file the fast path
+did not take is walked whole once, as before. `tests/test_positions.py` compares every node, key,
+missing pointer and token end with the walk of the whole file over the shipped knowledge base, the
+fixtures, generated knowledge bases and generated layouts, and `avn-kb validate --format
+text|json|sarif|github` gives the same bytes as before on the shipped base, the fixtures and
+generated bases of 1,000, 10,000 and 100,000 recommendations.
+
+What a validation keeps of each file is now that `Positions` (its path and text, and the entries
+read so far), not the parsed value: once the model is built, the parser's dictionaries, lists and
+strings are freed. The model itself shares what recommendations repeat: fact names, statuses,
+versions, reference ids, review dates and reviewers are interned, tests that list the same values
+in the same order share one frozenset, and the condition as written (read only by exports) is kept
+as compact JSON text rather than as nested mappings. The loaded N = 10,000 base takes 57 MB
+instead of 129 MB (tracemalloc, after the load). Freeing each file's value while loading costs
+about 0.1 s at N = 10,000 (the next files are parsed into the freed, scattered memory), less than
+the second walk it replaces.
+
+Measured before/after on the same machine, side by side (2 cores shared with other work, load
+average 1 to 2.7; CPU time; in process with the cyclic GC paused as in a validation, best of 2;
+bases from `benchmarks.generate --seed 1`):
+
+| | before | after |
+|---|---|---|
+| N = 10,000: places and ends of 852 findings, in process; peak RSS after | 0.62 s + 0.65 s; +104 MB | 0.09 s + 0.035 s; +0 MB |
+| N = 100,000: the same for 8,528 findings | 7.75 s + 8.55 s; +1.2 GB | 0.96 s + 0.35 s; +42 MB |
+| N = 10,000: `avn-kb validate DIR --no-cache`, CPU / peak RSS | 6.2 to 6.6 s / 290 MB | 5.1 to 5.2 s / 115 MB |
+| N = 100,000: `avn-kb validate DIR --no-cache`, CPU / peak RSS | 117.7 s / 2.83 GB | 74.2 s / 886 MB |
+| `avn-kb validate knowledge --no-cache` (shipped), CPU / peak RSS | 0.21 to 0.25 s / 47 MB | 0.20 to 0.21 s / 46 MB |
+| N = 10,000: `load_knowledge` in process (then freeing it) | 0.83-0.87 s (0.90-0.95 s) | 1.04-1.09 s (1.07-1.12 s) |
+
+Loading alone is slower by about 0.2 s at N = 10,000: about half is freeing each file's value
+as it goes, the rest interning and the JSON text (the fast path's value check got about 30 ms
+faster). The peak at N = 100,000 is now mostly the model (about 570 MB after loading, of which
+the files' text 147 MB) and what the checks build (about 190 MB).
+"""
+
 METHOD = """## Method
 
 - **Knowledge bases.** `benchmarks/generate.py` writes N recommendations, each a variant of one of
@@ -171,8 +229,9 @@ METHOD = """## Method
   fits of log(time) against log(N) over the sizes that finished.
 - **Where the time goes**: the phases of a validation in process (the loader's YAML parsing and
   schema validation timed by wrapping them, then each check of the registry with a time budget,
-  then locating findings), import costs (`-X importtime`), and cProfile tops (cProfile slows
-  pure-Python code about twofold: compare its rows with each other, not with the timings above).
+  then placing each finding and its end, as the runner does: "Locating findings and memory"),
+  import costs (`-X importtime`), and cProfile tops (cProfile slows pure-Python code about
+  twofold: compare its rows with each other, not with the timings above).
 - **Noise.** Two cores, shared: the load average is recorded at start and end. Other processes
   running at the same time inflate wall times and tails (p99) more than CPU times.
 """
@@ -205,7 +264,7 @@ def render(results: Results, plan: "Plan") -> str:
     lines += ["", "## Sanity checks", ""]
     lines += table(["check", "result", "detail"], [(name, "ok" if ok else "FAILED", detail.replace("|", "/"))
                                                    for name, ok, detail in results.sanity])
-    lines += ["", PARSER_CHOICE, METHOD]
+    lines += ["", PARSER_CHOICE, LOCATING, METHOD]
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,8 @@ builders can trust types; what they cannot trust (names, cross-references) the c
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -147,29 +149,44 @@ def _dose_range(value: Any) -> tuple[float, float]:
     return (value, value)
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _word(value: Any) -> Any:
+    """One shared string for a word that thousands of recommendations repeat (a status, a
+    reference's id, a date: docs/performance.md, "Locating findings and memory"); anything else
+    as it is."""
+    return sys.intern(value) if type(value) is str else value
+
+
+def _review(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {_word(key): [_word(item) for item in value] if type(value) is list else _word(value)
+            for key, value in raw.items()}
+
+
 def recommendation(raw: Mapping[str, Any], topic: str, where: Source) -> Recommendation:
     action_raw = raw["action"]
-    action = Action(kind=action_raw["kind"], target=action_raw["target"],
+    action = Action(kind=_word(action_raw["kind"]), target=_word(action_raw["target"]),
                     dose={k: _dose_range(v) for k, v in (action_raw.get("dose") or {}).items()},
-                    level=action_raw.get("level"), exercises=tuple(action_raw.get("exercises", ())))
+                    level=_word(action_raw.get("level")), exercises=tuple(map(_word, action_raw.get("exercises", ()))))
     evidence = raw["evidence"]
     effective = raw.get("effective") or {}
     return Recommendation(
-        id=raw["id"], version=raw["version"], status=raw["status"], title=raw["title"],
+        id=raw["id"], version=_word(raw["version"]), status=_word(raw["status"]), title=raw["title"],
         statement=raw["statement"], plain_language=raw["plain_language"], topic=topic,
-        population=raw["population"], when=conditions.parse(raw["when"], where.pointer + ("when",)),
-        action=action, strength=raw["strength"]["level"], direction=raw["strength"]["direction"],
-        certainty=raw["certainty"], indirect=evidence["indirect"], indirect_reason=evidence.get("reason"),
+        population=_word(raw["population"]), when=conditions.parse(raw["when"], where.pointer + ("when",)),
+        action=action, strength=_word(raw["strength"]["level"]), direction=_word(raw["strength"]["direction"]),
+        certainty=_word(raw["certainty"]), indirect=evidence["indirect"], indirect_reason=evidence.get("reason"),
         expert_opinion=bool(evidence.get("expert_opinion", False)), evidence_summary=evidence.get("summary"),
-        citations=tuple(Citation(c["ref"], c.get("locator"), c.get("note"), where.at("citations", i))
+        citations=tuple(Citation(_word(c["ref"]), _word(c.get("locator")), c.get("note"), where.at("citations", i))
                         for i, c in enumerate(raw["citations"])),
-        overrides=tuple(raw.get("overrides", ())), supersedes=tuple(raw.get("supersedes", ())),
-        effective_from=effective.get("from"), effective_until=effective.get("until"),
-        review=dict(raw.get("review") or {}),
+        overrides=tuple(map(_word, raw.get("overrides", ()))), supersedes=tuple(map(_word, raw.get("supersedes", ()))),
+        effective_from=_word(effective.get("from")), effective_until=_word(effective.get("until")),
+        review=_review(raw.get("review") or {}),
         acceptances=tuple(Acceptance(a["code"], a["reason"], where.at("accepted", i))
                           for i, a in enumerate(raw.get("accepted", ()))),
         rationale=raw.get("rationale"), retired_reason=raw.get("retired_reason"), where=where,
-        when_written=raw["when"],
+        when_json=_COMPACT_JSON(raw["when"]),
     )
 
 

@@ -184,9 +184,11 @@ def read_alike(value: Any, max_nodes: int, max_depth: int) -> bool:
         children: Iterable[Any]
         if type(container) is dict:
             nodes += 2 * len(container)
-            if not _SUSPECT_STRINGS.isdisjoint(container) or any(
-                    type(key) is not str or key.startswith(_BLOCK_INDICATORS) for key in container):
+            if not _SUSPECT_STRINGS.isdisjoint(container):
                 return False
+            for key in container:  # a loop, not any(): this runs for every mapping of every file
+                if type(key) is not str or key.startswith(_BLOCK_INDICATORS):
+                    return False
             children = container.values()
         else:
             nodes += len(container)

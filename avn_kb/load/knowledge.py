@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from avn_kb.load import build
+from avn_kb.load.positions import Positions
 from avn_kb.load.safe_yaml import YamlDocument, load_yaml
 from avn_kb.load.schemas import schema_findings
 from avn_kb.load.source import FOLDERS, REQUIRED_FILES, DirectorySource, KnowledgeSource, file_finding
@@ -20,10 +21,11 @@ from avn_kb.util.gcpause import collector_paused
 
 @dataclass
 class Loaded:
-    """The model, the documents it came from (for locating findings) and the loading findings."""
+    """The model, where the nodes of the documents it came from are (for locating findings; the
+    documents' values, built into the model, are not kept) and the loading findings."""
 
     kb: KnowledgeBase
-    documents: dict[str, YamlDocument] = field(default_factory=dict)
+    documents: dict[str, Positions] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     # Ids and citations of entries that failed their schema: other checks must not report them
     # as missing or unused just because their entry could not be built.
@@ -99,7 +101,7 @@ def load_knowledge(root: Path | KnowledgeSource, shown_root: str, memo: FileMemo
 def _load_file(kind: str, shown: str, data: bytes) -> FileResult:
     result = FileResult(Loaded(KnowledgeBase(shown, None, None, (), (), (), ())), _no_parts())
     document = load_yaml(shown, data)
-    result.loaded.documents[shown] = document
+    result.loaded.documents[shown] = document.positions()
     result.loaded.findings.extend(document.findings)
     if document.ok:
         _absorb(result.loaded, result.parts, kind, document)

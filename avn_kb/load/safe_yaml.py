@@ -8,7 +8,9 @@ by YAML 1.2 rules; where YAML 1.1 tools would read a value differently (`no`, `o
 value stays a string and a warning says to quote it.
 
 Line numbers are needed only for the few nodes that findings point at, so they are not recorded
-while loading: `YamlDocument.locate` re-walks the events once, on first use.
+while loading: `YamlDocument.locate` asks the document's `Positions` (avn_kb/load/positions.py),
+which walks only the lines around the node in a file the fast path took, and the whole file once
+otherwise.
 
 Plain files take a faster path first (`fast_yaml`: yaml-rs behind a guard), only where it gives
 exactly the value built here and nothing would be reported; everything else is loaded here, and
@@ -24,6 +26,7 @@ from typing import Any
 import yaml
 
 from avn_kb.load.fast_yaml import fast_value
+from avn_kb.load.positions import Positions
 from avn_kb.load.yaml_crosscheck import (
     PLAINER,
     colon_in_anchor_hint,
@@ -58,25 +61,20 @@ class YamlDocument:
     value: Any = None
     ok: bool = False
     findings: list[Finding] = field(default_factory=list)
-    _marks: dict[Pointer, tuple[int, int]] | None = field(default=None, repr=False)
-    _key_marks: dict[Pointer, tuple[int, int]] | None = field(default=None, repr=False)
+    plain: bool = False  # the fast path gave the value
+    _positions: Positions | None = field(default=None, repr=False)
+
+    def positions(self) -> Positions:
+        """Where its nodes are: all that locating findings needs once the value is built into the
+        model. Made on first use, so a file refused after a walk (`_cross_check`) keeps its marks."""
+        if self._positions is None:
+            self._positions = Positions(self.path, self.text, self.plain, self.ok)
+        return self._positions
 
     def locate(self, pointer: Pointer, key: bool = False) -> tuple[int, int]:
         """Line and column (1-based) of the node at `pointer`, or of its key when `key` is set;
         falls back to the nearest enclosing node that exists."""
-        if self._marks is None:
-            self._marks, self._key_marks = {}, {}
-            if self.ok:
-                EventWalker(self.path, self.text, self._marks, self._key_marks).run()
-        assert self._key_marks is not None
-        if key and pointer in self._key_marks:
-            return self._key_marks[pointer]
-        probe = tuple(pointer)
-        while probe:
-            if probe in self._marks:
-                return self._marks[probe]
-            probe = probe[:-1]
-        return self._marks.get((), (1, 1))
+        return self.positions().locate(pointer, key)
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
@@ -132,7 +130,7 @@ def load_yaml(path: str, data: bytes, fast: bool = True) -> YamlDocument:
         return doc
     value = fast_value(text, data, MAX_NODES, MAX_DEPTH) if fast and not findings else None
     if value is not None:
-        doc.value, doc.ok = value, True
+        doc.value, doc.ok, doc.plain = value, True, True
         return doc
     try:
         walker = EventWalker(path, text, None, None)

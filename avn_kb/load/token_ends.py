@@ -1,7 +1,7 @@
 """Where the YAML token that a finding points at ends, so that a report can mark the whole key or
 value (SARIF's endLine/endColumn) rather than a single character.
 
-A finding is located at the start of a node or of a key (`YamlDocument.locate`). The end is read
+A finding is located at the start of a node or of a key (`Positions.locate`). The end is read
 from the scanner's tokens: a scalar ends where its token ends (after the closing quote, on a later
 line for a quoted string that wraps), a flow collection (`[...]`, `{...}`) at its closing bracket
 when that is on the line it opens on, and an anchor or tag counts as part of the node it

@@ -8,7 +8,8 @@ inclusive). Evaluation is three-valued (Kleene): a missing fact makes a test unk
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,12 +88,33 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+# One frozenset for every test that lists the same values in the same order: a knowledge base
+# repeats a few dozen sets in thousands of tests (docs/performance.md, "Locating findings and
+# memory"). Keyed by the values' reprs, so True, 1 and 1.0 stay apart; emptied when it grows past
+# any vocabulary's needs.
+_SETS: dict[tuple[str, ...], frozenset[Any]] = {}
+_MAX_SETS = 65_536
+
+
+def _values(items: Iterable[Any]) -> frozenset[Any]:
+    items = tuple(items)
+    key = tuple(map(repr, items))
+    found = _SETS.get(key)
+    if found is None:
+        if len(_SETS) >= _MAX_SETS:
+            _SETS.clear()
+        found = _SETS[key] = frozenset(items)
+    return found
+
+
 def parse(raw: Any, pointer: Pointer = ()) -> Condition:
     """Turn a schema-valid condition mapping into its tree; `pointer` locates it in its file."""
     if not isinstance(raw, Mapping):
         return ALWAYS
     parts: list[Condition] = []
     for key, value in raw.items():
+        if type(key) is str:
+            key = sys.intern(key)  # fact names and operators, in every test's pointer
         here = pointer + (key,)
         if key == "all":
             parts.append(All(tuple(parse(v, here + (i,)) for i, v in enumerate(value or [])), here))
@@ -107,18 +129,18 @@ def parse(raw: Any, pointer: Pointer = ()) -> Condition:
 
 def _tests(fact: str, predicate: Any, pointer: Pointer) -> Iterator[Test]:
     if not isinstance(predicate, Mapping):
-        yield Test(fact, "in", frozenset([predicate]), pointer=pointer)
+        yield Test(fact, "in", _values((predicate,)), pointer=pointer)
         return
     if "is" in predicate:
-        yield Test(fact, "in", frozenset([predicate["is"]]), pointer=pointer + ("is",))
+        yield Test(fact, "in", _values((predicate["is"],)), pointer=pointer + ("is",))
     if "in" in predicate:
-        yield Test(fact, "in", frozenset(predicate["in"]), pointer=pointer + ("in",))
+        yield Test(fact, "in", _values(predicate["in"]), pointer=pointer + ("in",))
     if "not_in" in predicate:
-        yield Test(fact, "not_in", frozenset(predicate["not_in"]), pointer=pointer + ("not_in",))
+        yield Test(fact, "not_in", _values(predicate["not_in"]), pointer=pointer + ("not_in",))
     if "has" in predicate:
-        yield Test(fact, "has", frozenset([predicate["has"]]), pointer=pointer + ("has",))
+        yield Test(fact, "has", _values((predicate["has"],)), pointer=pointer + ("has",))
     if "lacks" in predicate:
-        yield Test(fact, "lacks", frozenset([predicate["lacks"]]), pointer=pointer + ("lacks",))
+        yield Test(fact, "lacks", _values((predicate["lacks"],)), pointer=pointer + ("lacks",))
     if "min" in predicate or "max" in predicate:
         where = pointer + (("min",) if "min" in predicate else ("max",))
         yield Test(fact, "range", low=predicate.get("min"), high=predicate.get("max"), pointer=where)

@@ -4,6 +4,7 @@ checks, the resolver and the formatters. Every object remembers where it came fr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,8 +80,16 @@ class Recommendation:
     rationale: str | None = None
     retired_reason: str | None = None
     where: Source = Source("")
-    # The condition as the author wrote it (JSON-shaped), for exports that carry it verbatim.
-    when_written: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The condition as the author wrote it, as JSON text (`when_written`): only exports read it, and
+    # as a mapping it would cost some 1.5 KB a recommendation (docs/performance.md, "Locating
+    # findings and memory").
+    when_json: str = field(default="{}", compare=False, hash=False, repr=False)
+
+    @property
+    def when_written(self) -> dict[str, Any]:
+        """The condition as the author wrote it (JSON-shaped), for exports that carry it verbatim."""
+        written: dict[str, Any] = json.loads(self.when_json)
+        return written
 
     @property
     def accepted(self) -> dict[str, str]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from avn_kb.lang.domains import SearchBudget
 from avn_kb.load.knowledge import FileMemo, KnowledgeSource, Loaded, load_knowledge
-from avn_kb.load.token_ends import TokenEnds
 from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.gcpause import collector_paused
@@ -59,8 +58,7 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
         raw.extend(CHECKS[name].run(ctx, search))
     if units is not None:
         units.write(search)
-    ends: dict[str, TokenEnds] = {}
-    findings = [_with_end(loaded, ends, _located(loaded, f)) for f in raw]
+    findings = [_with_end(loaded, _located(loaded, f)) for f in raw]
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)
     return _unique(findings)
@@ -74,14 +72,13 @@ def _located(loaded: Loaded, finding: Finding) -> Finding:
     return replace(finding, line=line, column=column)
 
 
-def _with_end(loaded: Loaded, ends: dict[str, TokenEnds], finding: Finding) -> Finding:
-    """The finding with where its key or value ends (each file scanned once, only if it has findings)."""
+def _with_end(loaded: Loaded, finding: Finding) -> Finding:
+    """The finding with where its key or value ends (only the lines around it scanned, in a
+    plain file: avn_kb/load/positions.py)."""
     document = loaded.documents.get(finding.path)
     if finding.end_line or document is None or not document.text:
         return finding
-    if finding.path not in ends:
-        ends[finding.path] = TokenEnds(document.text)
-    end_line, end_column = ends[finding.path].end(finding.line, finding.column)
+    end_line, end_column = document.end(finding.line, finding.column)
     return replace(finding, end_line=end_line, end_column=end_column)
 
 

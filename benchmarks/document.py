@@ -179,6 +179,32 @@ faster). The peak at N = 100,000 is now mostly the model (about 570 MB after loa
 the files' text 147 MB) and what the checks build (about 190 MB).
 """
 
+INCREMENTAL = """## What the cache keeps (issue 17)
+
+Three levels (avn_kb/validate/cache.py, avn_kb/validate/units.py), each keyed by a digest of
+everything its value depends on, so an entry is exactly what a run without the cache computes or it
+is never found (the property tests edit random recommendations of the shipped and of generated
+knowledge bases and compare every view of the report with a cold run's):
+
+- the whole report, keyed by every byte read, the day, the --base commit and the tool: a run with
+  nothing changed hashes the files and prints it;
+- per file, its parsed, schema-checked and built result: an edit parses only its file again;
+- per unit of the searching checks: each recommendation's satisfiability, each group of the same
+  action (redundancy) and each target (conflicts), keyed by the vocabulary and a digest of what
+  the unit reads of its recommendations (ids, where they are written, conditions, actions,
+  statuses, effective periods, links). The digest is of a canonical form, not of pickle's bytes:
+  pickle writes a frozenset in iteration order, which the per-process salt of string hashes
+  changes. The search budget stays exact: a unit is kept with the partial cases its questions
+  visited, only when the budget refused none of them, and reused only when the budget left covers
+  those steps, which are then charged again, so every later question meets the budget a cold run
+  gives it and AVN306 means what it did (a test reuses units kept under a large budget under one
+  that runs out).
+
+What a warm run after one edit still does over the whole knowledge base: reading and hashing every
+file, unpickling the unedited files' results, the plain checks (terms, references, evidence,
+wording, graphs, lifecycle), keying every unit, and placing the findings.
+"""
+
 METHOD = """## Method
 
 - **Knowledge bases.** `benchmarks/generate.py` writes N recommendations, each a variant of one of
@@ -264,7 +290,7 @@ def render(results: Results, plan: "Plan") -> str:
     lines += ["", "## Sanity checks", ""]
     lines += table(["check", "result", "detail"], [(name, "ok" if ok else "FAILED", detail.replace("|", "/"))
                                                    for name, ok, detail in results.sanity])
-    lines += ["", PARSER_CHOICE, LOCATING, METHOD]
+    lines += ["", PARSER_CHOICE, LOCATING, INCREMENTAL, METHOD]
     return "\n".join(lines) + "\n"
 
 

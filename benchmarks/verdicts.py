@@ -130,6 +130,8 @@ def _obstacles(results: Results, plan: "Plan") -> None:
         results.obstacles.append(("Validating a large knowledge base", _validation_lines(results)))
     if any(t.startswith("validate the shipped") for t in missed):
         results.obstacles.append(("Validating the shipped knowledge base from a cold start", _startup_lines(results)))
+    if any("warm after a one-recommendation edit" in t for t in missed):
+        results.obstacles.append(("Validating again after a one-recommendation edit", _edit_lines(results)))
     if any(t.startswith("resolve a case") or t.startswith("beat zen") for t in missed):
         results.obstacles.append(("Resolving a case", _resolve_lines(results)))
 
@@ -163,6 +165,21 @@ def _validation_lines(results: Results) -> list[str]:
             lines.append(f"cProfile of {title}, most own time: " +
                          ", ".join(f"`{h.function}` {seconds(h.own)}" for h in own) + ".")
     return lines
+
+
+def _edit_lines(results: Results) -> list[str]:
+    """From step e.'s cProfile of a warm run after an edit (docs: "What the cache keeps")."""
+    found = results.incremental
+    if found is None or found.profile is None:
+        return ["No profile of a warm run after an edit was taken in this run."]
+    total, spots = found.profile
+    own = sorted(spots, key=lambda h: h.own, reverse=True)[:6]
+    widest = sorted(spots, key=lambda h: h.total, reverse=True)[1:7]
+    return [f"cProfile of a warm run after an edit at {found.size:,} ({seconds(total)} under the profiler), "
+            "most cumulative time: " + ", ".join(f"`{h.function}` {seconds(h.total)}" for h in widest) + ".",
+            "Most own time: " + ", ".join(f"`{h.function}` {seconds(h.own)}" for h in own) + ".",
+            "The searching checks answer from level 3 but for the edited units; the rest is done again "
+            "over every recommendation (see \"What the cache keeps\")."]
 
 
 def _startup_lines(results: Results) -> list[str]:

@@ -1,0 +1,88 @@
+"""`avn-kb query --batch FILE --jobs N`: the blocks of a batch answered by N forked workers, with
+the same output in the same order as one process.
+
+The parent hands out raw blocks of lines (no parsing, no pickling of cases) and gets back, in
+input order, each block's problems to report. Where the answers go to a regular file (-o's
+temporary file, or standard output redirected to a file), each worker writes its block's bytes
+itself with os.pwrite at the offset where the blocks before it end: that offset is known as soon
+as the block before is answered (its size, not its writing), so a worker waits only for the sizes
+of the blocks before its own, and the answers are never copied through the parent. Elsewhere (a
+pipe, a terminal, a file opened to append) the bytes come back to the parent, which writes them.
+The workers are forked once the knowledge base is loaded, so that they share it; each remembers
+the answers it made (avn_kb.cli.batch_answers)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from avn_kb.cli.batch_answers import Answered, Answers
+
+
+class _Frontier:
+    """Where the next block's answers start in the output file: the number of the next block to
+    place and its offset, shared by the workers (placing is in block order)."""
+
+    def __init__(self, context: Any, offset: int) -> None:
+        self.ready = context.Condition()
+        self.block = context.RawValue("q", 0)
+        self.offset = context.RawValue("q", offset)
+
+    def place(self, block: int, size: int) -> int:
+        """The offset for block number `block` of `size` bytes, once every block before it is placed."""
+        with self.ready:
+            self.ready.wait_for(lambda: self.block.value == block)
+            offset = self.offset.value
+            self.offset.value, self.block.value = offset + size, block + 1
+            self.ready.notify_all()
+        return int(offset)
+
+
+# Set in the parent just before the workers fork, so that they inherit them instead of receiving them.
+_ANSWERS: Answers | None = None
+_TARGET: tuple[int, _Frontier] | None = None  # (descriptor, frontier) when the workers write themselves
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked here (they share the loaded knowledge base)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def in_parallel(answering: Answers, blocks: Iterable[tuple[int, bytes]], jobs: int,
+                target: tuple[int, int] | None) -> Iterator[Answered]:
+    """The blocks' answers in input order, by `jobs` forked workers. `target`: (descriptor,
+    offset) of a regular file the workers write to themselves (the answers then come back
+    without their bytes, with the offset where they `end`); None: the bytes come back."""
+    global _ANSWERS, _TARGET
+    context = multiprocessing.get_context("fork")
+    _ANSWERS = answering
+    _TARGET = (target[0], _Frontier(context, target[1])) if target is not None else None
+    try:
+        with context.Pool(jobs) as pool:
+            yield from pool.imap(_answer_in_worker, ((n, first, data) for n, (first, data) in enumerate(blocks)))
+    finally:
+        _ANSWERS, _TARGET = None, None
+
+
+def _answer_in_worker(task: tuple[int, int, bytes]) -> Answered:
+    assert _ANSWERS is not None, "the answers are set up before the workers fork"
+    number, first, data = task
+    answered = _ANSWERS.block(first, data)
+    if _TARGET is None:
+        return answered
+    descriptor, frontier = _TARGET
+    offset = frontier.place(number, len(answered.data))  # placed even if writing fails: the others go on
+    try:
+        _write_at(descriptor, answered.data, offset)
+    except OSError as err:
+        return answered._replace(data=b"", failure=(err.errno or 0, err.strerror or str(err)))
+    return answered._replace(data=b"", end=offset + len(answered.data))
+
+
+def _write_at(descriptor: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(descriptor, view, offset)
+        view, offset = view[written:], offset + written

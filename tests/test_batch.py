@@ -194,9 +194,11 @@ def test_compact_from_an_incomplete_knowledge_base_says_so_once(tmp_path: Path) 
 @pytest.mark.parametrize("options", [["--compact"], [], ["--format", "text"], ["--explain", "--all"]],
                          ids=["compact", "json", "text", "explain"])
 @pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
-def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, options: list[str],
-                                                            to_file: bool) -> None:
+def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, options: list[str], to_file: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from avn_kb.cli import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "BLOCK", 16 * 1024)  # the workers, forked in this process, too
 
     # More bytes than two blocks, bad ones and blank ones among them, so that several workers share
     # the batch and the reports of bad lines must come back in order too. To a file (-o) the workers
@@ -215,7 +217,7 @@ def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, opti
                      result.stderr))
     assert {code for code, _, _ in runs} == {2}
     assert runs[0][1] and all(written == runs[0][1] for _, written, _ in runs)
-    assert runs[0][2].count("unknown fact 'nosuch'") == lines.count(bad) > 10
+    assert runs[0][2].count("unknown fact 'nosuch'") == lines.count(bad) > 5
     assert all(stderr == runs[0][2] for _, _, stderr in runs)
     if to_file:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["answers-1", "answers-2", "answers-3", "cases.jsonl"]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -21,9 +22,9 @@ from avn_kb.validate.readiness import Readiness
 __all__ = ["BatchOutput", "Defaults", "run_batch"]
 
 # Bytes of whole lines answered at a time (by one worker, with --jobs): large enough that handing
-# a block over costs little beside answering it, small enough that two workers share even a short
-# batch evenly.
-BLOCK = 64 * 1024
+# a block over (about a millisecond through a process pool) costs little beside answering it
+# (1,000 lines or so), small enough that two workers share even a short batch evenly.
+BLOCK = 256 * 1024
 
 
 def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput, jobs: int = 1) -> int:
@@ -38,7 +39,7 @@ def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput
         writer.write((json.dumps(header(kb, defaults.statuses, ready.problems), ensure_ascii=False) + "\n")
                      .encode("utf-8"))
     progress = sys.stderr.isatty() and batch != "-"
-    total = sum(data.count(b"\n") + (not data.endswith(b"\n")) for _, data in _blocks(batch)) if progress else 0
+    total = _count_lines(batch) if progress else 0
     answered_blocks = _answered(answering, jobs, writer)
     try:
         with click.progressbar(length=total, label="cases", file=sys.stderr) if progress else _NullBar() as bar:
@@ -64,47 +65,66 @@ def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput
 
 def _answered(answering: Answers, jobs: int, writer: Writer) -> Generator[Answered, None, None]:
     """The answers, block by block in input order: here, or by `jobs` forked workers (writing
-    to the output themselves where it is a regular file)."""
-    blocks = _blocks(answering.batch)
-    if jobs > 1:
-        from avn_kb.cli.batch_jobs import can_fork, in_parallel  # multiprocessing: only for jobs
-
-        if can_fork():
-            yield from in_parallel(answering, blocks, jobs, writer.positional())
-            return
-    yield from (answering.block(first, data) for first, data in blocks)
-
-
-def _blocks(batch: str) -> Iterator[tuple[int, bytes]]:
-    """(number of its first line, whole lines as bytes) for each block of about BLOCK bytes of a
-    JSONL batch; the last line may lack its newline. A byte-order mark at the start is dropped.
-    Reads what is there (`read1`), so that a batch piped in line by line is answered as it comes.
-    A batch that cannot be read (a directory, no permission, an I/O error) is exit 2 naming it."""
+    to the output themselves where it is a regular file, reading their blocks themselves where
+    the batch is one)."""
+    batch = answering.batch
+    stream = _opened(batch)
     try:
-        stream = sys.stdin.buffer if batch == "-" else open(batch, "rb")
-    except OSError as err:
-        usage("query", f"cannot read {batch}: {err.strerror or err}")
-    try:
-        number, pending = 1, list[bytes]()  # the start of a line longer than what was read so far
-        for data in _read_or_exit(stream, batch):
-            cut = data.rfind(b"\n") + 1
-            if not cut:
-                pending.append(data)
-                continue
-            whole = b"".join((*pending, data[:cut])) if pending else data[:cut]
-            pending = [data[cut:]] if cut < len(data) else []
-            yield number, _without_mark(whole) if number == 1 else whole
-            number += whole.count(b"\n")
-        if pending:
-            whole = b"".join(pending)
-            yield number, _without_mark(whole) if number == 1 else whole
+        blocks = _blocks(stream, batch)
+        if jobs > 1:
+            from avn_kb.cli.batch_jobs import can_fork, in_parallel  # multiprocessing: only for jobs
+
+            if can_fork():
+                readable = batch != "-" and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+                yield from in_parallel(answering, blocks, jobs, writer.positional(),
+                                       stream.fileno() if readable else None)
+                return
+        yield from (answering.block(first, data) for first, _, data in blocks)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
 
 
-def _without_mark(data: bytes) -> bytes:
-    return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+def _opened(batch: str) -> BinaryIO:
+    """The batch to read ('-': standard input); one that cannot be opened is exit 2 naming it."""
+    try:
+        return sys.stdin.buffer if batch == "-" else open(batch, "rb")
+    except OSError as err:
+        usage("query", f"cannot read {batch}: {err.strerror or err}")
+
+
+def _blocks(stream: BinaryIO, batch: str) -> Iterator[tuple[int, int, bytes]]:
+    """(number of its first line, its offset in the stream, whole lines as bytes) for each block of
+    about BLOCK bytes of a JSONL batch; the last line may lack its newline. A byte-order mark at the
+    start is dropped. Reads what is there (`read1`), so that a batch piped in line by line is
+    answered as it comes. A failure to read is exit 2 naming the batch."""
+    number, offset, pending = 1, 0, list[bytes]()  # pending: a line longer than what was read so far
+    for data in _read_or_exit(stream, batch):
+        cut = data.rfind(b"\n") + 1
+        if not cut:
+            pending.append(data)
+            continue
+        whole = b"".join((*pending, data[:cut])) if pending else data[:cut]
+        pending = [data[cut:]] if cut < len(data) else []
+        yield _block(number, offset, whole)
+        number, offset = number + whole.count(b"\n"), offset + len(whole)
+    if pending:
+        yield _block(number, offset, b"".join(pending))
+
+
+def _block(number: int, offset: int, data: bytes) -> tuple[int, int, bytes]:
+    """The block, without the byte-order mark that may start the batch."""
+    if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+        return number, offset + 3, data[3:]
+    return number, offset, data
+
+
+def _count_lines(batch: str) -> int:
+    stream = _opened(batch)
+    try:
+        return sum(data.count(b"\n") + (not data.endswith(b"\n")) for _, _, data in _blocks(stream, batch))
+    finally:
+        stream.close()
 
 
 def _read_or_exit(stream: Any, batch: str) -> Iterator[bytes]:

@@ -1,15 +1,16 @@
 """`avn-kb query --batch FILE --jobs N`: the blocks of a batch answered by N forked workers, with
 the same output in the same order as one process.
 
-The parent hands out raw blocks of lines (no parsing, no pickling of cases) and gets back, in
-input order, each block's problems to report. Where the answers go to a regular file (-o's
-temporary file, or standard output redirected to a file), each worker writes its block's bytes
-itself with os.pwrite at the offset where the blocks before it end: that offset is known as soon
-as the block before is answered (its size, not its writing), so a worker waits only for the sizes
-of the blocks before its own, and the answers are never copied through the parent. Elsewhere (a
-pipe, a terminal, a file opened to append) the bytes come back to the parent, which writes them.
-The workers are forked once the knowledge base is loaded, so that they share it; each remembers
-the answers it made (avn_kb.cli.batch_answers)."""
+The parent reads the batch into blocks of whole lines and hands each out as where it lies in the
+batch file (the worker reads it itself), or as its bytes for standard input: no parsing, no
+pickling of cases. It gets back, in input order, each block's problems to report. Where the
+answers go to a regular file (-o's temporary file, or standard output redirected to a file), each
+worker writes its block's bytes itself with os.pwrite at the offset where the blocks before it
+end: that offset is known as soon as the block before is answered (its size, not its writing), so
+a worker waits only for the sizes of the blocks before its own, and the answers are never copied
+through the parent. Elsewhere (a pipe, a terminal, a file opened to append) the bytes come back to
+the parent, which writes them. The workers are forked once the knowledge base is loaded, so that
+they share it; each remembers the answers it made (avn_kb.cli.batch_answers)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ class _Frontier:
 # Set in the parent just before the workers fork, so that they inherit them instead of receiving them.
 _ANSWERS: Answers | None = None
 _TARGET: tuple[int, _Frontier] | None = None  # (descriptor, frontier) when the workers write themselves
+_SOURCE: int | None = None  # the batch's descriptor when the workers read their blocks themselves
 
 
 def can_fork() -> bool:
@@ -50,25 +52,34 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def in_parallel(answering: Answers, blocks: Iterable[tuple[int, bytes]], jobs: int,
-                target: tuple[int, int] | None) -> Iterator[Answered]:
+def in_parallel(answering: Answers, blocks: Iterable[tuple[int, int, bytes]], jobs: int,
+                target: tuple[int, int] | None, source: int | None) -> Iterator[Answered]:
     """The blocks' answers in input order, by `jobs` forked workers. `target`: (descriptor,
     offset) of a regular file the workers write to themselves (the answers then come back
-    without their bytes, with the offset where they `end`); None: the bytes come back."""
-    global _ANSWERS, _TARGET
+    without their bytes, with the offset where they `end`); None: the bytes come back.
+    `source`: the descriptor of the batch when it is a regular file, from which the workers read
+    their blocks themselves (a task is then a few numbers, not the block's bytes)."""
+    global _ANSWERS, _TARGET, _SOURCE
     context = multiprocessing.get_context("fork")
-    _ANSWERS = answering
+    _ANSWERS, _SOURCE = answering, source
     _TARGET = (target[0], _Frontier(context, target[1])) if target is not None else None
+    tasks = ((n, first, offset, len(data)) if source is not None else (n, first, data)
+             for n, (first, offset, data) in enumerate(blocks))
     try:
         with context.Pool(jobs) as pool:
-            yield from pool.imap(_answer_in_worker, ((n, first, data) for n, (first, data) in enumerate(blocks)))
+            yield from pool.imap(_answer_in_worker, tasks)
     finally:
-        _ANSWERS, _TARGET = None, None
+        _ANSWERS, _TARGET, _SOURCE = None, None, None
 
 
-def _answer_in_worker(task: tuple[int, int, bytes]) -> Answered:
+def _answer_in_worker(task: tuple[int, int, int, int] | tuple[int, int, bytes]) -> Answered:
     assert _ANSWERS is not None, "the answers are set up before the workers fork"
-    number, first, data = task
+    if len(task) == 4:
+        assert _SOURCE is not None
+        number, first, offset, size = task
+        data = _read_at(_SOURCE, size, offset)
+    else:
+        number, first, data = task
     answered = _ANSWERS.block(first, data)
     if _TARGET is None:
         return answered
@@ -79,6 +90,18 @@ def _answer_in_worker(task: tuple[int, int, bytes]) -> Answered:
     except OSError as err:
         return answered._replace(data=b"", failure=(err.errno or 0, err.strerror or str(err)))
     return answered._replace(data=b"", end=offset + len(answered.data))
+
+
+def _read_at(descriptor: int, size: int, offset: int) -> bytes:
+    """The block the parent read there (os.pread: the parent's own reading is not moved)."""
+    parts = []
+    while size > 0:
+        part = os.pread(descriptor, size, offset)
+        if not part:
+            break
+        parts.append(part)
+        size, offset = size - len(part), offset + len(part)
+    return b"".join(parts)
 
 
 def _write_at(descriptor: int, data: bytes, offset: int) -> None:

@@ -280,3 +280,28 @@ def test_a_write_that_fails_midway_is_exit_2_and_leaves_no_file(tmp_path: Path, 
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "avn-kb query: cannot write answers.jsonl: File too large\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.jsonl"]
+
+
+@pytest.mark.parametrize("at", [None, 7])
+def test_pieces_are_written_whole_however_little_each_write_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 at: int | None) -> None:
+    """A batch writes its answers as pieces (writev, pwritev); a system call may write less than
+    asked, and what is left is written next, in order."""
+    import os
+
+    from avn_kb.cli import batch_output
+
+    real_writev, real_pwritev = os.writev, os.pwritev
+    monkeypatch.setattr(os, "writev", lambda fd, buffers: real_writev(fd, [bytes(b"".join(buffers)[:5])]))
+    monkeypatch.setattr(os, "pwritev", lambda fd, buffers, offset: real_pwritev(fd, [bytes(b"".join(buffers)[:5])],
+                                                                                offset))
+    monkeypatch.setattr(batch_output, "IOV_MAX", 3)
+    pieces = [b"first piece, ", b"", b"a", b"nother", b" and the last one\n"] * 3
+    target = tmp_path / "out"
+    target.write_bytes(b"0123456")
+    descriptor = os.open(target, os.O_WRONLY | (os.O_APPEND if at is None else 0))
+    try:
+        batch_output.write_all(descriptor, pieces, at)
+    finally:
+        os.close(descriptor)
+    assert target.read_bytes() == b"0123456" + b"".join(pieces)

@@ -36,8 +36,8 @@ def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput
         usage("query", f"--batch {batch}: no such file")
     answering, bad, writer = Answers(ready, batch, defaults, out), False, Writer(out.output)
     if out.compact:
-        writer.write((json.dumps(header(kb, defaults.statuses, ready.problems), ensure_ascii=False) + "\n")
-                     .encode("utf-8"))
+        writer.write([(json.dumps(header(kb, defaults.statuses, ready.problems), ensure_ascii=False) + "\n")
+                      .encode("utf-8")])
     progress = sys.stderr.isatty() and batch != "-"
     total = _count_lines(batch) if progress else 0
     answered_blocks = _answered(answering, jobs, writer)
@@ -51,8 +51,8 @@ def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput
                     click.echo(f"avn-kb query: {error}", err=True)
                 if answered.failure is not None:
                     writer.failed(OSError(*answered.failure))
-                if answered.data:
-                    writer.write(answered.data)
+                if answered.pieces:
+                    writer.write(answered.pieces)
                 end = answered.end if answered.end is not None else end
             if end is not None:
                 writer.written_to(end)

@@ -27,7 +27,7 @@ from avn_kb.output.answers.data import as_data
 from avn_kb.resolve.resolver import Index, Resolution, resolve
 from avn_kb.validate.readiness import Readiness
 
-MEMO_CHARACTERS = 64 * 1024 * 1024  # the remembered answers' size at most (the oldest go first)
+MEMO_BYTES = 64 * 1024 * 1024  # the remembered answers' size at most (the oldest go first)
 # json.dumps(value, ensure_ascii=False), with its encoder made once instead of for every call (the
 # same text: json.dumps makes this encoder for these options); a string alone, the same again.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
@@ -52,14 +52,19 @@ class BatchOutput:
 
 
 class Answered(NamedTuple):
-    """A block's answers: what to write (UTF-8), the problems to report (in line order), its lines.
-    A worker that wrote `data` itself (avn_kb.cli.batch_jobs) says where it ended, or why not."""
+    """A block's answers: what to write (UTF-8, in pieces written one after the other, never joined
+    into one copy), the problems to report (in line order), its lines. A worker that wrote them
+    itself (avn_kb.cli.batch_jobs) says where it ended, or why not."""
 
-    data: bytes
+    pieces: list[bytes]
     errors: list[str]
     lines: int
     end: int | None = None
     failure: tuple[int, str] | None = None  # (errno, strerror) of a failed write
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.pieces)
 
 
 class Answers:
@@ -70,7 +75,7 @@ class Answers:
         self.ready, self.kb, self.vocabulary = ready, ready.kb, ready.kb.vocabulary
         self.index = Index(ready.kb)
         self.batch, self.defaults, self.out = batch, defaults, out
-        self.memo: dict[tuple[str, dt.date, str], str] | None = {} if memo and out.fmt == "json" else None
+        self.memo: dict[tuple[str, dt.date, str], bytes] | None = {} if memo and out.fmt == "json" else None
         self.memo_size = 0
 
     def block(self, first: int, data: bytes) -> Answered:
@@ -81,24 +86,25 @@ class Answers:
             lines = [_decoded(raw) for raw in data.split(b"\n")]
         if lines and lines[-1] == "":
             lines.pop()  # the newline ending the last line, not one more line
-        texts: list[str] = []
+        # A remembered answer is not copied here: its bytes are written as they are.
+        pieces: list[bytes] = []
         errors: list[str] = []
         for number, text in enumerate(lines, start=first):
             written, problems = self.line(number, text)
-            texts.append(written)
+            pieces += written
             errors += problems
-        return Answered("".join(texts).encode("utf-8"), errors, len(lines))
+        return Answered(pieces, errors, len(lines))
 
-    def line(self, number: int, text: str | None) -> tuple[str, list[str]]:
-        """(what to write, the problems to report) for one line (None: not UTF-8)."""
+    def line(self, number: int, text: str | None) -> tuple[tuple[bytes, ...], list[str]]:
+        """(what to write, in pieces of UTF-8, the problems to report) for one line (None: not UTF-8)."""
         where = f"{self.batch}:{number}"
         if text is None:
-            return "", [f"{where}: not UTF-8 text: save the batch as UTF-8"]
+            return (), [f"{where}: not UTF-8 text: save the batch as UTF-8"]
         if not text.strip():
-            return "", []
+            return (), []
         line, errors = read_line(self.vocabulary, text, where)
         if errors or line is None:
-            return "", [str(error) for error in errors] or [f"{where}: cannot read the line"]
+            return (), [str(error) for error in errors] or [f"{where}: cannot read the line"]
         day = line.as_of or self.defaults.day or dt.date.today()
         audience = line.audience or self.defaults.audience
         if self.memo is None:
@@ -108,11 +114,11 @@ class Answers:
         if body is None:
             errors = check_case(self.vocabulary, line.facts, where)
             if errors:
-                return "", [str(error) for error in errors]
-            body = self._remember(key, self._body(line, day, audience))
+                return (), [str(error) for error in errors]
+            body = self._remember(key, self._body(line, day, audience).encode("utf-8"))
         if line.id is None:
-            return f'{body}, "line": {number}}}\n', []
-        return f'{body}, "line": {number}, "id": {encode_basestring(line.id)}}}\n', []
+            return (body, f', "line": {number}}}\n'.encode()), []
+        return (body, f', "line": {number}, "id": {encode_basestring(line.id)}}}\n'.encode()), []
 
     def _resolution(self, line: BatchLine, day: dt.date) -> Resolution:
         return resolve(self.kb, line.facts, as_of=day, statuses=self.defaults.statuses, index=self.index,
@@ -127,20 +133,20 @@ class Answers:
             data = as_data(self.kb, resolution, audience, defaults.explain, defaults.show_all, self.ready.problems)
         return _ENCODE(data)[:-1]
 
-    def _remember(self, key: tuple[str, dt.date, str], body: str) -> str:
+    def _remember(self, key: tuple[str, dt.date, str], body: bytes) -> bytes:
         assert self.memo is not None
         self.memo[key] = body
         self.memo_size += len(key[0]) + len(body)
-        while self.memo_size > MEMO_CHARACTERS and self.memo:
+        while self.memo_size > MEMO_BYTES and self.memo:
             oldest = next(iter(self.memo))
             self.memo_size -= len(oldest[0]) + len(self.memo.pop(oldest))
         return body
 
-    def _plain(self, number: int, line: BatchLine, day: dt.date, audience: str) -> tuple[str, list[str]]:
+    def _plain(self, number: int, line: BatchLine, day: dt.date, audience: str) -> tuple[tuple[bytes, ...], list[str]]:
         """One line answered from its full answer data, with nothing remembered."""
         errors = check_case(self.vocabulary, line.facts, f"{self.batch}:{number}")
         if errors:
-            return "", [str(error) for error in errors]
+            return (), [str(error) for error in errors]
         defaults, out = self.defaults, self.out
         data = as_data(self.kb, self._resolution(line, day), audience, defaults.explain, defaults.show_all,
                        self.ready.problems, references=not out.compact)
@@ -148,8 +154,8 @@ class Answers:
         if line.id is not None:
             data["id"] = line.id
         if out.compact:
-            return json.dumps(compact(data), ensure_ascii=False) + "\n", []
-        return answers.batch_entry(self.kb, data, out.fmt), []
+            return ((json.dumps(compact(data), ensure_ascii=False) + "\n").encode("utf-8"),), []
+        return (answers.batch_entry(self.kb, data, out.fmt).encode("utf-8"),), []
 
 
 def _decoded(raw: bytes) -> str | None:

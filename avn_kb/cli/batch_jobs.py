@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from avn_kb.cli.batch_answers import Answered, Answers
+from avn_kb.cli.batch_output import write_all
 
 
 class _Frontier:
@@ -84,12 +85,13 @@ def _answer_in_worker(task: tuple[int, int, int, int] | tuple[int, int, bytes]) 
     if _TARGET is None:
         return answered
     descriptor, frontier = _TARGET
-    offset = frontier.place(number, len(answered.data))  # placed even if writing fails: the others go on
+    size = sum(len(piece) for piece in answered.pieces)
+    offset = frontier.place(number, size)  # placed even if writing fails: the others go on
     try:
-        _write_at(descriptor, answered.data, offset)
+        write_all(descriptor, answered.pieces, offset)
     except OSError as err:
-        return answered._replace(data=b"", failure=(err.errno or 0, err.strerror or str(err)))
-    return answered._replace(data=b"", end=offset + len(answered.data))
+        return answered._replace(pieces=[], failure=(err.errno or 0, err.strerror or str(err)))
+    return answered._replace(pieces=[], end=offset + size)
 
 
 def _read_at(descriptor: int, size: int, offset: int) -> bytes:
@@ -102,10 +104,3 @@ def _read_at(descriptor: int, size: int, offset: int) -> bytes:
         parts.append(part)
         size, offset = size - len(part), offset + len(part)
     return b"".join(parts)
-
-
-def _write_at(descriptor: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(descriptor, view, offset)
-        view, offset = view[written:], offset + written

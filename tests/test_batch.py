@@ -193,23 +193,115 @@ def test_compact_from_an_incomplete_knowledge_base_says_so_once(tmp_path: Path) 
 
 @pytest.mark.parametrize("options", [["--compact"], [], ["--format", "text"], ["--explain", "--all"]],
                          ids=["compact", "json", "text", "explain"])
-def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, options: list[str]) -> None:
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
+def test_jobs_give_the_same_output_in_the_same_order_as_one(tmp_path: Path, options: list[str], to_file: bool,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from avn_kb.cli import batch as batch_module
 
-    # More lines than one chunk, bad ones and blank ones among them, so that several workers share
-    # the batch and the reports of bad lines must come back in order too.
+    monkeypatch.setattr(batch_module, "BLOCK", 16 * 1024)  # the workers, forked in this process, too
+
+    # More bytes than two blocks, bad ones and blank ones among them, so that several workers share
+    # the batch and the reports of bad lines must come back in order too. To a file (-o) the workers
+    # write their blocks themselves; to the test's stdout (not a file) the parent writes them.
     bad = '{"site": "knee", "nosuch": 1}'
-    lines = [CASES[n % 4] if n % 97 else bad for n in range(2 * batch_module.CHUNK + 17)]
+    lines = [CASES[n % 4] if n % 97 else bad for n in range(2 * batch_module.BLOCK // 40 + 17)]
     lines[5] = ""
+    assert len("\n".join(lines)) > 2 * batch_module.BLOCK
     (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    runs = [run_cli("query", "--kb", str(SHIPPED), "--batch", str(tmp_path / "cases.jsonl"), *options,
-                    "--jobs", jobs, "--as-of", "2026-12-01") for jobs in ("1", "2", "3")]
-    assert {r.exit_code for r in runs} == {2}
-    assert runs[0].stdout and all(r.stdout == runs[0].stdout for r in runs)
-    assert runs[0].stderr.count("unknown fact 'nosuch'") == lines.count(bad) == 6
-    assert all(r.stderr == runs[0].stderr for r in runs)
+    runs = []
+    for jobs in ("1", "2", "3"):
+        output = ["-o", str(tmp_path / f"answers-{jobs}")] if to_file else []
+        result = run_cli("query", "--kb", str(SHIPPED), "--batch", str(tmp_path / "cases.jsonl"), *options,
+                         "--jobs", jobs, "--as-of", "2026-12-01", *output)
+        runs.append((result.exit_code, (tmp_path / f"answers-{jobs}").read_bytes() if to_file else result.stdout_bytes,
+                     result.stderr))
+    assert {code for code, _, _ in runs} == {2}
+    assert runs[0][1] and all(written == runs[0][1] for _, written, _ in runs)
+    assert runs[0][2].count("unknown fact 'nosuch'") == lines.count(bad) > 5
+    assert all(stderr == runs[0][2] for _, _, stderr in runs)
+    if to_file:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["answers-1", "answers-2", "answers-3", "cases.jsonl"]
 
 
 def test_jobs_without_a_batch_is_a_usage_error() -> None:
     result = run_cli("query", "--kb", str(SHIPPED), "--set", "site=knee", "--jobs", "2")
     assert result.exit_code == 2 and "--jobs is for --batch" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["file", "append", "pipe"])
+def test_jobs_write_the_same_bytes_to_a_redirected_stdout(tmp_path: Path, mode: str) -> None:
+    """Standard output redirected to a file: the workers write their blocks at their offsets
+    (after the header), and the file ends where one job's output ends; appended to (where an
+    offset is not honoured) or a pipe: the parent writes. Whatever was in an appended file stays."""
+    import subprocess
+    import sys
+
+    from avn_kb.cli import batch as batch_module
+
+    lines = [CASES[n % 4] for n in range(3 * batch_module.BLOCK // 40)]
+    (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outputs = []
+    for jobs in ("1", "2"):
+        target = tmp_path / f"answers-{jobs}"
+        target.write_bytes(b"before\n" if mode == "append" else b"")
+        command = [sys.executable, "-m", "avn_kb", "query", "--kb", str(SHIPPED), "--batch",
+                   str(tmp_path / "cases.jsonl"), "--compact", "--jobs", jobs, "--as-of", "2026-12-01"]
+        if mode == "pipe":
+            done = subprocess.run(command, capture_output=True, check=False)
+            target.write_bytes(done.stdout)
+        else:
+            with target.open("ab" if mode == "append" else "r+b") as stdout:
+                done = subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, check=False)
+        assert (done.returncode, done.stderr) == (0, b"")
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\n") == len(lines) + 1 + (mode == "append")
+    assert outputs[0].startswith(b"before\n" if mode == "append" else b'{"tool": ')
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_write_that_fails_midway_is_exit_2_and_leaves_no_file(tmp_path: Path, jobs: str) -> None:
+    """The file size limit (RLIMIT_FSIZE) makes a write fail as a full disk would, in the parent
+    or in a worker writing its block: one line naming the file, exit 2, nothing left behind."""
+    import resource
+    import subprocess
+    import sys
+
+    from avn_kb.cli import batch as batch_module
+
+    lines = [CASES[n % 4] for n in range(3 * batch_module.BLOCK // 40)]  # several blocks, several writers
+    (tmp_path / "cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.RLIM_INFINITY))
+
+    done = subprocess.run([sys.executable, "-m", "avn_kb", "query", "--kb", str(SHIPPED), "--batch", "cases.jsonl",
+                           "--compact", "--jobs", jobs, "-o", "answers.jsonl"], cwd=tmp_path, capture_output=True,
+                          text=True, preexec_fn=limited, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "avn-kb query: cannot write answers.jsonl: File too large\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.jsonl"]
+
+
+@pytest.mark.parametrize("at", [None, 7])
+def test_pieces_are_written_whole_however_little_each_write_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 at: int | None) -> None:
+    """A batch writes its answers as pieces (writev, pwritev); a system call may write less than
+    asked, and what is left is written next, in order."""
+    import os
+
+    from avn_kb.cli import batch_output
+
+    real_writev, real_pwritev = os.writev, os.pwritev
+    monkeypatch.setattr(os, "writev", lambda fd, buffers: real_writev(fd, [bytes(b"".join(buffers)[:5])]))
+    monkeypatch.setattr(os, "pwritev", lambda fd, buffers, offset: real_pwritev(fd, [bytes(b"".join(buffers)[:5])],
+                                                                                offset))
+    monkeypatch.setattr(batch_output, "IOV_MAX", 3)
+    pieces = [b"first piece, ", b"", b"a", b"nother", b" and the last one\n"] * 3
+    target = tmp_path / "out"
+    target.write_bytes(b"0123456")
+    descriptor = os.open(target, os.O_WRONLY | (os.O_APPEND if at is None else 0))
+    try:
+        batch_output.write_all(descriptor, pieces, at)
+    finally:
+        os.close(descriptor)
+    assert target.read_bytes() == b"0123456" + b"".join(pieces)

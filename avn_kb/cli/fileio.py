@@ -33,22 +33,48 @@ def write_atomic(path: Path, content: str) -> None:
     run leaves the old file intact. An existing file keeps its permission bits. Raises
     RefusedTarget when `path` is not a regular file or a new name in an existing folder, and
     OSError when the folder cannot be written."""
-    mode = _mode_for(path)
-    folder = path.parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    _mode_for(path)  # refused before anything is made
+    target = AtomicFile(path)
     try:
-        # mkstemp makes the file private (0600); give it the target's mode, or a plain open()'s.
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        # Something may have been put at `path` while we wrote: look again, as late as we can.
-        _mode_for(path)
-        os.replace(temporary, path)
+        target.write(content.encode("utf-8"))
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        target.discard()
         raise
+    target.commit()
+
+
+class AtomicFile:
+    """A file written piece by piece beside `path` that replaces it only at `commit` (what
+    write_atomic does for content in hand, for content that comes as it is made: a batch's
+    answers, without holding them all). `path` is judged at commit, as write_atomic judges it;
+    the folder must exist (OSError otherwise). Until then `discard` leaves everything as it was."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        handle, self.temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.out = os.fdopen(handle, "wb")
+
+    def write(self, data: bytes) -> None:
+        self.out.write(data)
+
+    def commit(self) -> None:
+        """Replace `path` with what was written; RefusedTarget (and nothing replaced) as write_atomic."""
+        try:
+            # mkstemp makes the file private (0600); give it the target's mode, or a plain open()'s.
+            os.fchmod(self.out.fileno(), _mode_for(self.path))
+            self.out.flush()
+            os.fsync(self.out.fileno())
+            self.out.close()
+            # Something may have been put at `path` while we wrote: look again, as late as we can.
+            _mode_for(self.path)
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        self.out.close()
+        Path(self.temporary).unlink(missing_ok=True)
 
 
 def _mode_for(path: Path) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from avn_kb.lang.derive import definitions
+from avn_kb.lang.derive import definitions, derive_values
 from avn_kb.model.knowledge import Vocabulary
 
 
@@ -33,29 +33,29 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
         if problem:
             problems.append(CaseProblem(name, problem[0], f"{name}: {problem[1]}"))
     if not problems:
-        problems += _outside_definitions(vocabulary, facts)
-        problems += _disagreements(vocabulary, facts)
+        derived, messages = derive_values(vocabulary, facts)  # once for both checks
+        problems += _outside_definitions(vocabulary, facts, derived)
+        problems += _disagreements(vocabulary, facts, messages)
     return problems
 
 
-def _outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
-    """Facts the case gives (or derives) outside the cases they are defined for (AVN126)."""
+def _outside_definitions(vocabulary: Vocabulary, facts: Mapping[str, Any],
+                         derived: Mapping[str, Any]) -> list[CaseProblem]:
+    """Facts the case gives (or derives: `derived`) outside the cases they are defined for (AVN126)."""
     if not definitions(vocabulary):
         return []
-    from avn_kb.lang.derive import derive_values, outside_definitions
+    from avn_kb.lang.derive import outside_definitions
 
-    derived = derive_values(vocabulary, facts)[0]
     return [CaseProblem(name, "AVN126", message) for name, message in outside_definitions(vocabulary, derived, facts)]
 
 
-def _disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
-    """Facts that give a derived fact more than one value, each problem on the fact that brings
-    the disagreement: the first whose addition makes the facts so far disagree (ficat_stage after
-    arco_stage). Disagreement is monotone (more facts never reconcile facts that disagree), so
-    that fact exists and is one of those to correct."""
+def _disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any], messages: list[str]) -> list[CaseProblem]:
+    """Facts that give a derived fact more than one value (`messages`: derive_values says which),
+    each problem on the fact that brings the disagreement: the first whose addition makes the
+    facts so far disagree (ficat_stage after arco_stage). Disagreement is monotone (more facts
+    never reconcile facts that disagree), so that fact exists and is one of those to correct."""
     from avn_kb.lang.derive import disagreements
 
-    messages = disagreements(vocabulary, facts)
     if not messages:
         return []
     names = list(facts)

@@ -177,5 +177,6 @@ def disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[str]
 
 
 def with_derived(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> dict[str, Any]:
-    """The case's facts plus every derived fact that can be decided (see `derive`)."""
-    return derive(vocabulary, facts)[0]
+    """The case's facts plus every derived fact that can be decided (see `derive`, whose facts
+    these are: its explanations only read them, and are not written here)."""
+    return derive_values(vocabulary, facts)[0]

@@ -39,18 +39,18 @@ def prescribed_loads(vocabulary: Vocabulary, action: Action) -> Iterator[tuple[i
             yield index, exercise, loads
 
 
-def loading_exercises(vocabulary: Vocabulary, action: Action,
-                      facts: Mapping[str, Any]) -> tuple[tuple[str, bool | None], ...]:
+def loading_exercises(vocabulary: Vocabulary, action: Action, facts: Mapping[str, Any],
+                      derived: bool = False) -> tuple[tuple[str, bool | None], ...]:
     """Each exercise the action prescribes that loads the affected part on this case: (exercise,
     True) when its `loads` condition holds on the case's facts, (exercise, None) when a missing fact
     leaves it open (three-valued, as everywhere: unknown is never read as "does not load").
     Exercises whose condition is false, or that declare none, are left out; in the action's order.
     `facts` are the case's facts; derived facts are computed here (passing them already derived
-    changes nothing)."""
+    changes nothing, and `derived` True says they are: the resolver's, derived once per case)."""
     found = [(exercise, loads) for _, exercise, loads in prescribed_loads(vocabulary, action)]
     if not found:
         return ()
-    case = with_derived(vocabulary, facts)
+    case = facts if derived else with_derived(vocabulary, facts)
     result = []
     for exercise, loads in found:
         truth = evaluate(loads, case)

@@ -18,10 +18,12 @@ from typing import Any
 
 from avn_kb.load.cases import CaseError, check_case, json_line
 from avn_kb.model.knowledge import Vocabulary
+from avn_kb.util.memo import remembered
 
 AUDIENCES = ("clinician", "patient")
 OPTIONS = ("id", "as_of", "audience")
 ENVELOPE = "facts"
+BESIDE_FACTS = frozenset((*OPTIONS, ENVELOPE))
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -37,6 +39,18 @@ class BatchLine:
 
 def batch_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[BatchLine | None, list[CaseError]]:
     """The line at `where` (file:line), or every reason it cannot be used."""
+    found, errors = read_line(vocabulary, line, where)
+    if errors or found is None:
+        return None, errors
+    errors = check_case(vocabulary, found.facts, where)
+    return (None, errors) if errors else (found, [])
+
+
+def read_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[BatchLine | None, list[CaseError]]:
+    """The line read as JSON, its form and its options checked, but its facts not yet checked
+    against the vocabulary (`check_case`, which batch_line adds): a batch remembers the answers of
+    facts it has checked before. A line refused here is refused with every reason, those of its
+    facts included."""
     value, errors = json_line(line, where)
     if errors:
         return None, errors
@@ -44,7 +58,9 @@ def batch_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[BatchLine
         # The case schema's words ("this is a list, expected a mapping"), then the two forms.
         forms = 'a batch line is bare facts ({"site": ...}) or {"id": ..., "facts": {...}}'
         return None, [CaseError(e.where, f"{e.message}: {forms}") for e in check_case(vocabulary, value, where)]
-    clash = [name for name in (*OPTIONS, ENVELOPE) if name in value and vocabulary.fact_type(name) is not None]
+    clashing = remembered(vocabulary, "_batch_option_facts", lambda: frozenset(
+        name for name in (*OPTIONS, ENVELOPE) if vocabulary.fact_type(name) is not None))
+    clash = [name for name in (*OPTIONS, ENVELOPE) if name in value and name in clashing] if clashing else []
     if clash:
         return None, [CaseError(where, f"ambiguous: {name!r} is a fact of the vocabulary and a batch-line option; "
                                        "write the line as {\"facts\": {...}} with the options beside it")
@@ -53,25 +69,25 @@ def batch_line(vocabulary: Vocabulary, line: str, where: str) -> tuple[BatchLine
         return _envelope(vocabulary, value, where)
     options = {name: value[name] for name in OPTIONS if name in value}
     facts = {name: given for name, given in value.items() if name not in OPTIONS}
-    return _checked(vocabulary, facts, options, where)
+    return _with_options(vocabulary, facts, options, where)
 
 
 def _envelope(vocabulary: Vocabulary, value: dict[str, Any], where: str) -> tuple[BatchLine | None, list[CaseError]]:
-    beside = [name for name in value if name not in (*OPTIONS, ENVELOPE)]
+    beside = [name for name in value if name not in BESIDE_FACTS]
     if beside:
         return None, [CaseError(where, f"ambiguous: {', '.join(beside)} beside \"facts\": put every fact inside "
                                        "\"facts\" (only id, as_of and audience go beside it)")]
     facts = value[ENVELOPE]
     if not isinstance(facts, dict):
         return None, [CaseError(where, "\"facts\" must be an object of fact names to values")]
-    return _checked(vocabulary, facts, {name: value[name] for name in OPTIONS if name in value}, where)
+    return _with_options(vocabulary, facts, {name: value[name] for name in OPTIONS if name in value}, where)
 
 
-def _checked(vocabulary: Vocabulary, facts: dict[str, Any], options: dict[str, Any],
+def _with_options(vocabulary: Vocabulary, facts: dict[str, Any], options: dict[str, Any],
              where: str) -> tuple[BatchLine | None, list[CaseError]]:
-    errors = _option_errors(options, where) + check_case(vocabulary, facts, where)
+    errors = _option_errors(options, where)
     if errors:
-        return None, errors
+        return None, errors + check_case(vocabulary, facts, where)
     as_of = options.get("as_of")
     return BatchLine(facts, options.get("id"), dt.date.fromisoformat(as_of) if as_of else None,
                      options.get("audience")), []

@@ -139,13 +139,20 @@ def _node_text(node: Any) -> str:
 
 
 def json_line(line: str, where: str) -> tuple[Any, list[CaseError]]:
-    """One line of a JSONL batch as strict JSON (no NaN, no key given twice), or why it is not."""
+    """One line of a JSONL batch as strict JSON (no NaN, no key given twice), or why it is not.
+    Read once by a decoder made once, which stops at the first problem; a line with a problem is
+    read again to say what every problem is."""
+    # Without its own newline: json counts an error at the end of the line as on its line 2,
+    # column 1, while the batch line is what the editor has to fix.
+    text = line.rstrip("\r\n")
+    if not text.startswith("\ufeff"):  # json.loads refuses a byte-order mark: its words, below
+        try:
+            return _STRICT.decode(text), []
+        except (ValueError, RecursionError, _Repeated):
+            pass
     repeated: list[str] = []
     try:
-        # Without its own newline: json counts an error at the end of the line as on its line 2,
-        # column 1, while the batch line is what the editor has to fix.
-        value = json.loads(line.rstrip("\r\n"), parse_constant=_refuse_constant,
-                           object_pairs_hook=_unique_keys(repeated))
+        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys(repeated))
     except (json.JSONDecodeError, ValueError) as err:
         column = getattr(err, "colno", 1)
         return None, [CaseError(f"{where}:{column}", f"not valid JSON ({getattr(err, 'msg', err)})")]
@@ -160,6 +167,9 @@ def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[
     """A JSON object hook that keeps the first value of a key and adds a message for each key
     given more than once to `repeated` (so that every repeated key of the line is reported)."""
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        unique = dict(pairs)
+        if len(unique) == len(pairs):
+            return unique  # no key given twice (almost every object): nothing to report, one pass in C
         values: dict[str, list[Any]] = {}
         for key, value in pairs:
             values.setdefault(key, []).append(value)
@@ -171,6 +181,21 @@ def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+class _Repeated(Exception):
+    """A key given twice in a line read by _STRICT."""
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    unique = dict(pairs)
+    if len(unique) != len(pairs):
+        raise _Repeated
+    return unique
+
+
+# json.loads with these options, as json_line reads a line, made once instead of for every line.
+_STRICT = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_no_repeats)
 
 
 def case_from_options(vocabulary: Vocabulary, settings: tuple[str, ...], base: Mapping[str, Any] | None = None,

@@ -22,6 +22,7 @@ class Decision:
     an applying recommendation would override, and the applying ones in conflict with others."""
 
     holds: int  # bitset: the recommendations whose own condition holds
+    open_: int  # bitset: those whose own condition is open (what the decision was made from, with holds)
     applies: list[int]
     undecided: list[int]
     overridden: dict[int, tuple[str, ...]]
@@ -51,7 +52,7 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
         if targets:
             graph[recs[i].id] = targets
     if not graph:
-        return _decided(index, holds, applies, undecided, {}, {}, {})
+        return _decided(index, holds, open_, applies, undecided, {}, {}, {})
     blocked = index.on_override_cycles()
     if blocked:
         graph = {a: {b for b in targets if not (a in blocked and b in blocked)} for a, targets in graph.items()}
@@ -83,14 +84,15 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
                 pending[j] = open_rivals
     final_applies = [i for i in applies if i not in overridden and i not in pending]
     final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
-    return _decided(index, holds, final_applies, final_undecided, overridden, pending, would_lose)
+    return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
 
 
-def _decided(index: Index, holds: int, applies: list[int], undecided: list[int], overridden: dict[int, tuple[str, ...]],
-             pending: dict[int, tuple[str, ...]], would_lose: dict[int, tuple[str, ...]]) -> Decision:
+def _decided(index: Index, holds: int, open_: int, applies: list[int], undecided: list[int],
+             overridden: dict[int, tuple[str, ...]], pending: dict[int, tuple[str, ...]],
+             would_lose: dict[int, tuple[str, ...]]) -> Decision:
     """The decision, with the conflicts and the differing doses among what finally applies."""
     recs = index.recommendations
-    return Decision(holds, applies, undecided, overridden, pending, would_lose,
+    return Decision(holds, open_, applies, undecided, overridden, pending, would_lose,
                     conflicts_among(recs, applies), doses_differing(recs, applies))
 
 

@@ -6,15 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avn_kb.lang.index import CandidateIndex, bitset, positions_of
 from avn_kb.model.conditions import Condition, tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
-from avn_kb.resolve.outcomes import Exclusion, Outcome
+from avn_kb.resolve.outcomes import Exclusion, Outcome, PendingOverride
 from avn_kb.util.digraph import cyclic_nodes, topological_order
 from avn_kb.util.gcpause import collector_paused
-from avn_kb.util.memo import remembered
+from avn_kb.util.memo import Bounded, remembered
+
+if TYPE_CHECKING:
+    from avn_kb.resolve.decision import Decision
+
+
+# Why a recommendation is undecided on a case: (reason, missing facts, pending overrides, the
+# applying overriders it would lose to if it held).
+Undecided = tuple[str, tuple[str, ...], tuple[PendingOverride, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class Index:
     not-applicable outcomes, and the eligibility for each (statuses, day) asked so far."""
 
     ELIGIBILITY_CACHE = 16
+    MEMO_LIMIT = 4096
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
@@ -45,6 +54,12 @@ class Index:
                                  len(self.recommendations))
         self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
         self._on_override_cycles: frozenset[str] | None = None
+        # What the resolver decides from a case's truth bitsets alone, and the facts that would
+        # settle a condition given which facts a case has: pure functions of their keys (and of
+        # this knowledge base), which many cases share.
+        self.decisions: Bounded[tuple[int, int], Decision] = Bounded(self.MEMO_LIMIT)
+        self.missing: Bounded[tuple[int, frozenset[str]], tuple[str, ...]] = Bounded(self.MEMO_LIMIT)
+        self.undecided: Bounded[tuple[int, int, int, frozenset[str]], Undecided] = Bounded(4 * self.MEMO_LIMIT)
 
     def on_override_cycles(self) -> frozenset[str]:
         """The recommendations on a cycle of overrides in the whole knowledge base, and those a

@@ -23,7 +23,7 @@ from avn_kb.lang.derive import NO_VALUE, undefined_here, with_derived
 from avn_kb.lang.exercise_loads import loading_exercises
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.decision import Decision, settle
-from avn_kb.resolve.index import Index, reads_of
+from avn_kb.resolve.index import Index, Undecided, reads_of
 from avn_kb.resolve.outcomes import OUTCOMES, Outcome, PendingOverride, TermTrace, trace_of
 
 
@@ -76,9 +76,21 @@ class Resolution:
 
     def _undecided(self, i: int, trace: tuple[TermTrace, ...]) -> Outcome:
         """An undecided outcome: the facts its own condition lacks, and each undecided overrider
-        with the facts that would decide it."""
+        with the facts that would decide it. Those follow from the decision (itself from the two
+        truth bitsets) and from which facts the case has, so they are remembered by those."""
+        decision = self._decision
+        key = (i, decision.holds, decision.open_, self._given)
+        why = self._index.undecided.get(key)
+        if why is None:
+            why = self._index.undecided.keep(key, self._why_undecided(i))
+        reason, missing, pending, winners = why
+        return Outcome(self._index.recommendations[i], "undecided", reason, missing=missing, trace=trace,
+                       pending_overrides=pending, would_be_overridden_by=winners,
+                       loading_exercises=self._loading(self._index.recommendations[i]))
+
+    def _why_undecided(self, i: int) -> Undecided:
+        """(reason, missing facts, pending overrides, overriders it would lose to) of undecided i."""
         index, decision = self._index, self._decision
-        rec = index.recommendations[i]
         own = self._open_facts(i)
         pending = tuple(PendingOverride(rival, index.recommendations[index.position[rival]].title,
                                         self._deciding_facts(index.position[rival]))
@@ -90,18 +102,28 @@ class Resolution:
             parts.append(f"give {' or '.join(own)}{beaten}")
         parts += [f"{p.id} ({p.title}) overrides it if it applies: give {' or '.join(p.missing)}" for p in pending]
         missing = tuple(dict.fromkeys((*own, *(f for p in pending for f in p.missing))))
-        return Outcome(rec, "undecided", "; ".join(parts), missing=missing, trace=trace, pending_overrides=pending,
-                       would_be_overridden_by=winners, loading_exercises=self._loading(rec))
+        return "; ".join(parts), missing, pending, winners
 
     def _loading(self, rec: Recommendation) -> tuple[tuple[str, bool | None], ...]:
         vocabulary = self._kb.vocabulary
-        return loading_exercises(vocabulary, rec.action, self.facts) if vocabulary and rec.action.exercises else ()
+        if vocabulary is None or not rec.action.exercises:
+            return ()
+        return loading_exercises(vocabulary, rec.action, self.facts, derived=True)
 
     def _open_facts(self, i: int) -> tuple[str, ...]:
         """The facts whose absence leaves recommendation i's own condition open ((): it holds)."""
         if self._decision.holds >> i & 1:
             return ()
-        return _missing(self._kb.vocabulary, self._index.reads[i], self.facts)
+        key = (i, self._given)
+        found = self._index.missing.get(key)
+        if found is None:
+            found = self._index.missing.keep(key, _missing(self._kb.vocabulary, self._index.reads[i], self.facts))
+        return found
+
+    @cached_property
+    def _given(self) -> frozenset[str]:
+        """The facts this case has a value for (or has decided empty): all `_missing` looks at."""
+        return frozenset(self.facts)
 
     def _deciding_facts(self, i: int) -> tuple[str, ...]:
         """The facts that would settle whether recommendation i applies: those its condition
@@ -191,7 +213,9 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     if index is None or index.kb is not kb:
         index = Index(kb)
     holds, open_ = index.truth(facts, statuses, day)
-    decision = settle(index, holds, open_)
+    decision = index.decisions.get((holds, open_))
+    if decision is None:
+        decision = index.decisions.keep((holds, open_), settle(index, holds, open_))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
 
 

@@ -21,3 +21,23 @@ def remembered(owner: Any, name: str, make: Callable[[], T]) -> T:
         store[name] = make()
     result: T = store[name]
     return result
+
+
+K = TypeVar("K")
+
+
+class Bounded(dict[K, T]):
+    """A memo of a pure function's results by their arguments that never holds more than `limit`
+    of them: when full it starts again, empty (the next results fill it; no eviction order to
+    keep). Safe for threads that share it: a reader of the old contents sees whole entries."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key: K, value: T) -> T:
+        """`value`, remembered as the result for `key`."""
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value

@@ -15,8 +15,18 @@ from typing import Any
 from avn_kb import __version__
 from avn_kb.model.findings import Finding
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation
-from avn_kb.output.answers.data import action_data, knowledge_base, problem, reference_details
+from avn_kb.output.answers.data import (
+    action_data,
+    derived_facts,
+    knowledge_base,
+    outcome_details,
+    problem,
+    reference_details,
+    shown,
+    summary,
+)
 from avn_kb.output.notices import notices
+from avn_kb.resolve.resolver import Resolution
 
 # What every answer of one batch has in common, in the full answer's order.
 SHARED = ("tool", "knowledge_base", "statuses", "notices", "incomplete", "problems")
@@ -54,6 +64,18 @@ def compact(answer: dict[str, Any]) -> dict[str, Any]:
     out = {key: value for key, value in answer.items() if key not in SHARED and key != "references"}
     out["recommendations"] = [{k: v for k, v in item.items() if k not in STATIC} for item in answer["recommendations"]]
     return out
+
+
+def compact_answer(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
+                   show_all: bool = False) -> dict[str, Any]:
+    """`compact(as_data(...))` built directly, without the parts the header says (the
+    recommendations' static fields, their citation numbers, the reference list): what a compact
+    batch line holds before its line number and id."""
+    day = resolution.as_of.isoformat()
+    return {"as_of": day, "audience": audience, "case": dict(resolution.case), "derived": derived_facts(resolution),
+            "summary": summary(resolution),
+            "recommendations": [{"id": o.rec.id, "outcome": o.outcome, **outcome_details(o, explain, day)}
+                                for o in shown(kb, resolution, explain, show_all)]}
 
 
 def expand(head: dict[str, Any], line: dict[str, Any]) -> dict[str, Any]:

@@ -45,6 +45,16 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
     }
     if rec.indirect and rec.indirect_reason:
         item["indirect_reason"] = rec.indirect_reason
+    item.update(outcome_details(outcome, explain, day))
+    return item
+
+
+def outcome_details(outcome: Outcome, explain: bool, day: str) -> dict[str, Any]:
+    """What this case says of a recommendation beyond its id and outcome (the reason, the missing
+    facts, the overrides...): the part of an answered recommendation that a compact line keeps,
+    in the full answer's order."""
+    rec = outcome.rec
+    item: dict[str, Any] = {}
     if outcome.reason:
         item["reason"] = outcome.reason
     if outcome.missing:
@@ -76,41 +86,65 @@ def _outcome(outcome: Outcome, numbering: Numbering, audience: str, explain: boo
     return item
 
 
+def shown(kb: KnowledgeBase, resolution: Resolution, explain: bool = False, show_all: bool = False) -> list[Outcome]:
+    """The outcomes an answer lists, in display order (topic, outcome, id), so that citation
+    numbers rise down the page."""
+    wanted = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
+    rank = _topic_rank(kb)
+    last = len(rank)
+    return sorted((o for o in resolution.outcomes if o.outcome in wanted),
+                  key=lambda o: (rank.get(o.rec.topic, last), o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
+
+
+def _topic_rank(kb: KnowledgeBase) -> dict[str, int]:
+    """Each section's place in the vocabulary's order (its first place, as list.index gives it)."""
+    sections = kb.vocabulary.sections() if kb.vocabulary else []
+    rank: dict[str, int] = {}
+    for place, topic in enumerate(sections):
+        rank.setdefault(topic, place)
+    return rank
+
+
 def as_data(kb: KnowledgeBase, resolution: Resolution, audience: str = "clinician", explain: bool = False,
             show_all: bool = False, problems: Sequence[Finding] = (), references: bool = True) -> dict[str, Any]:
     """The answer as plain data. `problems`: the loading errors of an incomplete knowledge base
     (answering from one is the caller's explicit choice); the answer then says so. `references`
     False leaves the reference list out (a compact batch gives it once, in its header)."""
     numbering = Numbering(kb.references)
-    shown = OUTCOMES if (show_all or explain) else SHOWN_BY_DEFAULT
-    sections = kb.vocabulary.sections() if kb.vocabulary else []
-    # Display order (topic, outcome, id), so that citation numbers rise down the page.
-    ordered = sorted((o for o in resolution.outcomes if o.outcome in shown),
-                     key=lambda o: (sections.index(o.rec.topic) if o.rec.topic in sections else len(sections),
-                                    o.rec.topic, OUTCOMES.index(o.outcome), o.rec.id))
     day = resolution.as_of.isoformat()
-    items = [_outcome(o, numbering, audience, explain, day) for o in ordered]
-    derived = {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
+    items = [_outcome(o, numbering, audience, explain, day) for o in shown(kb, resolution, explain, show_all)]
     listed = [{"n": n, "id": ref_id, **(reference_details(ref) if ref is not None else {})}
               for n, ref_id, ref in numbering.listing()] if references else []
     return {
         "tool": {"name": "avn-kb", "version": __version__},
         "knowledge_base": knowledge_base(kb),
-        "as_of": resolution.as_of.isoformat(),
+        "as_of": day,
         "statuses": list(resolution.statuses),
         "audience": audience,
         "notices": list(notices(kb, problems)),
         "incomplete": bool(problems),
         **({"problems": [problem(f) for f in problems]} if problems else {}),
         "case": dict(resolution.case),
-        "derived": derived,
-        "summary": {**{outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
-                    "excluded_by_reason": _exclusions(resolution),
-                    "review_overdue": sorted(o.rec.id for o in resolution.outcomes if o.outcome in SHOWN_BY_DEFAULT
-                                             and o.rec.review_overdue_since(day))},
+        "derived": derived_facts(resolution),
+        "summary": summary(resolution),
         "recommendations": items,
         "references": listed,
     }
+
+
+def derived_facts(resolution: Resolution) -> dict[str, Any]:
+    """The facts the answer derived from the case (those with a value)."""
+    return {k: v for k, v in resolution.facts.items() if k not in resolution.case and v is not NO_VALUE}
+
+
+def summary(resolution: Resolution) -> dict[str, Any]:
+    """How many recommendations ended in each outcome, why the excluded ones were left out, and
+    which shown ones are overdue for review."""
+    day = resolution.as_of.isoformat()
+    return {**{outcome: len(resolution.by_outcome(outcome)) for outcome in OUTCOMES},
+            "excluded_by_reason": _exclusions(resolution),
+            "review_overdue": sorted(o.rec.id for o in resolution.outcomes if o.outcome in SHOWN_BY_DEFAULT
+                                     and o.rec.review_overdue_since(day))}
 
 
 def knowledge_base(kb: KnowledgeBase) -> dict[str, Any]:

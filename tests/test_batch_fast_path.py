@@ -1,0 +1,149 @@
+"""`avn-kb query --batch` answers JSON lines on a fast path (avn_kb.cli.batch_answers): each
+distinct case's encoded answer remembered for the run, the compact line built without the parts
+the header says. It must write exactly what the plain path writes (every line resolved, its full
+answer built, then compacted and encoded), byte for byte and problem for problem, whatever the
+lines: generated cases, many repeated (so that remembered answers are used), undecided ones,
+cases that differ only in a number's type or the order of their facts, options on the line, and
+lines that cannot be used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from avn_kb.cli.batch_answers import Answers, BatchOutput, Defaults
+from avn_kb.load.cases import check_case
+from avn_kb.model.knowledge import Vocabulary
+from avn_kb.validate.readiness import Readiness, load_for_answers
+from tests.conftest import MINI, SHIPPED
+
+COUNT = 900  # lines a batch: a few hundred distinct cases, most of them used several times
+READY = {kb: load_for_answers(kb, str(kb)) for kb in (SHIPPED, MINI)}
+
+
+def _value(vocabulary: Vocabulary, name: str, rng: random.Random) -> Any:
+    """A value for the fact, mostly one it allows, now and then one it refuses."""
+    kind = vocabulary.fact_type(name)
+    if rng.random() < 0.04:
+        return rng.choice(["nonsense", 3, None, [1], {"a": 1}, True])
+    if kind in ("enum", "set"):
+        values = list(vocabulary.fact_values(name))
+        return rng.choice(values) if kind == "enum" else rng.sample(values, rng.randint(0, min(3, len(values))))
+    if kind == "boolean":
+        return rng.random() < 0.5
+    fact = vocabulary.facts[name]
+    low, high = fact.low if fact.low is not None else 0, fact.high if fact.high is not None else 100
+    number = rng.choice([low, high, rng.randint(int(low), int(min(high, low + 300)))])
+    # The same number as an int and as a float are different cases to remember (1 and 1.0 are
+    # written differently in the answer's echo of the case).
+    return float(number) if rng.random() < 0.3 else number
+
+
+def _case(vocabulary: Vocabulary, rng: random.Random) -> dict[str, Any]:
+    """Mostly a case the vocabulary accepts (so that most lines are answered, many undecided)."""
+    names = [fact.name for fact in vocabulary.every_fact()]
+    valid = rng.random() < 0.9
+    for _ in range(50):
+        chosen = rng.sample(names, rng.randint(0, min(8, len(names))))
+        if "site" not in chosen and rng.random() < 0.8:
+            chosen.insert(0, "site")
+        case = {name: _value(vocabulary, name, rng) for name in chosen}
+        if not valid or not check_case(vocabulary, case, "x"):
+            return case
+    return {}
+
+
+def _line(case: dict[str, Any], rng: random.Random, number: int) -> str:
+    """The case as a batch line: bare or in an envelope, with or without options."""
+    options: dict[str, Any] = {}
+    if rng.random() < 0.7:
+        options["id"] = rng.choice([f"p{number}", f"p{number} \u00e9\"\\", ""]) if rng.random() < 0.1 else f"p{number}"
+    if rng.random() < 0.15:
+        options["as_of"] = rng.choice(["2026-06-01", "2027-03-01", "2030-01-01", "2027-02-30"])
+    if rng.random() < 0.2:
+        options["audience"] = rng.choice(["patient", "clinician", "nurse"])
+    if rng.random() < 0.5:
+        return json.dumps({**options, "facts": case}, ensure_ascii=rng.random() < 0.5)
+    return json.dumps({**options, **case}, separators=(",", ":") if rng.random() < 0.3 else None)
+
+
+def _batch(ready: Readiness, seed: int, count: int) -> bytes:
+    """`count` lines: generated cases (each used many times, reordered, with other ids and
+    options) and lines that cannot be used."""
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    rng = random.Random(seed)
+    cases = [_case(vocabulary, rng) for _ in range(count // 6)]
+    # Reordered and retyped twins: a remembered answer must not be used for them.
+    for case in rng.sample(cases, len(cases) // 5):
+        cases.append(dict(reversed(list(case.items()))))
+        cases.append({k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in case.items()})
+    broken = ['{"site": ', '["knee"]', '{"site": "knee", "site": "talus"}', '{"site": NaN}', "   ",
+              '{"facts": {"site": "knee"}, "phase": "chronic"}', '{"facts": "site=knee"}', "{}", '"text"']
+    lines: list[bytes] = []
+    for number in range(1, count + 1):
+        if rng.random() < 0.06:
+            lines.append(rng.choice(broken).encode())
+        elif rng.random() < 0.01:
+            lines.append(b'{"site": "knee\xff"}')  # not UTF-8
+        else:
+            lines.append((_line(rng.choice(cases), rng, number) + ("\r" if rng.random() < 0.05 else "")).encode())
+    return b"\n".join(lines) + b"\n"
+
+
+SETTINGS = [  # (knowledge base, defaults, compact)
+    (SHIPPED, Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False), True),
+    (SHIPPED, Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False), False),
+    (SHIPPED, Defaults(dt.date(2027, 6, 1), ("approved", "draft"), "patient", False, True), True),
+    (SHIPPED, Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", True, False), True),
+    (SHIPPED, Defaults(None, ("approved",), "clinician", False, False), True),
+    (MINI, Defaults(dt.date(2027, 1, 15), ("approved",), "clinician", True, True), False),
+]
+
+
+@pytest.mark.parametrize("kb, defaults, compact", SETTINGS, ids=[f"{kb.name}-{n}" for n, (kb, _, _) in enumerate(SETTINGS)])
+def test_the_fast_path_writes_exactly_what_the_plain_path_writes(kb: Path, defaults: Defaults, compact: bool) -> None:
+    ready = READY[kb]
+    data = _batch(ready, seed=len(str(defaults)) + compact, count=COUNT)
+    out = BatchOutput("json", compact, None)
+    fast, plain = Answers(ready, "b.jsonl", defaults, out), Answers(ready, "b.jsonl", defaults, out, memo=False)
+    # In blocks, as a batch is read, the fast one remembering across them.
+    cut = data.index(b"\n", len(data) // 2) + 1
+    first_lines = data[:cut].count(b"\n")
+    fast_parts = [fast.block(1, data[:cut]), fast.block(first_lines + 1, data[cut:])]
+    plain_whole = plain.block(1, data)
+    assert b"".join(part.data for part in fast_parts) == plain_whole.data
+    assert [e for part in fast_parts for e in part.errors] == plain_whole.errors
+    assert sum(part.lines for part in fast_parts) == plain_whole.lines == COUNT
+    # The batch was what it is meant to be: answers remembered and used, undecided answers and
+    # lines refused among them.
+    assert fast.memo is not None and 50 < len(fast.memo) < COUNT - len(plain_whole.errors) - 100
+    written = [json.loads(line) for line in plain_whole.data.decode().splitlines()]
+    outcomes = {item["outcome"] for answer in written for item in answer["recommendations"]}
+    assert {"applies", "undecided"} <= outcomes
+    assert len(plain_whole.errors) > 60 and any("not UTF-8" in e for e in plain_whole.errors)
+    assert len(written) > COUNT * 2 // 3
+
+
+def test_cases_that_differ_only_in_how_a_number_is_written_are_answered_each_as_itself() -> None:
+    ready = READY[SHIPPED]
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    base = {"site": "femoral-head", "arco_stage": "II", "phase": "chronic", "causes": [], "red_flags": [],
+            "hematologic_malignancy": False, "comorbidities": []}
+    variants = [{**base, "estimated_one_rep_max_kg": 60}, {**base, "estimated_one_rep_max_kg": 60.0},
+                {**base, "estimated_one_rep_max_kg": 60.5}, {"estimated_one_rep_max_kg": 60, **base}]
+    assert all(check_case(vocabulary, v, "x") == [] for v in variants)
+    lines = [json.dumps({"id": f"p{n}", "facts": v}) for n, v in enumerate(variants * 2)]
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    answers = Answers(ready, "b.jsonl", defaults, BatchOutput("json", True, None))
+    written = answers.block(1, "\n".join(lines).encode()).data.decode().splitlines()
+    assert answers.memo is not None and len(answers.memo) == 4
+    echoed = [line.split('"case": ', 1)[1].split(', "derived"', 1)[0] for line in written]
+    assert echoed[:4] == [json.dumps(v) for v in variants] and echoed[4:] == echoed[:4]
+    assert [json.loads(line)["id"] for line in written] == [f"p{n}" for n in range(8)]

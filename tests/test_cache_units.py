@@ -3,6 +3,7 @@ after an edit only where the edit cannot change them, with the run's search budg
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -104,3 +105,20 @@ def test_warm_equals_cold_when_the_budget_runs_out(tmp_path: Path, monkeypatch: 
     expected = cold(kb, "knowledge")
     assert warm == expected
     assert any(f.code == "AVN306" and "budget" in f.message for f, _ in expected["findings"])
+
+
+@pytest.mark.parametrize("table", [
+    {b"k": ("result",)},  # not (result, steps)
+    {b"k": ("result", -1)},  # steps that no search spends
+    {b"k": ("result", True)},  # a bool is no step count
+    {"k": ("result", 5)},  # keys are digests
+    [("result", 5)],  # not a table
+], ids=["short entry", "negative steps", "boolean steps", "text key", "list"])
+def test_a_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> None:
+    from avn_kb.util.store import Store
+
+    store = Store.open(tmp_path / "cache")
+    assert store is not None
+    units = cache_module.UnitCache(store, tmp_path / "knowledge", "knowledge")
+    store.put(units.key, pickle.dumps(table))
+    assert units.read() == {}

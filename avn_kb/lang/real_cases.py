@@ -9,6 +9,7 @@ from typing import Any
 
 from avn_kb.lang.derive import real_case
 from avn_kb.model.knowledge import Vocabulary
+from avn_kb.util.memo import Bounded
 
 MAX_REMEMBERED = 100_000  # cases; then it starts again, so memory stays bounded on any search
 
@@ -19,14 +20,10 @@ class RealCases:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._known: dict[tuple[Any, ...], tuple[dict[str, Any], bool]] = {}
+        self._known: Bounded[tuple[Any, ...], tuple[dict[str, Any], bool]] = Bounded(MAX_REMEMBERED)
 
     def __call__(self, case: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         # In the case's order: the derived facts' dictionary keeps it, and witnesses show it.
         key = tuple((fact, ("set", *value)) if type(value) is list else (fact, value) for fact, value in case.items())
         found = self._known.get(key)
-        if found is None:
-            if len(self._known) >= MAX_REMEMBERED:
-                self._known.clear()
-            found = self._known[key] = real_case(self.vocabulary, case)
-        return found
+        return found if found is not None else self._known.keep(key, real_case(self.vocabulary, case))

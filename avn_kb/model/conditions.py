@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avn_kb.model.types import Operator
+from avn_kb.util.memo import Bounded
 
 Pointer = tuple[Any, ...]
 
@@ -92,19 +93,14 @@ def _show(value: Any) -> str:
 # repeats a few dozen sets in thousands of tests (docs/performance.md, "Locating findings and
 # memory"). Keyed by the values' reprs, so True, 1 and 1.0 stay apart; emptied when it grows past
 # any vocabulary's needs.
-_SETS: dict[tuple[str, ...], frozenset[Any]] = {}
-_MAX_SETS = 65_536
+_SETS: Bounded[tuple[str, ...], frozenset[Any]] = Bounded(65_536)
 
 
 def _values(items: Iterable[Any]) -> frozenset[Any]:
     items = tuple(items)
     key = tuple(map(repr, items))
     found = _SETS.get(key)
-    if found is None:
-        if len(_SETS) >= _MAX_SETS:
-            _SETS.clear()
-        found = _SETS[key] = frozenset(items)
-    return found
+    return found if found is not None else _SETS.keep(key, frozenset(items))
 
 
 def parse(raw: Any, pointer: Pointer = ()) -> Condition:

@@ -12,7 +12,7 @@ exactly what a run without the cache would compute or it is never found:
 - per file, its parsed, schema-checked and built result (avn_kb/load/knowledge.py FileResult),
   keyed by its kind, shown path and bytes and the tool: after editing one file only that file is
   parsed again.
-- per unit of the searching checks (a recommendation, a pair, a group: avn_kb/validate/units.py,
+- per unit of the searching checks (a recommendation, a target, a group: avn_kb/validate/units.py,
   which says why the search budget stays exact), in one table per knowledge directory and tool:
   after editing one recommendation only the questions about it are searched again. The other
   checks run over the whole knowledge base; they are fast.

@@ -1,6 +1,6 @@
 """Incremental validation, level 3: the results of the searching checks, kept per unit of work
-(one recommendation for satisfiability, one pair for a conflict, one group of recommendations with
-the same action for redundancy) and keyed by a digest of everything that unit reads: the
+(one recommendation for satisfiability, the recommendations on one target for conflicts, one group
+of recommendations with the same action for redundancy) and keyed by a digest of everything that unit reads: the
 vocabulary, the recommendations in it (their ids, where they are written, conditions, actions,
 statuses, effective periods and links) and the kind of question. After an edit of one
 recommendation only the units it is in are computed again.
@@ -75,7 +75,7 @@ class SearchRun:
             return compute()
         budget = self.budget
         key = self._key(question, recs)
-        entry = self.previous.get(key) or self.used.get(key)
+        entry = self.previous.get(key)
         if entry is not None and entry[1] <= budget.left:
             budget.left -= entry[1]
             self.used[key] = entry

@@ -94,9 +94,9 @@ def test_damaged_cache_gives_the_cold_answer(failing_kb: Path, tmp_path: Path, c
     outside.mkdir()
     expected = _validate(failing_kb, "--no-cache")
     assert _validate(failing_kb, "--cache-dir", str(store)) == expected
-    entries = [p for p in store.iterdir() if p.name[0] in "rfu"]
-    assert {p.name[0] for p in entries} == set("rfu")
-    for entry in entries:  # the report, every file's entry and the searching checks' table
+    entries = [p for p in store.iterdir() if p.name[0] in "rfuj"]
+    assert {p.name[0] for p in entries} == set("rfuj")
+    for entry in entries:  # the report, every file's entry, the searching and the judging checks' tables
         corrupt(entry, outside)  # type: ignore[operator]
     assert _validate(failing_kb, "--cache-dir", str(store)) == expected
     assert not (outside / "ran").exists()

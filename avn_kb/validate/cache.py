@@ -14,8 +14,12 @@ exactly what a run without the cache would compute or it is never found:
   parsed again.
 - per unit of the searching checks (a recommendation, a target, a group: avn_kb/validate/units.py,
   which says why the search budget stays exact), in one table per knowledge directory and tool:
-  after editing one recommendation only the questions about it are searched again. The other
-  checks run over the whole knowledge base; they are fast.
+  after editing one recommendation only the questions about it are searched again.
+- per recommendation, the findings of the checks that judge one recommendation at a time
+  (avn_kb/validate/kept_findings.py), in one table per knowledge directory and tool, under a
+  digest of what they share (vocabulary, bibliography, manifest, day): after editing one
+  recommendation only it is judged again. The checks of the whole knowledge base (duplicate ids,
+  cycles, unused references...) run every time; they are fast.
 
 "The tool" is the version, the Python version, a digest of the package's code and of the shipped
 schemas, and the modification times of the site-packages directories (a dependency installed or
@@ -50,6 +54,7 @@ from avn_kb.validate.report import Report
 
 if TYPE_CHECKING:
     from avn_kb.load.knowledge import FileResult, KnowledgeSource
+    from avn_kb.validate.kept_findings import Table
     from avn_kb.validate.units import Entry, SearchRun
 
 DEFAULT_NAME = ".avn-kb-cache"
@@ -183,17 +188,17 @@ class FileCache:
 
     def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None:
         # Stored as loaded, before any check has run: nothing computed later is kept with it but
-        # the digests level 3 keys its units by, pure functions of each recommendation.
-        from avn_kb.validate.units import recommendation_digest
+        # the digests level 3 keys its tables by, pure functions of each recommendation.
+        from avn_kb.validate.kept_findings import content_digest
 
         for rec in result.parts.get("recommendations", ()):
-            recommendation_digest(rec)
+            content_digest(rec)
         _store(self.store, file_key(kind, shown, data), result)
 
 
-def units_key(root: Path, shown_root: str) -> str:
-    """The name of the level-3 table of the knowledge directory `root` (its keys say the rest)."""
-    return "u" + _Digest(b"units").add(tool_fingerprint(), shown_root, str(root.resolve())).hexdigest()
+def units_key(root: Path, shown_root: str, table: bytes = b"units") -> str:
+    """The name of a level-3 table of the knowledge directory `root` (its keys say the rest)."""
+    return table[:1].decode() + _Digest(table).add(tool_fingerprint(), shown_root, str(root.resolve())).hexdigest()
 
 
 class UnitCache:
@@ -213,6 +218,36 @@ class UnitCache:
     def write(self, search: SearchRun) -> None:
         if search.changed():
             _store(self.store, self.key, search.used)
+
+
+class FindingsCache:
+    """The table of the per-recommendation checks' findings, as the runner's KeptFindingsStore."""
+
+    def __init__(self, store: Store, root: Path, shown_root: str) -> None:
+        self.store = store
+        self.key = units_key(root, shown_root, b"judged")
+
+    def read(self) -> Table | None:
+        table = _unpickled(self.store.get(self.key), tuple)
+        return table if table is not None and _is_findings_table(table) else None
+
+    def write(self, table: Table) -> None:
+        _store(self.store, self.key, table)
+
+
+def _is_findings_table(table: tuple[Any, ...]) -> bool:
+    """Whether `table` has the shape avn_kb/validate/kept_findings.py writes (else it is a miss)."""
+    from avn_kb.model.findings import Finding
+
+    if len(table) != 3 or not isinstance(table[0], bytes) or not isinstance(table[2], dict):
+        return False
+    names = table[1]
+    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
+        return False
+    return all(isinstance(key, bytes) and isinstance(entry, tuple)
+               and (not entry or (len(entry) == len(names) and all(
+                   isinstance(found, tuple) and all(isinstance(f, Finding) for f in found) for found in entry)))
+               for key, entry in table[2].items())
 
 
 def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
@@ -236,7 +271,8 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
 
     report = validate(root, shown_root, as_of=day, base=base, source=source,
                       memo=FileCache(store) if store is not None else None, base_source=base_source,
-                      units=UnitCache(store, root, shown_root) if store is not None else None)
+                      units=UnitCache(store, root, shown_root) if store is not None else None,
+                      kept=FindingsCache(store, root, shown_root) if store is not None else None)
     if store is not None:
         _store(store, key, report)
         store.prune()

@@ -10,8 +10,10 @@ from avn_kb.lang.domains import SearchBudget
 from avn_kb.load.knowledge import FileMemo, KnowledgeSource, Loaded, load_knowledge
 from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
+from avn_kb.util.canonical import digest
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
+from avn_kb.validate.kept_findings import KeptFindingsStore, judge_each
 from avn_kb.validate.report import Report
 from avn_kb.validate.units import KeptUnits, SearchRun
 
@@ -19,12 +21,13 @@ from avn_kb.validate.units import KeptUnits, SearchRun
 @collector_paused()
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
              source: KnowledgeSource | None = None, memo: FileMemo | None = None,
-             base_source: KnowledgeSource | None = None, units: KeptUnits | None = None) -> Report:
+             base_source: KnowledgeSource | None = None, units: KeptUnits | None = None,
+             kept: KeptFindingsStore | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read).
     `source`: the files of `root` already read; `memo`: files loaded before (avn_kb/validate/cache.py);
-    `base_source`: the revision `base` already opened; `units`: the searching checks' results kept
-    between runs."""
+    `base_source`: the revision `base` already opened; `units` and `kept`: the searching and the
+    per-recommendation checks' results kept between runs."""
     old = None
     if base:
         if base_source is None:
@@ -34,17 +37,18 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
             base_source = GitSource(root, base)
         old = load_knowledge(base_source, shown_root).kb
     loaded = load_knowledge(source or root, shown_root, memo)
-    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units)
+    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
 
 def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
                base: KnowledgeBase | None = None, base_ref: str | None = None,
-               units: KeptUnits | None = None) -> list[Finding]:
+               units: KeptUnits | None = None, kept: KeptFindingsStore | None = None) -> list[Finding]:
     """The loader's findings and those of the named checks, located, with the manifest's
     severities and the recommendations' acceptances applied, sorted, each once. `base`: the
-    knowledge base at git revision `base_ref`, for the version checks; `units`: where the
-    searching checks' results are kept between runs (avn_kb/validate/units.py)."""
+    knowledge base at git revision `base_ref`, for the version checks; `units` and `kept`: where
+    the searching and the per-recommendation checks' results are kept between runs
+    (avn_kb/validate/units.py, kept_findings.py)."""
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
@@ -53,9 +57,15 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
     # One budget for every case search of this run: it bounds the run, not only each question.
     search = SearchRun(SearchBudget.for_size(len(loaded.kb.recommendations)), loaded.kb.vocabulary,
                        units.read() if units is not None else None)
+    # The checks that judge one recommendation at a time, all in one pass over the kept table.
+    shared = ctx.shared()
+    judges = {name: judge_of(shared) for name in names
+              if (judge_of := CHECKS[name].judge_of) is not None and CHECKS[name].quiet_when_unloaded
+              not in ctx.unloaded_kinds}
+    judged = judge_each(loaded.kb.recommendations, judges, kept, digest(shared) if kept is not None else b"")
     raw: list[Finding] = list(loaded.findings)
     for name in names:
-        raw.extend(CHECKS[name].run(ctx, search))
+        raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))
     if units is not None:
         units.write(search)
     findings = [_with_end(loaded, _located(loaded, f)) for f in raw]

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from avn_kb.model.findings import Finding, issue
-from avn_kb.model.knowledge import Reference, Vocabulary
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.model.knowledge import Recommendation, Reference, Vocabulary
+from avn_kb.validate.checks.context import CheckContext, Judge
 
 
 def _same_population(vocabulary: Vocabulary | None, a: str, b: str) -> bool:
@@ -24,10 +24,11 @@ def _same_population(vocabulary: Vocabulary | None, a: str, b: str) -> bool:
     return a in vocabulary.lineage(b) or b in vocabulary.lineage(a)
 
 
-def check_citation_fit(ctx: CheckContext) -> Iterator[Finding]:
+def judge_citation_fit(ctx: CheckContext) -> Judge:
     references = {ref.id: ref for ref in ctx.kb.references}
     policy_locator = ctx.kb.manifest.locator_required if ctx.kb.manifest else False
-    for rec in ctx.kb.recommendations:
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
         for citation in rec.citations:
             here = citation.where
             if policy_locator and not citation.locator:
@@ -51,35 +52,37 @@ def check_citation_fit(ctx: CheckContext) -> Iterator[Finding]:
                 yield issue("AVN209", here.path, here.pointer + ("ref",),
                             f"{rec.id} cites {ref.id}, which is retired: replace the citation",
                             ids=(rec.id, ref.id))
+    return judge
 
 
-def _cited(ctx: CheckContext, ids: list[str]) -> list[Reference]:
-    references = {ref.id: ref for ref in ctx.kb.references}
-    return [references[i] for i in ids if i in references]
-
-
-def check_indirectness(ctx: CheckContext) -> Iterator[Finding]:
+def judge_indirectness(ctx: CheckContext) -> Judge:
     vocabulary = ctx.kb.vocabulary
-    for rec in ctx.kb.recommendations:
-        cited = _cited(ctx, [c.ref for c in rec.citations])
+    references = {ref.id: ref for ref in ctx.kb.references}
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
+        cited: list[Reference] = [references[c.ref] for c in rec.citations if c.ref in references]
         if not cited or rec.indirect:
-            continue
+            return
         if not any(_same_population(vocabulary, rec.population, ref.population) for ref in cited):
             studied = ", ".join(sorted({f"{ref.id}: {ref.population}" for ref in cited}))
             yield issue("AVN206", rec.where.path, rec.where.pointer + ("evidence",),
                         f"{rec.id} is for {rec.population}, but every reference it cites studied another "
                         f"population ({studied}): set `evidence: {{indirect: true, reason: ...}}` and lower "
                         "the certainty, or cite direct evidence", ids=(rec.id,))
+    return judge
 
 
-def check_certainty(ctx: CheckContext) -> Iterator[Finding]:
-    for rec in ctx.kb.recommendations:
-        basis = None
-        if rec.certainty == "high" and rec.indirect:
-            basis = "indirect evidence"
-        elif rec.certainty in ("high", "moderate") and rec.expert_opinion:
-            basis = "expert opinion alone"
-        if basis:
-            yield issue("AVN207", rec.where.path, rec.where.pointer + ("certainty",),
-                        f"{rec.id}: certainty {rec.certainty} rests on {basis}; GRADE rates it down: lower it",
-                        ids=(rec.id,))
+def judge_certainty(_ctx: CheckContext) -> Judge:
+    return _certainty
+
+
+def _certainty(rec: Recommendation) -> Iterator[Finding]:
+    basis = None
+    if rec.certainty == "high" and rec.indirect:
+        basis = "indirect evidence"
+    elif rec.certainty in ("high", "moderate") and rec.expert_opinion:
+        basis = "expert opinion alone"
+    if basis:
+        yield issue("AVN207", rec.where.path, rec.where.pointer + ("certainty",),
+                    f"{rec.id}: certainty {rec.certainty} rests on {basis}; GRADE rates it down: lower it",
+                    ids=(rec.id,))

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 
 from avn_kb.model.codes import CODES
 from avn_kb.model.findings import Finding, issue
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.model.knowledge import Recommendation
+from avn_kb.validate.checks.context import CheckContext, Judge
 
 
-def check_approval(ctx: CheckContext) -> Iterator[Finding]:
+def judge_approval(ctx: CheckContext) -> Judge:
     manifest = ctx.kb.manifest
     required = manifest.reviewers_required if manifest else 1
     board = manifest.board if manifest else None
-    for rec in ctx.kb.recommendations:
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
         review = rec.review
         reviewers = list(review.get("reviewers", []))
         if board is not None:
@@ -31,7 +33,7 @@ def check_approval(ctx: CheckContext) -> Iterator[Finding]:
                                 f"{rec.id}: reviewer {reviewer!r} is not on the editorial board in kb.yaml "
                                 f"({', '.join(board)}): add them to the board or correct the id", ids=(rec.id,))
         if rec.status != "approved":
-            continue
+            return
         if not review.get("approved_on"):
             yield issue("AVN401", rec.where.path, rec.where.pointer + ("status",),
                         f"{rec.id} is approved but has no review.approved_on date: add it", ids=(rec.id,))
@@ -40,16 +42,19 @@ def check_approval(ctx: CheckContext) -> Iterator[Finding]:
             yield issue("AVN401", rec.where.path, rec.where.pointer + ("status",),
                         f"{rec.id} is approved by {len(distinct)} distinct board reviewer(s); the policy needs "
                         f"{required}: add reviewers to review.reviewers", ids=(rec.id,))
+    return judge
 
 
-def check_review_due(ctx: CheckContext) -> Iterator[Finding]:
+def judge_review_due(ctx: CheckContext) -> Judge:
     today = ctx.as_of.isoformat()
-    for rec in ctx.kb.recommendations:
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
         due = rec.review_overdue_since(today)
         if due:
             yield issue("AVN403", rec.where.path, rec.where.pointer + ("review", "next_review_due"),
                         f"{rec.id}: review was due on {due} (as of {today}): review it and set a new date",
                         ids=(rec.id,))
+    return judge
 
 
 def check_links_to_retired(ctx: CheckContext) -> Iterator[Finding]:
@@ -71,28 +76,34 @@ def check_links_to_retired(ctx: CheckContext) -> Iterator[Finding]:
                             "should supersede it instead", ids=(rec.id, other))
 
 
-def check_effective_period(ctx: CheckContext) -> Iterator[Finding]:
-    for rec in ctx.kb.recommendations:
-        if rec.effective_from and rec.effective_until and rec.effective_until < rec.effective_from:
-            yield issue("AVN405", rec.where.path, rec.where.pointer + ("effective", "until"),
-                        f"{rec.id}: effective until {rec.effective_until}, before it starts on "
-                        f"{rec.effective_from}: correct the dates", ids=(rec.id,))
+def judge_effective_period(_ctx: CheckContext) -> Judge:
+    return _effective_period
 
 
-def check_accepted_codes(ctx: CheckContext) -> Iterator[Finding]:
-    for rec in ctx.kb.recommendations:
-        seen: set[str] = set()
-        for entry in rec.acceptances:
-            code = entry.code
-            here = entry.where.pointer + ("code",)
-            if code not in CODES:
-                yield issue("AVN406", rec.where.path, here,
-                            f"{rec.id} accepts {code}, which is not a check code: use one from docs/checks.md",
-                            ids=(rec.id,))
-            elif code in seen:
-                yield issue("AVN406", rec.where.path, here,
-                            f"{rec.id} accepts {code} twice: keep one entry with one reason", ids=(rec.id,))
-            seen.add(code)
+def _effective_period(rec: Recommendation) -> Iterator[Finding]:
+    if rec.effective_from and rec.effective_until and rec.effective_until < rec.effective_from:
+        yield issue("AVN405", rec.where.path, rec.where.pointer + ("effective", "until"),
+                    f"{rec.id}: effective until {rec.effective_until}, before it starts on "
+                    f"{rec.effective_from}: correct the dates", ids=(rec.id,))
+
+
+def judge_accepted_codes(_ctx: CheckContext) -> Judge:
+    return _accepted_codes
+
+
+def _accepted_codes(rec: Recommendation) -> Iterator[Finding]:
+    seen: set[str] = set()
+    for entry in rec.acceptances:
+        code = entry.code
+        here = entry.where.pointer + ("code",)
+        if code not in CODES:
+            yield issue("AVN406", rec.where.path, here,
+                        f"{rec.id} accepts {code}, which is not a check code: use one from docs/checks.md",
+                        ids=(rec.id,))
+        elif code in seen:
+            yield issue("AVN406", rec.where.path, here,
+                        f"{rec.id} accepts {code} twice: keep one entry with one reason", ids=(rec.id,))
+        seen.add(code)
 
 
 def check_severity_codes(ctx: CheckContext) -> Iterator[Finding]:

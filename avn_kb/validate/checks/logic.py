@@ -26,7 +26,7 @@ from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation, Vocabulary
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.context import CheckContext, Judge
 from avn_kb.validate.checks.terms import well_formed
 from avn_kb.validate.units import SearchRun
 
@@ -199,9 +199,12 @@ def check_gaps(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
                         "add one for such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
 
 
-def check_direction(ctx: CheckContext) -> Iterator[Finding]:
-    for rec in ctx.kb.recommendations:
-        if rec.direction != rec.action.stance:
-            yield issue("AVN305", rec.where.path, rec.where.pointer + ("strength", "direction"),
-                        f"{rec.id}: strength is {rec.direction} but the action is `{rec.action.kind}`, which is "
-                        f"{rec.action.stance}: make them agree", ids=(rec.id,))
+def judge_direction(_ctx: CheckContext) -> Judge:
+    return _direction
+
+
+def _direction(rec: Recommendation) -> Iterator[Finding]:
+    if rec.direction != rec.action.stance:
+        yield issue("AVN305", rec.where.path, rec.where.pointer + ("strength", "direction"),
+                    f"{rec.id}: strength is {rec.direction} but the action is `{rec.action.kind}`, which is "
+                    f"{rec.action.stance}: make them agree", ids=(rec.id,))

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator
 
 from avn_kb.model.findings import Finding, issue
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.model.knowledge import Recommendation
+from avn_kb.validate.checks.context import CheckContext, Judge, judges_nothing
 
 DOI = re.compile(r"^10\.[0-9]{4,9}/[-._;()/:<>\[\]A-Za-z0-9]+$")
 PMID = re.compile(r"^[1-9][0-9]{0,8}$")
@@ -23,16 +24,25 @@ _FORMS = {"DOI": (DOI, "a bare DOI such as 10.1097/00003086-199603000-00020 (no 
           "PMCID": (PMCID, "PMC followed by digits, such as PMC7152793")}
 
 
-def check_citations_resolve(ctx: CheckContext) -> Iterator[Finding]:
+def judge_citations_resolve(ctx: CheckContext) -> Judge:
     if "references" in ctx.unloaded_kinds:
-        return  # the bibliography itself is reported as unreadable; its ids are unknown, not missing
+        return judges_nothing  # the bibliography itself is reported as unreadable; its ids are unknown, not missing
     known = ctx.kb.reference_ids()
-    for rec in ctx.kb.recommendations:
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
         for citation in rec.citations:
             if citation.ref not in known and citation.ref not in ctx.unbuilt_ids:
                 yield issue("AVN201", citation.where.path, citation.where.pointer + ("ref",),
                             f"{rec.id} cites {citation.ref!r}, which is not in references.yaml: add the "
                             "reference or correct the id", ids=(rec.id, citation.ref))
+    return judge
+
+
+def check_fact_sources_resolve(ctx: CheckContext) -> Iterator[Finding]:
+    """The sources the vocabulary's facts name."""
+    if "references" in ctx.unloaded_kinds:
+        return
+    known = ctx.kb.reference_ids()
     vocabulary = ctx.kb.vocabulary
     if vocabulary is not None:
         for fact in vocabulary.facts.values():

@@ -21,19 +21,25 @@ from avn_kb.lang.case_checks import case_problems
 from avn_kb.model.conditions import OPS_BY_TYPE, Condition, Test, tests
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Intervention, Recommendation, Source, Vocabulary
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.context import CheckContext, Judge, judges_nothing
 
 _OPS_BY_TYPE = OPS_BY_TYPE
 _FITS = "_avn_kb_fits"
 _OP_WORDS = {"in": "is / in", "not_in": "not_in", "has": "has", "lacks": "lacks", "range": "min / max"}
 
 
-def check_conditions(ctx: CheckContext) -> Iterator[Finding]:
+def judge_conditions(ctx: CheckContext) -> Judge:
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return judges_nothing
+    return lambda rec: _condition_findings(ctx, vocabulary, rec.when, rec.where.path, rec.id)
+
+
+def check_vocabulary_conditions(ctx: CheckContext) -> Iterator[Finding]:
+    """The conditions of the vocabulary itself: derived facts, `defined_for`, exercise `loads`."""
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    for rec in ctx.kb.recommendations:
-        yield from _condition_findings(ctx, vocabulary, rec.when, rec.where.path, rec.id)
     for derived in vocabulary.derived.values():
         for index, (value, when) in enumerate(derived.cases):
             yield from _condition_findings(ctx, vocabulary, when, derived.where.path, derived.name)
@@ -114,12 +120,11 @@ def _lookalike_note(value: object) -> str:
     return f"; it contains {', '.join(odd)}, invisible or look-alike: retype it" if odd else ""
 
 
-def check_actions(ctx: CheckContext) -> Iterator[Finding]:
+def judge_actions(ctx: CheckContext) -> Judge:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
-        return
-    for rec in ctx.kb.recommendations:
-        yield from _action_findings(ctx, vocabulary, rec)
+        return judges_nothing
+    return lambda rec: _action_findings(ctx, vocabulary, rec)
 
 
 def _action_findings(ctx: CheckContext, vocabulary: Vocabulary, rec: Recommendation) -> Iterator[Finding]:
@@ -158,17 +163,26 @@ def _action_findings(ctx: CheckContext, vocabulary: Vocabulary, rec: Recommendat
                         f"{parameter.unit}", ids=(rec.id,))
 
 
-def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
+def judge_declared_terms(ctx: CheckContext) -> Judge:
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
-        return
+        return judges_nothing
     sections = vocabulary.sections()
-    for rec in ctx.kb.recommendations:
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
         if rec.topic and rec.topic not in sections:
             yield issue("AVN123", rec.where.path, ("topic",),
                         f"topic {rec.topic!r} is not a section topic of the vocabulary ({', '.join(sections)})",
                         ids=(rec.id,))
         yield from _population(vocabulary, rec.population, rec.where.at("population"), rec.id)
+    return judge
+
+
+def check_declared_terms(ctx: CheckContext) -> Iterator[Finding]:
+    """The terms references and the vocabulary itself use."""
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return
     for ref in ctx.kb.references:
         yield from _population(vocabulary, ref.population, ref.where.at("population"), ref.id)
         for index, topic in enumerate(ref.topics):

@@ -22,26 +22,34 @@ from avn_kb.lang.actions import span
 from avn_kb.lang.dose_text import DoseReader, Mention, readers
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
-from avn_kb.validate.checks.context import CheckContext
+from avn_kb.validate.checks.context import CheckContext, Judge, judges_nothing
 
 
-def check_dose_wording(ctx: CheckContext) -> Iterator[Finding]:
-    """AVN308 for every dose a text gives that is not the structured dose, and for words declared
-    for two parameters of one intervention."""
+def judge_dose_wording(ctx: CheckContext) -> Judge:
+    """AVN308 for every dose a text gives that is not the structured dose."""
+    vocabulary = ctx.kb.vocabulary
+    if vocabulary is None:
+        return judges_nothing
+    by_target = readers(vocabulary.interventions)
+
+    def judge(rec: Recommendation) -> Iterator[Finding]:
+        found = by_target.get(rec.action.target)
+        if found is not None and rec.status != "retired":
+            yield from _disagreements(rec, found)
+    return judge
+
+
+def check_ambiguous_dose_words(ctx: CheckContext) -> Iterator[Finding]:
+    """AVN308 for words declared for two parameters of one intervention."""
     vocabulary = ctx.kb.vocabulary
     if vocabulary is None:
         return
-    by_target = readers(vocabulary.interventions)
-    for target, reader in by_target.items():
+    for target, reader in readers(vocabulary.interventions).items():
         for phrase, first, other, index in reader.ambiguous:
             yield issue("AVN308", vocabulary.where.path,
                         ("interventions", target, "dose", other, "written_as", index),
                         f"{target}: {phrase!r} is written_as of both {first} and {other}, so a number before it "
                         f"cannot be checked against either: keep it on one of them")
-    for rec in ctx.kb.recommendations:
-        found = by_target.get(rec.action.target)
-        if found is not None and rec.status != "retired":
-            yield from _disagreements(rec, found)
 
 
 def _disagreements(rec: Recommendation, reader: DoseReader) -> Iterator[Finding]:

@@ -172,7 +172,8 @@ def _validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> 
                                 f"stopped after {seconds_per_check:g} s"))
         findings.extend(produced)
     started = time.perf_counter()
-    located = [engine._with_end(loaded, engine._located(loaded, f)) for f in findings]
+    places = engine.KeptPlaces()
+    located = [engine._with_end(loaded, engine._located(loaded, f, places), places) for f in findings]
     phases.append(Phase("locate findings and their ends (load/positions.py)", time.perf_counter() - started, True,
                         f"{len(located)} findings in {len({f.path for f in findings if not f.line})} files"))
     return phases

@@ -168,7 +168,7 @@ def test_every_input_is_in_the_report_key(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_value_pickle_cannot_write_is_not_kept(tmp_path: Path) -> None:
-    from avn_kb.validate.cache import _store
+    from avn_kb.validate.cache_codec import store_value as _store
 
     store = Store.open(tmp_path / "store")
     assert store is not None

@@ -172,6 +172,34 @@ def test_a_table_kept_for_other_judges_or_another_context_is_not_used(kb: Path) 
 def test_a_findings_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> None:
     store = Store.open(tmp_path / "cache")
     assert store is not None
-    kept = cache_module.FindingsCache(store, tmp_path / "knowledge", "knowledge")
+    kept = cache_module.FindingsCache(store, cache_module.units_key(tmp_path / "knowledge", "knowledge", b"judged"))
     store.put(kept.key, pickle.dumps(table))
     assert kept.read() is None
+
+
+@pytest.mark.parametrize("table", [
+    {(b"d", ("recommendations", 0), False): (0, 1)},  # lines and columns start at 1
+    {(b"d", ("recommendations", 0), 1): (3, 1)},  # at the key is a bool
+    {(b"d", 3, 1): (3,)},
+    {("d", 3, 1): (3, 4)},  # the text's digest is bytes
+    {(b"d", ("recommendations", 0.5), False): (3, 4)},
+    [(b"d", 3, 1)],
+], ids=["line 0", "key not bool", "short place", "text digest", "float step", "list"])
+def test_a_places_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> None:
+    store = Store.open(tmp_path / "cache")
+    assert store is not None
+    places = cache_module.PlacesCache(store, cache_module.units_key(tmp_path / "knowledge", "knowledge", b"located"))
+    store.put(places.key, pickle.dumps(table))
+    assert places.read() is None
+    store.put(places.key, pickle.dumps({(b"d", ("recommendations", 0), False): (3, 4), (b"d", 3, 4): (3, 9)}))
+    assert places.read() == {(b"d", ("recommendations", 0), False): (3, 4), (b"d", 3, 4): (3, 9)}
+
+
+def test_a_file_edited_above_a_finding_is_located_again(kb: Path, tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    cached(kb, "knowledge", store)
+    path = kb / "recommendations" / "resistive-training.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("recommendations:\n", "recommendations:\n# a comment that moves every line\n\n", 1),
+                    encoding="utf-8")
+    assert cached(kb, "knowledge", store) == cold(kb, "knowledge")

@@ -119,6 +119,6 @@ def test_a_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> No
 
     store = Store.open(tmp_path / "cache")
     assert store is not None
-    units = cache_module.UnitCache(store, tmp_path / "knowledge", "knowledge")
+    units = cache_module.UnitCache(store, cache_module.units_key(tmp_path / "knowledge", "knowledge"))
     store.put(units.key, pickle.dumps(table))
     assert units.read() == {}

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avn_kb.model.bindings import Coding, UnitConversion
-from avn_kb.model.conditions import OPS_BY_TYPE, Condition, tests
+from avn_kb.model.conditions import OPS_BY_TYPE, Condition, Not, Test
 from avn_kb.model.source import Source
 from avn_kb.model.types import FactType
+from avn_kb.util.memo import remembered
+
+_TEST_FITS = "_avn_kb_test_fits"
 
 
 @dataclass(frozen=True)
@@ -125,13 +128,30 @@ class Vocabulary:
     def fits(self, condition: Condition) -> bool:
         """Whether every test of the condition names a declared fact, fits its type and uses
         declared values (the term checks report each way in which one does not)."""
-        for test in tests(condition):
-            kind = self.fact_type(test.fact)
-            if kind is None or test.op not in OPS_BY_TYPE[kind]:
-                return False
-            if kind in ("enum", "set") and not test.values <= set(self.fact_values(test.fact)):
-                return False
+        # Asked of every condition by several checks, and conditions repeat the same few tests:
+        # each distinct test is judged once per vocabulary.
+        judged: dict[tuple[str, str, frozenset[Any]], bool] = remembered(self, _TEST_FITS, dict)
+        pending: list[Condition] = [condition]  # a stack, not tests(): this runs on every condition
+        while pending:
+            part = pending.pop()
+            if isinstance(part, Test):
+                key = (part.fact, part.op, part.values)
+                verdict = judged.get(key)
+                if verdict is None:
+                    verdict = judged[key] = self._test_fits(part)
+                if not verdict:
+                    return False
+            elif isinstance(part, Not):
+                pending.append(part.part)
+            else:
+                pending.extend(part.parts)
         return True
+
+    def _test_fits(self, test: Test) -> bool:
+        kind = self.fact_type(test.fact)
+        if kind is None or test.op not in OPS_BY_TYPE[kind]:
+            return False
+        return kind not in ("enum", "set") or test.values <= set(self.fact_values(test.fact))
 
     def every_fact(self) -> tuple[Fact | DerivedFact, ...]:
         """The declared facts, base facts first, then derived ones."""

@@ -20,6 +20,8 @@ exactly what a run without the cache would compute or it is never found:
   digest of what they share (vocabulary, bibliography, manifest, day): after editing one
   recommendation only it is judged again. The checks of the whole knowledge base (duplicate ids,
   cycles, unused references...) run every time; they are fast.
+- the places of findings (avn_kb/validate/places.py), per digest of the file's text: a file that
+  did not change is not read again to locate its findings.
 
 "The tool" is the version, the Python version, a digest of the package's code and of the shipped
 schemas, and the modification times of the site-packages directories (a dependency installed or
@@ -27,6 +29,9 @@ upgraded there changes them). Values are stored with pickle: they are only ever 
 the user's own cache directory (avn_kb/util/store.py refuses one that is a link, someone else's or
 writable by others, and every entry's digest is checked), and the unpickler accepts only the
 classes this package stores, so even a planted entry cannot name a function to call.
+A file's entry leaves out the file's text (the largest part of it), which the file's bytes, at
+hand whenever the entry is read, decode to. The store is bounded (avn_kb/util/store.py: 200 MB,
+or four times the knowledge base's bytes when that is more, so that a large one's entries fit).
 
 Where the cache lives, first that applies: `--cache-dir DIR`; `$AVN_KB_CACHE_DIR`;
 `$XDG_CACHE_HOME/avn-kb` when XDG_CACHE_HOME is set (to an absolute path); otherwise
@@ -37,34 +42,28 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import os
-import pickle
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import avn_kb
 from avn_kb.load.schemas import KINDS, schema_text
 from avn_kb.load.source import RecordedSource
-from avn_kb.util.store import Store
+from avn_kb.util.store import MAX_BYTES, Store
+from avn_kb.validate.cache_codec import decoded, store_value, unpickled
+from avn_kb.validate.cache_tables import FindingsCache, PlacesCache, UnitCache
 from avn_kb.validate.report import Report
 
 if TYPE_CHECKING:
     from avn_kb.load.knowledge import FileResult, KnowledgeSource
-    from avn_kb.validate.kept_findings import Table
-    from avn_kb.validate.units import Entry, SearchRun
 
 DEFAULT_NAME = ".avn-kb-cache"
 ENV_DIR = "AVN_KB_CACHE_DIR"
 LAYOUT = b"avn-kb cache keys 1"  # bump when what a key covers changes
-# Classes outside this package that stored values may hold.
-_FOREIGN_CLASSES = frozenset({("datetime", "date"), ("datetime", "datetime"), ("decimal", "Decimal"),
-                              ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex")})
-
-
+STORE_PER_KNOWLEDGE_BYTE = 4  # bytes of store per byte of knowledge, for a large knowledge base
 def cache_location(root: Path, explicit: str | None = None, environ: Mapping[str, str] = os.environ) -> Path:
     """Where the cache of the knowledge directory `root` lives (the module docstring gives the order)."""
     if explicit:
@@ -147,33 +146,6 @@ def file_key(kind: str, shown: str, data: bytes) -> str:
     return "f" + _Digest(b"file").add(tool_fingerprint(), kind, shown, data).hexdigest()
 
 
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if module.startswith("avn_kb.") or (module, name) in _FOREIGN_CLASSES:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not a class avn-kb stores")
-
-
-def _unpickled(payload: bytes | None, kind: type) -> Any:
-    """The stored value if it is of `kind`, else None (a miss)."""
-    if payload is None:
-        return None
-    try:
-        value = _Unpickler(io.BytesIO(payload)).load()
-    except Exception:  # noqa: BLE001 - a verified entry that still cannot be read back is a miss, never an error
-        return None
-    return value if isinstance(value, kind) else None
-
-
-def _store(store: Store, key: str, value: object) -> None:
-    """Keep `value` under `key`; a value pickle cannot write is simply not kept."""
-    try:
-        payload = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
-        return
-    store.put(key, payload)
-
-
 class FileCache:
     """The per-file level, as the loader's FileMemo."""
 
@@ -183,7 +155,8 @@ class FileCache:
     def get(self, kind: str, shown: str, data: bytes) -> FileResult | None:
         from avn_kb.load.knowledge import FileResult
 
-        found: FileResult | None = _unpickled(self.store.get(file_key(kind, shown, data)), FileResult)
+        payload = self.store.get(file_key(kind, shown, data))
+        found: FileResult | None = unpickled(payload, FileResult, decoded(data)) if payload else None
         return found
 
     def put(self, kind: str, shown: str, data: bytes, result: FileResult) -> None:
@@ -193,7 +166,10 @@ class FileCache:
 
         for rec in result.parts.get("recommendations", ()):
             content_digest(rec)
-        _store(self.store, file_key(kind, shown, data), result)
+        # The text is most of an entry and the bytes it decodes from are at hand when it is read.
+        document = result.loaded.documents.get(shown)
+        text = document.text if document is not None and document.text == decoded(data) else None
+        store_value(self.store, file_key(kind, shown, data), result, text)
 
 
 def units_key(root: Path, shown_root: str, table: bytes = b"units") -> str:
@@ -201,53 +177,12 @@ def units_key(root: Path, shown_root: str, table: bytes = b"units") -> str:
     return table[:1].decode() + _Digest(table).add(tool_fingerprint(), shown_root, str(root.resolve())).hexdigest()
 
 
-class UnitCache:
-    """The level-3 table, as the runner's KeptUnits."""
-
-    def __init__(self, store: Store, root: Path, shown_root: str) -> None:
-        self.store = store
-        self.key = units_key(root, shown_root)
-
-    def read(self) -> dict[bytes, Entry]:
-        table = _unpickled(self.store.get(self.key), dict)
-        if table is None or not all(isinstance(key, bytes) and isinstance(entry, tuple) and len(entry) == 2
-                                    and type(entry[1]) is int and entry[1] >= 0 for key, entry in table.items()):
-            return {}  # absent or not a table this version writes: every unit is a miss
-        return table
-
-    def write(self, search: SearchRun) -> None:
-        if search.changed():
-            _store(self.store, self.key, search.used)
-
-
-class FindingsCache:
-    """The table of the per-recommendation checks' findings, as the runner's KeptFindingsStore."""
-
-    def __init__(self, store: Store, root: Path, shown_root: str) -> None:
-        self.store = store
-        self.key = units_key(root, shown_root, b"judged")
-
-    def read(self) -> Table | None:
-        table = _unpickled(self.store.get(self.key), tuple)
-        return table if table is not None and _is_findings_table(table) else None
-
-    def write(self, table: Table) -> None:
-        _store(self.store, self.key, table)
-
-
-def _is_findings_table(table: tuple[Any, ...]) -> bool:
-    """Whether `table` has the shape avn_kb/validate/kept_findings.py writes (else it is a miss)."""
-    from avn_kb.model.findings import Finding
-
-    if len(table) != 3 or not isinstance(table[0], bytes) or not isinstance(table[2], dict):
-        return False
-    names = table[1]
-    if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):
-        return False
-    return all(isinstance(key, bytes) and isinstance(entry, tuple)
-               and (not entry or (len(entry) == len(names) and all(
-                   isinstance(found, tuple) and all(isinstance(f, Finding) for f in found) for found in entry)))
-               for key, entry in table[2].items())
+def _bound(source: RecordedSource) -> int:
+    """How large the store may grow: its usual bound, or for a large knowledge base a few times its
+    size, so that every file's entry, two versions of an edited one, and the tables fit (a store
+    pruned below that would parse files again on every run)."""
+    size = sum(len(data) for data, _ in source.reads.values() if data is not None)
+    return max(MAX_BYTES, STORE_PER_KNOWLEDGE_BYTE * size)
 
 
 def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
@@ -261,19 +196,20 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
         from avn_kb.load.git_source import GitSource
 
         base_source = GitSource(root, base)
-    store = Store.open(location or cache_location(root))
+    store = Store.open(location or cache_location(root), max_bytes=_bound(source))
     key = report_key(source, shown_root, day, base, getattr(base_source, "commit", None)) if store else ""
     if store is not None:
-        report: Report | None = _unpickled(store.get(key), Report)
+        report: Report | None = unpickled(store.get(key), Report)
         if report is not None:
             return report
     from avn_kb.validate.runner import validate
 
     report = validate(root, shown_root, as_of=day, base=base, source=source,
                       memo=FileCache(store) if store is not None else None, base_source=base_source,
-                      units=UnitCache(store, root, shown_root) if store is not None else None,
-                      kept=FindingsCache(store, root, shown_root) if store is not None else None)
+                      units=UnitCache(store, units_key(root, shown_root)) if store is not None else None,
+                      kept=FindingsCache(store, units_key(root, shown_root, b"judged")) if store is not None else None,
+                      places=PlacesCache(store, units_key(root, shown_root, b"located")) if store is not None else None)
     if store is not None:
-        _store(store, key, report)
+        store_value(store, key, report)
         store.prune()
     return report

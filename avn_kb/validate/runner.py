@@ -14,6 +14,7 @@ from avn_kb.util.canonical import digest
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.kept_findings import KeptFindingsStore, judge_each
+from avn_kb.validate.places import KeptPlaces, KeptPlacesStore
 from avn_kb.validate.report import Report
 from avn_kb.validate.units import KeptUnits, SearchRun
 
@@ -22,12 +23,12 @@ from avn_kb.validate.units import KeptUnits, SearchRun
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
              source: KnowledgeSource | None = None, memo: FileMemo | None = None,
              base_source: KnowledgeSource | None = None, units: KeptUnits | None = None,
-             kept: KeptFindingsStore | None = None) -> Report:
+             kept: KeptFindingsStore | None = None, places: KeptPlacesStore | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read).
     `source`: the files of `root` already read; `memo`: files loaded before (avn_kb/validate/cache.py);
-    `base_source`: the revision `base` already opened; `units` and `kept`: the searching and the
-    per-recommendation checks' results kept between runs."""
+    `base_source`: the revision `base` already opened; `units`, `kept` and `places`: the searching
+    and the per-recommendation checks' results and the findings' places kept between runs."""
     old = None
     if base:
         if base_source is None:
@@ -37,18 +38,20 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
             base_source = GitSource(root, base)
         old = load_knowledge(base_source, shown_root).kb
     loaded = load_knowledge(source or root, shown_root, memo)
-    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept)
+    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept, places)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
 
 def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
                base: KnowledgeBase | None = None, base_ref: str | None = None,
-               units: KeptUnits | None = None, kept: KeptFindingsStore | None = None) -> list[Finding]:
+               units: KeptUnits | None = None, kept: KeptFindingsStore | None = None,
+               places: KeptPlacesStore | None = None) -> list[Finding]:
     """The loader's findings and those of the named checks, located, with the manifest's
     severities and the recommendations' acceptances applied, sorted, each once. `base`: the
     knowledge base at git revision `base_ref`, for the version checks; `units` and `kept`: where
     the searching and the per-recommendation checks' results are kept between runs
-    (avn_kb/validate/units.py, kept_findings.py)."""
+    (avn_kb/validate/units.py, kept_findings.py); `places`: where the findings' places are kept
+    (avn_kb/validate/places.py)."""
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
@@ -68,27 +71,29 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
         raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))
     if units is not None:
         units.write(search)
-    findings = [_with_end(loaded, _located(loaded, f)) for f in raw]
+    kept_places = KeptPlaces(places)
+    findings = [_with_end(loaded, _located(loaded, f, kept_places), kept_places) for f in raw]
+    kept_places.write()
     findings = _apply_configuration(loaded, findings)
     findings.sort(key=Finding.sort_key)
     return _unique(findings)
 
 
-def _located(loaded: Loaded, finding: Finding) -> Finding:
+def _located(loaded: Loaded, finding: Finding, places: KeptPlaces) -> Finding:
     if finding.line:
         return finding
     document = loaded.documents.get(finding.path)
-    line, column = document.locate(finding.pointer, key=finding.at_key) if document else (1, 1)
+    line, column = places.locate(document, finding.pointer, finding.at_key) if document else (1, 1)
     return replace(finding, line=line, column=column)
 
 
-def _with_end(loaded: Loaded, finding: Finding) -> Finding:
+def _with_end(loaded: Loaded, finding: Finding, places: KeptPlaces) -> Finding:
     """The finding with where its key or value ends (only the lines around it scanned, in a
     plain file: avn_kb/load/positions.py)."""
     document = loaded.documents.get(finding.path)
     if finding.end_line or document is None or not document.text:
         return finding
-    end_line, end_column = document.end(finding.line, finding.column)
+    end_line, end_column = places.end(document, finding.line, finding.column)
     return replace(finding, end_line=end_line, end_column=end_column)
 
 

@@ -17,20 +17,26 @@ from avn_kb.lang.derive import definitions, derivation_graph
 from avn_kb.model.conditions import facts_of
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation
-from avn_kb.util.digraph import cycles
+from avn_kb.util.digraph import cycles, has_cycle
 from avn_kb.validate.checks.context import CheckContext
 
 
-def _link_graph(recs: tuple[Recommendation, ...], field: str) -> dict[str, set[str]]:
+def _link_graph(recs: tuple[Recommendation, ...], field: str, linked_only: bool = False) -> dict[str, set[str]]:
+    """id -> the ids its `field` names. `linked_only`: only the recommendations that name some, which
+    has the same cycles (a node no edge leaves is on none) and is a fraction of the size."""
     graph: dict[str, set[str]] = {}
     for rec in recs:
-        graph.setdefault(rec.id, set()).update(getattr(rec, field))
+        links = getattr(rec, field)
+        if links or not linked_only:
+            graph.setdefault(rec.id, set()).update(links)
     return graph
 
 
 def check_link_cycles(ctx: CheckContext) -> Iterator[Finding]:
     recs = {rec.id: rec for rec in ctx.kb.recommendations}
     for field in ("overrides", "supersedes"):
+        if not has_cycle(_link_graph(ctx.kb.recommendations, field, linked_only=True)):
+            continue
         for cycle in cycles(_link_graph(ctx.kb.recommendations, field)):
             rec = recs[cycle[0]]
             yield issue("AVN310", rec.where.path, rec.where.pointer + (field,),

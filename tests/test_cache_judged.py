@@ -162,13 +162,16 @@ def test_a_table_kept_for_other_judges_or_another_context_is_not_used(kb: Path) 
 
 
 @pytest.mark.parametrize("table", [
-    (b"context", ("a",), {b"k": ((), ())}),  # two judges' findings for one judge
-    (b"context", ("a",), {b"k": (("not a finding",),)}),
-    (b"context", ("a",), {"k": ()}),  # keys are digests
-    (b"context", "a", {b"k": ()}),  # names are a tuple
-    (b"context", {b"k": ()}),  # no names
-    [b"context", ("a",), {}],  # not a table
-], ids=["long entry", "not findings", "text key", "names as text", "short", "list"])
+    (b"context", ("a",), {b"k": ((), ())}, frozenset()),  # two judges' findings for one judge
+    (b"context", ("a",), {b"k": (("not a finding",),)}, frozenset()),
+    (b"context", ("a",), {"k": ()}, frozenset()),  # keys are digests
+    (b"context", "a", {b"k": ()}, frozenset()),  # names are a tuple
+    (b"context", ("a",), {b"k": ()}, {b"k"}),  # the verdict's refusals are a frozenset
+    (b"context", ("a",), {b"k": ()}, frozenset({"k"})),
+    (b"context", ("a",), {b"k": ()}),  # no refusals
+    [b"context", ("a",), {}, frozenset()],  # not a table
+], ids=["long entry", "not findings", "text key", "names as text", "refusals as set", "refusal as text",
+        "short", "list"])
 def test_a_findings_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> None:
     store = Store.open(tmp_path / "cache")
     assert store is not None
@@ -202,4 +205,16 @@ def test_a_file_edited_above_a_finding_is_located_again(kb: Path, tmp_path: Path
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("recommendations:\n", "recommendations:\n# a comment that moves every line\n\n", 1),
                     encoding="utf-8")
+    assert cached(kb, "knowledge", store) == cold(kb, "knowledge")
+
+
+def test_a_kept_malformed_condition_stays_out_of_the_searches(kb: Path, tmp_path: Path) -> None:
+    """Whether each condition is well formed is kept in the table too: an unedited recommendation
+    whose condition names no declared fact must stay out of the logic checks in a warm run."""
+    _edit(kb / "recommendations" / "resistive-training.yaml", "      region: lower-limb\n      collapse: pre-collapse\n",
+          "      no_such_fact: 3\n      collapse: pre-collapse\n")
+    store = tmp_path / "cache"
+    first = cached(kb, "knowledge", store)
+    assert first == cold(kb, "knowledge") and "AVN121" in _codes(first)
+    _edit(kb / "recommendations" / "precautions.yaml", "statement: ", "statement: Edited. ")
     assert cached(kb, "knowledge", store) == cold(kb, "knowledge")

@@ -15,27 +15,31 @@ import decimal
 import hashlib
 from typing import Any
 
-_SCALARS = (str, int, float, bool, type(None), dt.date, decimal.Decimal)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_WRITTEN = frozenset({dt.date, decimal.Decimal})  # kept as their class name and text
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def plain(value: Any) -> Any:
     """`value` as nested tuples of scalars, in an order that does not depend on the process."""
+    # map() and list comprehensions rather than generators: this runs on every recommendation.
     kind = type(value)
     if kind in _SCALARS:
-        return value if kind is not dt.date and kind is not decimal.Decimal else (kind.__name__, str(value))
+        return value
     if kind is tuple or kind is list:
-        return (kind.__name__, *(plain(item) for item in value))
+        return (kind.__name__, *map(plain, value))
     if kind is frozenset or kind is set:
-        return ("set", *sorted((plain(item) for item in value), key=repr))
+        return ("set", *sorted(map(plain, value), key=repr))
     if kind is dict:
-        return ("dict", *sorted(((plain(k), plain(v)) for k, v in value.items()), key=repr))
+        return ("dict", *sorted([(plain(k), plain(v)) for k, v in value.items()], key=repr))
+    if kind in _WRITTEN:
+        return (kind.__name__, str(value))
     names = _FIELDS.get(kind)
     if names is None:
         if not dataclasses.is_dataclass(value):
             raise TypeError(f"no canonical form for {kind.__qualname__}")
         names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(value))
-    return (kind.__qualname__, *(plain(getattr(value, name)) for name in names))
+    return (kind.__qualname__, *[plain(getattr(value, name)) for name in names])
 
 
 def digest(value: Any) -> bytes:

@@ -60,7 +60,8 @@ class FindingsCache(_TableEntry):
     def _shaped(self, table: tuple[Any, ...]) -> bool:
         from avn_kb.model.findings import Finding
 
-        if len(table) != 3 or not isinstance(table[0], bytes) or not isinstance(table[2], dict):
+        if (len(table) != 4 or not isinstance(table[0], bytes) or not isinstance(table[2], dict)
+                or not isinstance(table[3], frozenset) or not all(isinstance(key, bytes) for key in table[3])):
             return False
         names = table[1]
         if not isinstance(names, tuple) or not all(isinstance(name, str) for name in names):

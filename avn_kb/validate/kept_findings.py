@@ -33,7 +33,8 @@ from avn_kb.validate.units import recommendation_digest
 Judge = Callable[[Recommendation], Iterator[Finding]]
 # Per recommendation, each judge's findings in the order of the table's names; () when none found any.
 Judged = tuple[tuple[Finding, ...], ...]
-Table = tuple[bytes, tuple[str, ...], dict[bytes, Judged]]  # shared parts' digest, judges' names, entries
+# The shared parts' digest, the judges' names, the entries, and the recommendations the verdict said no to.
+Table = tuple[bytes, tuple[str, ...], dict[bytes, Judged], frozenset[bytes]]
 _CONTENT = "_avn_kb_content_digest"
 
 
@@ -59,11 +60,22 @@ class KeptFindingsStore(Protocol):
         """Keep this run's table, for the next."""
 
 
-def judge_each(recs: Iterable[Recommendation], judges: dict[str, Judge],
-               store: KeptFindingsStore | None = None, context: bytes = b"") -> dict[str, list[Finding]]:
+class Verdict(Protocol):
+    """A yes or no about one recommendation that several checks ask, a function of the
+    recommendation and the shared context alone (whether its condition is well formed): kept in
+    the table beside the findings, and told to the recommendation when it comes from there."""
+
+    def judge(self, rec: Recommendation) -> bool: ...
+
+    def known(self, rec: Recommendation, verdict: bool) -> None: ...
+
+
+def judge_each(recs: Iterable[Recommendation], judges: dict[str, Judge], store: KeptFindingsStore | None = None,
+               context: bytes = b"", verdict: Verdict | None = None) -> dict[str, list[Finding]]:
     """Each judge's findings over `recs`, in their order: per recommendation, kept from the run
     before (when `store` holds a table for the same `context` and judges) or judged now; the
-    table of this run is written back to `store` when it differs."""
+    table of this run, with the recommendations `verdict` says no to, is written back to `store`
+    when it differs."""
     found: dict[str, list[Finding]] = {name: [] for name in judges}
     if store is None:
         for rec in recs:
@@ -72,8 +84,10 @@ def judge_each(recs: Iterable[Recommendation], judges: dict[str, Judge],
         return found
     names = tuple(judges)
     table = store.read()
-    previous = table[2] if table is not None and table[:2] == (context, names) else {}
+    kept = table is not None and table[:2] == (context, names)
+    previous, refused = (table[2], table[3]) if kept and table is not None else ({}, frozenset())
     lists, used, judged = list(found.values()), {}, 0
+    said_no: set[bytes] = set()
     for rec in recs:
         key = content_digest(rec)
         entry = previous.get(key)
@@ -82,9 +96,15 @@ def judge_each(recs: Iterable[Recommendation], judges: dict[str, Judge],
             judged += 1
             if not any(entry):
                 entry = ()  # most recommendations: one small shared value to store and to read
+            if verdict is not None and not verdict.judge(rec):
+                said_no.add(key)
+        elif verdict is not None:
+            verdict.known(rec, key not in refused)
+            if key in refused:
+                said_no.add(key)
         used[key] = entry
         for into, findings in zip(lists, entry):
             into.extend(findings)
     if judged or used.keys() != previous.keys():
-        store.write((context, names, used))
+        store.write((context, names, used, frozenset(said_no)))
     return found

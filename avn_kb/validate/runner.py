@@ -13,6 +13,7 @@ from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.canonical import digest
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.validate.checks import CHECKS, CheckContext
+from avn_kb.validate.checks.terms import WellFormed
 from avn_kb.validate.kept_findings import KeptFindingsStore, judge_each
 from avn_kb.validate.places import KeptPlaces, KeptPlacesStore
 from avn_kb.validate.report import Report
@@ -65,7 +66,9 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
     judges = {name: judge_of(shared) for name in names
               if (judge_of := CHECKS[name].judge_of) is not None and CHECKS[name].quiet_when_unloaded
               not in ctx.unloaded_kinds}
-    judged = judge_each(loaded.kb.recommendations, judges, kept, digest(shared) if kept is not None else b"")
+    vocabulary = loaded.kb.vocabulary
+    judged = judge_each(loaded.kb.recommendations, judges, kept, digest(shared) if kept is not None else b"",
+                        WellFormed(vocabulary) if vocabulary is not None else None)
     raw: list[Finding] = list(loaded.findings)
     for name in names:
         raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))

@@ -64,7 +64,7 @@ class SearchRun:
         self.previous = previous or {}
         self.used: dict[bytes, Entry] = {}
         self.computed = 0
-        self._questions: dict[str, bytes] = {}
+        self._questions: dict[str, hashlib._Hash] = {}
         self._vocabulary = digest(vocabulary) if self.enabled and vocabulary is not None else b""
 
     def once(self, question: object, recs: Sequence[Recommendation], compute: Callable[[], T]) -> T:
@@ -89,14 +89,14 @@ class SearchRun:
         return result
 
     def _key(self, question: object, recs: Sequence[Recommendation]) -> bytes:
-        hasher = hashlib.sha256(self._vocabulary)
-        # A plain name is asked once per recommendation: its digest once per run.
-        named = self._questions.get(question) if isinstance(question, str) else None
-        if named is None:
-            named = digest(question)
+        # A plain name is asked once per recommendation: the hash of the vocabulary and its digest
+        # is made once per run and copied.
+        prefix = self._questions.get(question) if isinstance(question, str) else None
+        if prefix is None:
+            prefix = hashlib.sha256(self._vocabulary + digest(question))
             if isinstance(question, str):
-                self._questions[question] = named
-        hasher.update(named)
+                self._questions[question] = prefix
+        hasher = prefix.copy()
         for rec in recs:
             hasher.update(recommendation_digest(rec))
         return hasher.digest()

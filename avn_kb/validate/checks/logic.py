@@ -24,6 +24,7 @@ from typing import Any
 from avn_kb.lang import actions
 from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
+from avn_kb.model.conditions import Condition
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation, Vocabulary
 from avn_kb.validate.checks.context import CheckContext, Judge
@@ -182,21 +183,30 @@ def check_gaps(ctx: CheckContext, run: SearchRun) -> Iterator[Finding]:
         on_target = [rec for rec in approved if rec.action.target == target]
         if not all(well_formed(vocabulary, rec.when) for rec in on_target):
             continue  # a malformed condition is reported once; gaps behind it cannot be judged
-        covering = [rec.when for rec in on_target]
-        where = ("policy", "decision_required", index)
-        try:
-            found = []
-            for case in search.iter_cases([scope], covering):
-                found.append(case)
-                if len(found) == MAX_GAP_CANDIDATES:
-                    break
-        except SearchTooLarge as err:
-            yield issue("AVN306", manifest.where.path, where, f"could not finish the gap search for {target}: {err}")
-            continue
-        for case in _spread(found, MAX_GAP_EXAMPLES):
-            yield issue("AVN304", manifest.where.path, where,
-                        f"no approved recommendation on {target} in force on {day} applies to {show_case(case)}; "
-                        "add one for such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
+        # The search's result reads the target, its scope, the day (in the findings' text) and the
+        # manifest's place, besides the recommendations on the target: all of it in the question.
+        question = ("gaps", manifest.where.path, index, target, scope, day)
+        yield from run.once(question, on_target, partial(_gaps, search, manifest.where.path, index, target, scope,
+                                                         day, on_target))
+
+
+def _gaps(search: CaseSearch, path: str, index: int, target: str, scope: Condition, day: str,
+          on_target: list[Recommendation]) -> tuple[Finding, ...]:
+    """AVN304 with a few varied cases of `scope` no recommendation on `target` covers (AVN306 if
+    the search is too large)."""
+    where = ("policy", "decision_required", index)
+    try:
+        found = []
+        for case in search.iter_cases([scope], [rec.when for rec in on_target]):
+            found.append(case)
+            if len(found) == MAX_GAP_CANDIDATES:
+                break
+    except SearchTooLarge as err:
+        return (issue("AVN306", path, where, f"could not finish the gap search for {target}: {err}"),)
+    return tuple(issue("AVN304", path, where,
+                       f"no approved recommendation on {target} in force on {day} applies to {show_case(case)}; "
+                       "add one for such cases (see `avn-kb coverage`)", ids=(target,), witness=case)
+                 for case in _spread(found, MAX_GAP_EXAMPLES))
 
 
 def judge_direction(_ctx: CheckContext) -> Judge:

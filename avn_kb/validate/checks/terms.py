@@ -70,6 +70,20 @@ def well_formed(vocabulary: Vocabulary, condition: Condition) -> bool:
     return bool(judged[1])
 
 
+class WellFormed:
+    """well_formed of a recommendation's condition as the per-recommendation table keeps it
+    (avn_kb/validate/kept_findings.py Verdict): a warm run does not judge the conditions again."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def judge(self, rec: Recommendation) -> bool:
+        return well_formed(self.vocabulary, rec.when)
+
+    def known(self, rec: Recommendation, verdict: bool) -> None:
+        rec.when.__dict__[_FITS] = (self.vocabulary, verdict)
+
+
 def _condition_findings(ctx: CheckContext, vocabulary: Vocabulary, condition: Condition, path: str,
                         owner: str) -> Iterator[Finding]:
     for test in tests(condition):

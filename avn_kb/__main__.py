@@ -21,12 +21,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from avn_kb.util.gcpause import collector_paused
+from avn_kb.util.lifetime import ends_after_run
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["validate"]:
+        # One validation and the process exits: what it loads is left to the operating system.
+        # (Not `serve`, which loads and checks the knowledge again on every reload and must free
+        # what it replaced.)
+        ends_after_run()
     plain = plain_validate(sys.argv[1:], os.environ)
     if plain is not None:
         _validate(*plain)  # exits when it answered

@@ -12,6 +12,7 @@ from avn_kb.model.findings import SEVERITIES, Finding
 from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.canonical import digest
 from avn_kb.util.gcpause import collector_paused
+from avn_kb.util.lifetime import outlive
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.checks.terms import WellFormed
 from avn_kb.validate.kept_findings import KeptFindingsStore, judge_each
@@ -40,6 +41,7 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
         old = load_knowledge(base_source, shown_root).kb
     loaded = load_knowledge(source or root, shown_root, memo)
     findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept, places)
+    outlive(loaded, old)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
 
@@ -74,6 +76,7 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
         raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))
     if units is not None:
         units.write(search)
+    outlive(search)
     kept_places = KeptPlaces(places)
     findings = [_with_end(loaded, _located(loaded, f, kept_places), kept_places) for f in raw]
     kept_places.write()

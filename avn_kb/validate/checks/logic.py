@@ -26,7 +26,8 @@ from avn_kb.lang.pairs import clashing_pairs
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
 from avn_kb.model.conditions import Condition
 from avn_kb.model.findings import Finding, issue
-from avn_kb.model.knowledge import Recommendation, Vocabulary
+from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
+from avn_kb.util.memo import remembered
 from avn_kb.validate.checks.context import CheckContext, Judge
 from avn_kb.validate.checks.terms import well_formed
 from avn_kb.validate.units import SearchRun
@@ -34,13 +35,19 @@ from avn_kb.validate.units import SearchRun
 MAX_GAP_EXAMPLES = 3
 MAX_GAP_CANDIDATES = 500  # uncovered cases looked at to pick varied examples
 SAMPLES = 3
+_LIVE = "_avn_kb_live"
 
 
 def live(ctx: CheckContext) -> list[Recommendation]:
     """Recommendations that may be in force at some time (every status but retired) and whose
     condition is well formed (a malformed one is reported by the term checks, once)."""
-    vocabulary = ctx.kb.vocabulary
-    return [rec for rec in ctx.kb.recommendations
+    # Asked by the conflict and the redundancy checks: made once per knowledge base.
+    return remembered(ctx.kb, _LIVE, lambda: _live(ctx.kb))
+
+
+def _live(kb: KnowledgeBase) -> list[Recommendation]:
+    vocabulary = kb.vocabulary
+    return [rec for rec in kb.recommendations
             if rec.status != "retired" and vocabulary is not None and well_formed(vocabulary, rec.when)]
 
 

@@ -23,6 +23,10 @@ def ends_after_run() -> None:
     if _kept is None:
         _kept = []
         _kept.append(_kept)  # the cycle: a module's globals cleared at exit do not free the list
+        # Nor any collection until then: the run pauses the collector anyway (util/gcpause), and
+        # after it, with all it loaded still standing, each collection would walk millions of
+        # objects that cannot be garbage (4 s at 100,000 recommendations while writing the report).
+        gc.disable()
         # Handlers run before the interpreter clears the modules: from then on the collector
         # leaves every object standing, the cycle too, whichever way the command exits.
         atexit.register(gc.freeze)

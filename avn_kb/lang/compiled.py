@@ -12,15 +12,38 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from avn_kb.model.conditions import All, Condition, Not, Test, holds
-from avn_kb.util.memo import remembered
+from avn_kb.util.memo import Bounded, remembered
 
 Check = Callable[[Mapping[str, Any]], "bool | None"]
+
+# One closure for every condition of the same shape: a large knowledge base repeats the same
+# tests and junctions in thousands of recommendations, and their closures were the largest part
+# of a validation's memory (issue 17). Emptied when it grows past any knowledge base's needs.
+_SHARED: Bounded[tuple[Any, ...], Check] = Bounded(65_536)
 
 
 def compiled(condition: Condition) -> Check:
     """`compile_condition(condition)`, compiled once and kept on the condition: the searches ask
     the same conditions and their parts again for every question they are in."""
-    return remembered(condition, "_compiled", lambda: compile_condition(condition))
+    return remembered(condition, "_compiled", lambda: _shared(condition))
+
+
+def _shared(condition: Condition) -> Check:
+    key = _key(condition)
+    found = _SHARED.get(key)
+    return found if found is not None else _SHARED.keep(key, compile_condition(condition))
+
+
+def _key(condition: Condition) -> tuple[Any, ...]:
+    """What the closure depends on: the condition's shape (avn_kb/model/conditions.py) with a
+    range's bounds by their reprs, as 1, 1.0 and True are equal in a tuple and a closure compares
+    with the very bound it was made with."""
+    if isinstance(condition, Test):
+        return ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
+                repr(condition.low), repr(condition.high))
+    if isinstance(condition, Not):
+        return ("not", _key(condition.part))
+    return ("all" if isinstance(condition, All) else "any", tuple(_key(p) for p in condition.parts))
 
 
 def compile_condition(condition: Condition) -> Check:

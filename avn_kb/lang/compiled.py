@@ -25,37 +25,31 @@ _SHARED: Bounded[tuple[Any, ...], Check] = Bounded(65_536)
 def compiled(condition: Condition) -> Check:
     """`compile_condition(condition)`, compiled once and kept on the condition: the searches ask
     the same conditions and their parts again for every question they are in."""
-    return remembered(condition, "_compiled", lambda: _shared(condition))
-
-
-def _shared(condition: Condition) -> Check:
-    key = _key(condition)
-    found = _SHARED.get(key)
-    return found if found is not None else _SHARED.keep(key, compile_condition(condition))
-
-
-def _key(condition: Condition) -> tuple[Any, ...]:
-    """What the closure depends on: the condition's shape (avn_kb/model/conditions.py) with a
-    range's bounds by their reprs, as 1, 1.0 and True are equal in a tuple and a closure compares
-    with the very bound it was made with."""
-    if isinstance(condition, Test):
-        return ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
-                repr(condition.low), repr(condition.high))
-    if isinstance(condition, Not):
-        return ("not", _key(condition.part))
-    return ("all" if isinstance(condition, All) else "any", tuple(_key(p) for p in condition.parts))
+    return remembered(condition, "_compiled", lambda: compile_condition(condition))
 
 
 def compile_condition(condition: Condition) -> Check:
-    """A function of the facts giving True, False or None (unknown), as `evaluate` does."""
+    """A function of the facts giving True, False or None (unknown), as `evaluate` does; the one
+    closure of every condition of its shape (`_SHARED`)."""
     if isinstance(condition, Test):
-        return _compile_test(condition)
+        # The values by their reprs and a range's bounds too: 1, 1.0 and True are equal in a
+        # key, and a closure compares with the very values it was made with.
+        key: tuple[Any, ...] = ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
+                                repr(condition.low), repr(condition.high))
+        found = _SHARED.get(key)
+        return found if found is not None else _SHARED.keep(key, _compile_test(condition))
     if isinstance(condition, Not):
-        return _negation(compiled(condition.part))
+        inner = compiled(condition.part)
+        key = ("not", inner)  # the parts' closures are shared: the key holds them, and so their identity
+        found = _SHARED.get(key)
+        return found if found is not None else _SHARED.keep(key, _negation(inner))
     parts = tuple(compiled(part) for part in condition.parts)
     if len(parts) == 1:
         return parts[0]
-    return _junction(parts, decisive=not isinstance(condition, All))
+    decisive = not isinstance(condition, All)
+    key = (decisive, parts)
+    found = _SHARED.get(key)
+    return found if found is not None else _SHARED.keep(key, _junction(parts, decisive))
 
 
 def _negation(inner: Check) -> Check:

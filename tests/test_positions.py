@@ -220,3 +220,20 @@ def test_positions_keep_no_value_and_pickle_without_their_walks() -> None:
     copy = pickle.loads(pickle.dumps(positions))
     assert copy._walked is None and copy.locate(("recommendations", 1, "when")) == where
     assert not hasattr(positions, "value")
+
+
+def test_large_texts_are_kept_compressed_and_placed_alike(tmp_path: Path) -> None:
+    """More large files than are kept expanded at once, asked in turn: each text expands back
+    exactly, and places stay those of the whole walk."""
+    from avn_kb.load import positions as module
+    from benchmarks.generate import generate
+
+    generate(2000, tmp_path, 2, 7, 40, "full")
+    texts = [path.read_text(encoding="utf-8") for path in sorted(tmp_path.rglob("*.yaml"))]
+    large = [(text, found) for text in texts if len(text) >= module._PACKED_FROM
+             and (found := plain_positions(text)) is not None]
+    assert len(large) > module._EXPANDED_AT_ONCE
+    for number, (text, positions) in enumerate(large * 2):
+        assert positions._text is None and positions.text == text
+        assert_placed_alike(text, positions, sample=50, seed=number)
+    assert len(module._expanded) <= module._EXPANDED_AT_ONCE

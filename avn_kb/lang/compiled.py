@@ -12,9 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from avn_kb.model.conditions import All, Condition, Not, Test, holds
-from avn_kb.util.memo import remembered
+from avn_kb.util.memo import Bounded, remembered
 
 Check = Callable[[Mapping[str, Any]], "bool | None"]
+
+# One closure for every condition of the same shape: a large knowledge base repeats the same
+# tests and junctions in thousands of recommendations, and their closures were the largest part
+# of a validation's memory (issue 17). Emptied when it grows past any knowledge base's needs.
+_SHARED: Bounded[tuple[Any, ...], Check] = Bounded(65_536)
 
 
 def compiled(condition: Condition) -> Check:
@@ -24,15 +29,27 @@ def compiled(condition: Condition) -> Check:
 
 
 def compile_condition(condition: Condition) -> Check:
-    """A function of the facts giving True, False or None (unknown), as `evaluate` does."""
+    """A function of the facts giving True, False or None (unknown), as `evaluate` does; the one
+    closure of every condition of its shape (`_SHARED`)."""
     if isinstance(condition, Test):
-        return _compile_test(condition)
+        # The values by their reprs and a range's bounds too: 1, 1.0 and True are equal in a
+        # key, and a closure compares with the very values it was made with.
+        key: tuple[Any, ...] = ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
+                                repr(condition.low), repr(condition.high))
+        found = _SHARED.get(key)
+        return found if found is not None else _SHARED.keep(key, _compile_test(condition))
     if isinstance(condition, Not):
-        return _negation(compiled(condition.part))
+        inner = compiled(condition.part)
+        key = ("not", inner)  # the parts' closures are shared: the key holds them, and so their identity
+        found = _SHARED.get(key)
+        return found if found is not None else _SHARED.keep(key, _negation(inner))
     parts = tuple(compiled(part) for part in condition.parts)
     if len(parts) == 1:
         return parts[0]
-    return _junction(parts, decisive=not isinstance(condition, All))
+    decisive = not isinstance(condition, All)
+    key = (decisive, parts)
+    found = _SHARED.get(key)
+    return found if found is not None else _SHARED.keep(key, _junction(parts, decisive))
 
 
 def _negation(inner: Check) -> Check:

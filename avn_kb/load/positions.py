@@ -10,6 +10,9 @@ file is walked once, on the first finding that needs it, and scanned as far as i
 
 from __future__ import annotations
 
+import threading
+import zlib
+from collections import OrderedDict
 from typing import Any
 
 import yaml
@@ -20,6 +23,13 @@ from avn_kb.load.yaml_events import EventWalker, FatalYamlError, Pointer
 
 Marks = dict[Pointer, tuple[int, int]]
 _NOT_READ = object()
+
+# A file's text is most of what a loaded knowledge base keeps (issue 17), and it is read only to
+# locate findings, a file at a time: kept compressed, a few expanded at once, the most recent.
+_PACKED_FROM = 64 * 1024  # a smaller text is kept as it is: compressing it saves little
+_EXPANDED_AT_ONCE = 4
+_expanded: OrderedDict[Positions, str] = OrderedDict()
+_expanded_lock = threading.Lock()
 
 
 def lookup(marks: Marks, key_marks: Marks, pointer: Pointer, key: bool) -> Position:
@@ -65,7 +75,8 @@ class Positions:
 
     def __init__(self, path: str, text: str, plain: bool, readable: bool) -> None:
         self.path = path
-        self.text = text
+        self._text: str | None = text if len(text) < _PACKED_FROM else None
+        self._packed = b"" if self._text is not None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
         self.plain = plain
         self.readable = readable
         self._root: Any = _NOT_READ
@@ -74,6 +85,23 @@ class Positions:
         self._tokens: TokenEnds | None = None
         self._walked: tuple[tuple[tuple[int, int, int], ...], Marks, Marks, _Excerpt] | None = None
         self._scanned: tuple[tuple[tuple[int, int, int], ...], TokenEnds, _Excerpt] | None = None
+
+    @property
+    def text(self) -> str:
+        """The file's text (expanded again if it is not among the few kept expanded)."""
+        if self._text is not None:
+            return self._text
+        with _expanded_lock:
+            found = _expanded.get(self)
+            if found is not None:
+                _expanded.move_to_end(self)
+                return found
+        found = zlib.decompress(self._packed).decode("utf-8", "surrogatepass")
+        with _expanded_lock:
+            _expanded[self] = found
+            while len(_expanded) > _EXPANDED_AT_ONCE:
+                _expanded.popitem(last=False)
+        return found
 
     def __getstate__(self) -> tuple[str, str, bool, bool]:
         return self.path, self.text, self.plain, self.readable

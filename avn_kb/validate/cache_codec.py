@@ -36,15 +36,19 @@ class _Unpickler(pickle.Unpickler):
 
 
 class _WithoutText(pickle.Pickler):
-    """Pickles a file's result with its text (the very string object, which the file's bytes
-    decode to) left out: the entry is read back only with those bytes at hand."""
+    """Pickles a file's result with its text (which the file's bytes decode to) left out: the
+    entry is read back only with those bytes at hand. Matched by value as well as by identity: a
+    large file's text is kept compressed (avn_kb/load/positions.py) and expanded anew when asked."""
 
     def __init__(self, file: io.BytesIO, text: str) -> None:
         super().__init__(file, pickle.HIGHEST_PROTOCOL)
         self.text = text
 
     def persistent_id(self, obj: Any) -> str | None:
-        return _FILE_TEXT if obj is self.text else None
+        text = self.text
+        if obj is text or (type(obj) is str and len(obj) == len(text) and obj == text):
+            return _FILE_TEXT
+        return None
 
 
 def unpickled(payload: bytes | None, kind: type, text: str | None = None) -> Any:

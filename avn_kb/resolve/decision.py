@@ -6,6 +6,7 @@ doses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from avn_kb.lang import actions
 from avn_kb.lang.index import positions_of
@@ -24,12 +25,17 @@ class Decision:
     holds: int  # bitset: the recommendations whose own condition holds
     open_: int  # bitset: those whose own condition is open (what the decision was made from, with holds)
     applies: list[int]
-    undecided: list[int]
+    undecided_bits: int  # the undecided ones as a bitset: a case has hundreds, rarely all listed
     overridden: dict[int, tuple[str, ...]]
     pending: dict[int, tuple[str, ...]]
     would_lose: dict[int, tuple[str, ...]]
     conflicts: dict[int, tuple[str, ...]]
     doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]]
+
+    @cached_property
+    def undecided(self) -> list[int]:
+        """The undecided recommendations, ascending."""
+        return positions_of(self.undecided_bits)
 
 
 
@@ -42,7 +48,7 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
     condition is open stays undecided (overriders it would lose to are kept for the reason).
     Walk the overrides graph from the top so that each overrider is settled before what it
     overrides. Links on a cycle (reported by the validator) are ignored."""
-    applies, undecided = list(positions_of(holds)), list(positions_of(open_))
+    applies, undecided = positions_of(holds), open_
     alive = holds | open_
     plan = index.overrides()
     if plan is not None:
@@ -86,12 +92,15 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
             if open_rivals:
                 pending[j] = open_rivals
     final_applies = [i for i in applies if i not in overridden and i not in pending]
-    final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
+    final_undecided = undecided
+    for i in pending:
+        if holds >> i & 1:
+            final_undecided |= 1 << i
     return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
 
 
 def _settle_planned(index: Index, plan: OverridePlan, holds: int, open_: int, applies: list[int],
-                    undecided: list[int]) -> Decision:
+                    undecided: int) -> Decision:
     """`settle` on the overrides graph prepared once per index: the same walk, over only the
     alive recommendations with an alive overrider, in the whole graph's topological order (any
     order settling each overrider first gives the same outcomes)."""
@@ -125,11 +134,14 @@ def _settle_planned(index: Index, plan: OverridePlan, holds: int, open_: int, ap
             if open_rivals:
                 pending[j] = tuple(open_rivals)
     final_applies = [i for i in applies if i not in overridden and i not in pending]
-    final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
+    final_undecided = undecided
+    for i in pending:
+        if holds >> i & 1:
+            final_undecided |= 1 << i
     return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
 
 
-def _decided(index: Index, holds: int, open_: int, applies: list[int], undecided: list[int],
+def _decided(index: Index, holds: int, open_: int, applies: list[int], undecided: int,
              overridden: dict[int, tuple[str, ...]], pending: dict[int, tuple[str, ...]],
              would_lose: dict[int, tuple[str, ...]]) -> Decision:
     """The decision, with the conflicts and the differing doses among what finally applies."""

@@ -23,6 +23,7 @@ built from position lists in one pass (never by OR-ing one bit at a time, which 
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import combinations
@@ -45,14 +46,14 @@ def bitset(positions: Iterable[int], size: int) -> int:
     return int.from_bytes(buffer, "little")
 
 
-def positions_of(bits: int) -> Iterator[int]:
+def positions_of(bits: int) -> list[int]:
     """The set bits of `bits`, lowest first."""
-    text = bin(bits)[:1:-1]  # least significant digit first, without '0b'
-    find = text.find
-    position = find("1")
-    while position >= 0:
-        yield position
-        position = find("1", position + 1)
+    # One regex scan of the binary digits (least significant first, without '0b'): about a third
+    # faster than a loop of str.find, and a case walks hundreds of positions.
+    return [found.start() for found in _ONE.finditer(bin(bits)[:1:-1])]
+
+
+_ONE = re.compile("1")
 
 
 def value_key(value: Any) -> Any:

@@ -6,11 +6,12 @@ doses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from avn_kb.lang import actions
 from avn_kb.lang.index import positions_of
 from avn_kb.model.knowledge import Action, Recommendation
-from avn_kb.resolve.index import Index
+from avn_kb.resolve.index import Index, OverridePlan
 from avn_kb.util.digraph import predecessors, topological_order
 
 
@@ -24,12 +25,17 @@ class Decision:
     holds: int  # bitset: the recommendations whose own condition holds
     open_: int  # bitset: those whose own condition is open (what the decision was made from, with holds)
     applies: list[int]
-    undecided: list[int]
+    undecided_bits: int  # the undecided ones as a bitset: a case has hundreds, rarely all listed
     overridden: dict[int, tuple[str, ...]]
     pending: dict[int, tuple[str, ...]]
     would_lose: dict[int, tuple[str, ...]]
     conflicts: dict[int, tuple[str, ...]]
     doses_differ: dict[int, tuple[tuple[str, tuple[str, ...]], ...]]
+
+    @cached_property
+    def undecided(self) -> list[int]:
+        """The undecided recommendations, ascending."""
+        return positions_of(self.undecided_bits)
 
 
 
@@ -42,8 +48,11 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
     condition is open stays undecided (overriders it would lose to are kept for the reason).
     Walk the overrides graph from the top so that each overrider is settled before what it
     overrides. Links on a cycle (reported by the validator) are ignored."""
-    applies, undecided = list(positions_of(holds)), list(positions_of(open_))
+    applies, undecided = positions_of(holds), open_
     alive = holds | open_
+    plan = index.overrides()
+    if plan is not None:
+        return _settle_planned(index, plan, holds, open_, applies, undecided)
     overriders = index.overriding & alive
     graph: dict[str, set[str]] = {}
     recs, position = index.recommendations, index.position
@@ -83,11 +92,56 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
             if open_rivals:
                 pending[j] = open_rivals
     final_applies = [i for i in applies if i not in overridden and i not in pending]
-    final_undecided = sorted({*undecided, *(i for i in pending if holds >> i & 1)})
+    final_undecided = undecided
+    for i in pending:
+        if holds >> i & 1:
+            final_undecided |= 1 << i
     return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
 
 
-def _decided(index: Index, holds: int, open_: int, applies: list[int], undecided: list[int],
+def _settle_planned(index: Index, plan: OverridePlan, holds: int, open_: int, applies: list[int],
+                    undecided: int) -> Decision:
+    """`settle` on the overrides graph prepared once per index: the same walk, over only the
+    alive recommendations with an alive overrider, in the whole graph's topological order (any
+    order settling each overrider first gives the same outcomes)."""
+    alive = holds | open_
+    rival_bits, rivals_of, rank = plan.rival_bits, plan.rivals, plan.rank
+    targets = [j for j in positions_of(alive & plan.targeted) if rival_bits[j] & alive]
+    overridden: dict[int, tuple[str, ...]] = {}
+    pending: dict[int, tuple[str, ...]] = {}
+    would_lose: dict[int, tuple[str, ...]] = {}
+    if not targets:
+        return _decided(index, holds, open_, applies, undecided, overridden, pending, would_lose)
+    targets.sort(key=rank.__getitem__)
+    for j in targets:
+        winners: list[str] = []
+        open_rivals: list[str] = []
+        for rival, p in rivals_of[j]:
+            if not alive >> p & 1:
+                continue
+            if holds >> p & 1 and p not in overridden and p not in pending:
+                winners.append(rival)
+            elif p not in overridden:
+                open_rivals.append(rival)
+        if holds >> j & 1:
+            if winners:
+                overridden[j] = tuple(winners)
+            elif open_rivals:
+                pending[j] = tuple(open_rivals)
+        else:
+            if winners:
+                would_lose[j] = tuple(winners)
+            if open_rivals:
+                pending[j] = tuple(open_rivals)
+    final_applies = [i for i in applies if i not in overridden and i not in pending]
+    final_undecided = undecided
+    for i in pending:
+        if holds >> i & 1:
+            final_undecided |= 1 << i
+    return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
+
+
+def _decided(index: Index, holds: int, open_: int, applies: list[int], undecided: int,
              overridden: dict[int, tuple[str, ...]], pending: dict[int, tuple[str, ...]],
              would_lose: dict[int, tuple[str, ...]]) -> Decision:
     """The decision, with the conflicts and the differing doses among what finally applies."""

@@ -54,6 +54,7 @@ class Index:
                                  len(self.recommendations))
         self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
         self._on_override_cycles: frozenset[str] | None = None
+        self._overrides: OverridePlan | None | bool = False  # False: not built yet
         # What the resolver decides from a case's truth bitsets alone, and the facts that would
         # settle a condition given which facts a case has: pure functions of their keys (and of
         # this knowledge base), which many cases share.
@@ -70,6 +71,15 @@ class Index:
             graph = {rec.id: set(rec.overrides) for rec in self.recommendations if rec.overrides}
             self._on_override_cycles = frozenset(cyclic_nodes(graph) if topological_order(graph) is None else ())
         return self._on_override_cycles
+
+    def overrides(self) -> OverridePlan | None:
+        """The overrides graph of the whole knowledge base, prepared once (links on a cycle left
+        out, as `settle` ignores them), so a case only filters it by which recommendations are
+        alive. None when two recommendations share an id: `settle` then builds its graph per case."""
+        if self._overrides is False:
+            self._overrides = _override_plan(self.recommendations, self.position, self.on_override_cycles())
+        assert self._overrides is not True
+        return self._overrides
 
     def eligibility(self, statuses: tuple[str, ...], day: str) -> _Eligibility:
         key = (statuses, day)
@@ -89,6 +99,38 @@ class Index:
         """Positions of the eligible recommendations whose condition holds or is open."""
         holds, open_ = self.truth(facts, statuses, day)
         return set(positions_of(holds | open_))
+
+
+@dataclass(frozen=True)
+class OverridePlan:
+    """For each overridden position: its overriders as (id, position), sorted by id, and the
+    bitset of them; the bitset of every overridden position; and a rank per position in one
+    topological order of the whole graph (an overrider ranks before what it overrides)."""
+
+    targeted: int
+    rivals: Mapping[int, tuple[tuple[str, int], ...]]
+    rival_bits: Mapping[int, int]
+    rank: Mapping[int, int]
+
+
+def _override_plan(recs: tuple[Recommendation, ...], position: Mapping[str, int],
+                   blocked: frozenset[str]) -> OverridePlan | None:
+    if len(position) != len(recs):
+        return None
+    beaten_by: dict[int, list[tuple[str, int]]] = {}
+    graph: dict[str, set[str]] = {}
+    for rec in recs:
+        for other in rec.overrides:
+            if other in position and not (rec.id in blocked and other in blocked):
+                graph.setdefault(rec.id, set()).add(other)
+    for source, targets in graph.items():
+        for target in targets:
+            beaten_by.setdefault(position[target], []).append((source, position[source]))
+    order = topological_order(graph) or []
+    rank = {position[rec_id]: n for n, rec_id in enumerate(order)}
+    rivals = {j: tuple(sorted(found)) for j, found in beaten_by.items()}
+    rival_bits = {j: bitset((p for _, p in found), len(recs)) for j, found in rivals.items()}
+    return OverridePlan(bitset(rivals, len(recs)), rivals, rival_bits, rank)
 
 
 def _eligibility(recs: tuple[Recommendation, ...], statuses: tuple[str, ...], day: str) -> _Eligibility:

@@ -73,9 +73,9 @@ class Positions:
     """The positions of one file's nodes and tokens. `plain`: the fast path took the text;
     `readable`: it was loaded (otherwise every node is at 1:1, as nothing could be walked)."""
 
-    def __init__(self, path: str, text: str, plain: bool, readable: bool) -> None:
+    def __init__(self, path: str, text: str, plain: bool, readable: bool, packed: bool = True) -> None:
         self.path = path
-        self._text: str | None = text if len(text) < _PACKED_FROM else None
+        self._text: str | None = text if len(text) < _PACKED_FROM or not packed else None
         self._packed = b"" if self._text is not None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
         self.plain = plain
         self.readable = readable
@@ -107,7 +107,10 @@ class Positions:
         return self.path, self.text, self.plain, self.readable
 
     def __setstate__(self, state: tuple[str, str, bool, bool]) -> None:
-        self.__init__(*state)  # type: ignore[misc]
+        # Read back from the cache the text is kept as it is: a warm run that compressed every
+        # file's text again took a second longer at 100,000 recommendations (only a cold run's
+        # memory has a bound to meet, issue 17).
+        self.__init__(*state, packed=False)  # type: ignore[misc]
 
     def locate(self, pointer: Pointer, key: bool = False) -> Position:
         """Line and column (1-based) of the node at `pointer`, or of its key when `key` is set;

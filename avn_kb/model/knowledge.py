@@ -21,7 +21,7 @@ __all__ = ["Acceptance", "Action", "Citation", "DerivedFact", "DoseParameter", "
            "Vocabulary"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Citation:
     ref: str
     locator: str | None
@@ -29,7 +29,7 @@ class Citation:
     where: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Acceptance:
     """A finding code the editors accept on one recommendation, with their reason."""
 
@@ -38,7 +38,7 @@ class Acceptance:
     where: Source = Source("")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Action:
     kind: ActionKind
     target: str

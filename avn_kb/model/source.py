@@ -8,7 +8,7 @@ from typing import Any
 Pointer = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # several per recommendation: no instance dictionary (issue 17)
 class Source:
     """Where a model object was written: a file and the key path inside it."""
 

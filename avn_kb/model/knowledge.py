@@ -15,12 +15,14 @@ from avn_kb.model.types import ActionKind
 
 # The vocabulary's classes live in model/vocabulary.py; importing them from here stays valid.
 from avn_kb.model.vocabulary import DerivedFact, DoseParameter, Exercise, Fact, Intervention, Vocabulary
+from avn_kb.util.slot_state import quick_state
 
 __all__ = ["Acceptance", "Action", "Citation", "DerivedFact", "DoseParameter", "Exercise", "Fact", "GoldenCase",
            "Intervention", "KnowledgeBase", "Manifest", "Pointer", "Recommendation", "Reference", "Source",
            "Vocabulary"]
 
 
+@quick_state  # read back from the cache as fast as an object with a dictionary
 @dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Citation:
     ref: str
@@ -29,6 +31,7 @@ class Citation:
     where: Source
 
 
+@quick_state  # read back from the cache as fast as an object with a dictionary
 @dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Acceptance:
     """A finding code the editors accept on one recommendation, with their reason."""
@@ -38,6 +41,7 @@ class Acceptance:
     where: Source = Source("")
 
 
+@quick_state  # read back from the cache as fast as an object with a dictionary
 @dataclass(frozen=True, slots=True)  # one per recommendation or more: no instance dictionary (issue 17)
 class Action:
     kind: ActionKind

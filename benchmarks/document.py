@@ -200,7 +200,7 @@ bibliography, and compare every view of the report with a cold run's):
 - per file, its parsed, schema-checked and built result, without its text (the bytes it decodes
   from are at hand when it is read back): an edit parses only its file again;
 - per unit of the searching checks (avn_kb/validate/units.py): the satisfiability of each
-  recommendation's condition, each group of the same action (redundancy), each target (conflicts, and the gaps of
+  file's conditions, each group of the same action (redundancy), each target (conflicts, and the gaps of
   each decision the manifest requires), keyed by the vocabulary and a digest of what the unit
   reads of its recommendations (ids, where they are written, conditions, actions, statuses,
   effective periods, links). The digest is of a canonical form, not of pickle's bytes: pickle

@@ -14,7 +14,7 @@ from avn_kb.util.slot_state import quick_state
 
 @pytest.mark.parametrize("cls", [Source, Citation, Acceptance, Action])
 def test_each_slotted_model_class_has_the_quick_state(cls: type) -> None:
-    assert not hasattr(cls, "__dict__") or "__slots__" in vars(cls)
+    assert "__slots__" in vars(cls) and "__dict__" not in cls.__slots__
     assert cls.__setstate__.__module__ == "avn_kb.util.slot_state"
 
 

@@ -50,7 +50,7 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
     overrides. Links on a cycle (reported by the validator) are ignored."""
     applies, undecided = positions_of(holds), open_
     alive = holds | open_
-    plan = index.overrides()
+    plan = index.overrides
     if plan is not None:
         return _settle_planned(index, plan, holds, open_, applies, undecided)
     overriders = index.overriding & alive
@@ -91,12 +91,7 @@ def settle(index: Index, holds: int, open_: int) -> Decision:
                 would_lose[j] = winners
             if open_rivals:
                 pending[j] = open_rivals
-    final_applies = [i for i in applies if i not in overridden and i not in pending]
-    final_undecided = undecided
-    for i in pending:
-        if holds >> i & 1:
-            final_undecided |= 1 << i
-    return _decided(index, holds, open_, final_applies, final_undecided, overridden, pending, would_lose)
+    return _finish(index, holds, open_, applies, undecided, overridden, pending, would_lose)
 
 
 def _settle_planned(index: Index, plan: OverridePlan, holds: int, open_: int, applies: list[int],
@@ -133,6 +128,14 @@ def _settle_planned(index: Index, plan: OverridePlan, holds: int, open_: int, ap
                 would_lose[j] = tuple(winners)
             if open_rivals:
                 pending[j] = tuple(open_rivals)
+    return _finish(index, holds, open_, applies, undecided, overridden, pending, would_lose)
+
+
+def _finish(index: Index, holds: int, open_: int, applies: list[int], undecided: int,
+            overridden: dict[int, tuple[str, ...]], pending: dict[int, tuple[str, ...]],
+            would_lose: dict[int, tuple[str, ...]]) -> Decision:
+    """The decision once the overrides are walked: overridden and pending ones do not apply, and
+    a pending one whose condition holds is undecided."""
     final_applies = [i for i in applies if i not in overridden and i not in pending]
     final_undecided = undecided
     for i in pending:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from avn_kb.lang.index import CandidateIndex, bitset, positions_of
@@ -54,7 +55,6 @@ class Index:
                                  len(self.recommendations))
         self._eligibility: dict[tuple[tuple[str, ...], str], _Eligibility] = {}
         self._on_override_cycles: frozenset[str] | None = None
-        self._overrides: OverridePlan | None | bool = False  # False: not built yet
         # What the resolver decides from a case's truth bitsets alone, and the facts that would
         # settle a condition given which facts a case has: pure functions of their keys (and of
         # this knowledge base), which many cases share.
@@ -72,14 +72,12 @@ class Index:
             self._on_override_cycles = frozenset(cyclic_nodes(graph) if topological_order(graph) is None else ())
         return self._on_override_cycles
 
+    @cached_property
     def overrides(self) -> OverridePlan | None:
         """The overrides graph of the whole knowledge base, prepared once (links on a cycle left
         out, as `settle` ignores them), so a case only filters it by which recommendations are
         alive. None when two recommendations share an id: `settle` then builds its graph per case."""
-        if self._overrides is False:
-            self._overrides = _override_plan(self.recommendations, self.position, self.on_override_cycles())
-        assert self._overrides is not True
-        return self._overrides
+        return _override_plan(self.recommendations, self.position, self.on_override_cycles())
 
     def eligibility(self, statuses: tuple[str, ...], day: str) -> _Eligibility:
         key = (statuses, day)

@@ -66,8 +66,13 @@ def well_formed(vocabulary: Vocabulary, condition: Condition) -> bool:
     several checks of each condition: kept on the condition with the vocabulary it was judged by."""
     judged = condition.__dict__.get(_FITS)
     if judged is None or judged[0] is not vocabulary:
-        judged = condition.__dict__[_FITS] = (vocabulary, vocabulary.fits(condition))
+        return _keep_fits(vocabulary, condition, vocabulary.fits(condition))
     return bool(judged[1])
+
+
+def _keep_fits(vocabulary: Vocabulary, condition: Condition, fits: bool) -> bool:
+    condition.__dict__[_FITS] = (vocabulary, fits)
+    return fits
 
 
 class WellFormed:
@@ -81,7 +86,7 @@ class WellFormed:
         return well_formed(self.vocabulary, rec.when)
 
     def known(self, rec: Recommendation, verdict: bool) -> None:
-        rec.when.__dict__[_FITS] = (self.vocabulary, verdict)
+        _keep_fits(self.vocabulary, rec.when, verdict)
 
 
 def _condition_findings(ctx: CheckContext, vocabulary: Vocabulary, condition: Condition, path: str,

@@ -147,3 +147,47 @@ def test_cases_that_differ_only_in_how_a_number_is_written_are_answered_each_as_
     echoed = [line.split('"case": ', 1)[1].split(', "derived"', 1)[0] for line in written]
     assert echoed[:4] == [json.dumps(v) for v in variants] and echoed[4:] == echoed[:4]
     assert [json.loads(line)["id"] for line in written] == [f"p{n}" for n in range(8)]
+
+
+def _presentations(ready: Readiness, rng: random.Random, count: int) -> list[dict[str, Any]]:
+    """Valid cases, as a clinic's patients present: the golden cases, each with one fact left out,
+    and generated ones; without a one-repetition maximum."""
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    golden = [dict(case.facts) for case in ready.kb.cases]
+    found = golden + [{k: v for k, v in facts.items() if k != gone} for facts in golden for gone in facts]
+    while len(found) < count:
+        found.append(_case(vocabulary, rng))
+    found = [{k: v for k, v in case.items() if k != "estimated_one_rep_max_kg"} for case in found]
+    return [case for case in rng.sample(found, count) if case and not check_case(vocabulary, case, "x")]
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_patients_who_share_a_presentation_share_its_template_and_get_their_own_loads(compact: bool) -> None:
+    """Answers rendered once per presentation (avn_kb.output.answers.templates), each patient's
+    facts and loads filled in: byte for byte the plain path's, however the patients differ in
+    what decides nothing but their loads (the one-repetition maximum: given or not, an int or a
+    float, out of range) and in the order they give their facts."""
+    ready = READY[SHIPPED]
+    rng = random.Random(17 + compact)
+    presentations = _presentations(ready, rng, 60)
+    lines = []
+    for number in range(1, 601):
+        case = dict(rng.choice(presentations))
+        strength = rng.choice([None, rng.randint(5, 200), round(rng.uniform(5, 200), 2), 100000, -3])
+        if strength is not None:
+            case["estimated_one_rep_max_kg"] = strength
+        if rng.random() < 0.3:
+            case = dict(rng.sample(list(case.items()), len(case)))
+        lines.append(json.dumps({"id": f"p{number}", "facts": case}))
+    data = ("\n".join(lines) + "\n").encode()
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    out = BatchOutput("json", compact, None)
+    fast, plain = Answers(ready, "b.jsonl", defaults, out), Answers(ready, "b.jsonl", defaults, out, memo=False)
+    fast_answered, plain_answered = fast.block(1, data), plain.block(1, data)
+    assert fast_answered.data == plain_answered.data
+    assert fast_answered.errors == plain_answered.errors and plain_answered.errors  # out of range: refused
+    written = [json.loads(line) for line in plain_answered.data.decode().splitlines()]
+    loads = [item["load_kg"] for answer in written for item in answer["recommendations"] if "load_kg" in item]
+    assert len({json.dumps(load) for load in loads}) > 15  # patients' own loads, not one shared
+    assert fast.templates is not None and 0 < len(fast.templates) <= len(presentations) < len(written) // 5

@@ -17,20 +17,27 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from json.encoder import encode_basestring
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from avn_kb.lang.readings import Reading
 from avn_kb.load.batch import BatchLine, read_line
 from avn_kb.load.cases import check_case
 from avn_kb.output import answers
 from avn_kb.output.answers.compact import compact, compact_answer
-from avn_kb.output.answers.data import as_data
+from avn_kb.output.answers.data import as_data, shown
+from avn_kb.output.answers.templates import Template, template
 from avn_kb.resolve.resolver import Index, Resolution, resolve
+from avn_kb.util.memo import Sized
 from avn_kb.validate.readiness import Readiness
 
 MEMO_BYTES = 64 * 1024 * 1024  # the remembered answers' size at most (the oldest go first)
 # json.dumps(value, ensure_ascii=False), with its encoder made once instead of for every call (the
 # same text: json.dumps makes this encoder for these options); a string alone, the same again.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+# What an answer's template is kept by: the case's key in the index's readings (the values of
+# every fact a condition, a derived fact or an exercise's loads reads), the day and the audience;
+# the statuses and the options are the run's.
+TemplateKey = tuple[str, dt.date, str]
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,13 @@ class Answers:
         self.ready, self.kb, self.vocabulary = ready, ready.kb, ready.kb.vocabulary
         self.index = Index(ready.kb)
         self.batch, self.defaults, self.out = batch, defaults, out
-        self.memo: dict[tuple[str, dt.date, str], bytes] | None = {} if memo and out.fmt == "json" else None
-        self.memo_size = 0
+        self.memo: Sized[tuple[str, dt.date, str], bytes] | None = (
+            Sized(MEMO_BYTES) if memo and out.fmt == "json" else None)
+        self.readings = self.index.readings
+        # Rendered answers with holes for the case and its loads, by what decides the rest
+        # (avn_kb.output.answers.templates); none with traces, which show every value.
+        self.templates: Sized[TemplateKey, Template] | None = (
+            Sized(MEMO_BYTES // 2) if self.memo is not None and not defaults.explain else None)
 
     def block(self, first: int, data: bytes) -> Answered:
         """The answers of whole lines `data` (bytes as read), the first of them line `first`."""
@@ -112,35 +124,45 @@ class Answers:
         key = (_ENCODE(line.facts), day, audience)
         body = self.memo.get(key)
         if body is None:
-            errors = check_case(self.vocabulary, line.facts, where)
+            reading = self.readings.read(line.facts) if self.readings is not None else None
+            errors = check_case(self.vocabulary, line.facts, where, reading=reading)
             if errors:
                 return (), [str(error) for error in errors]
-            body = self._remember(key, self._body(line, day, audience).encode("utf-8"))
+            body = self._remember(key, self._body(line, day, audience, key[0], reading).encode("utf-8"))
         if line.id is None:
             return (body, f', "line": {number}}}\n'.encode()), []
         return (body, f', "line": {number}, "id": {encode_basestring(line.id)}}}\n'.encode()), []
 
-    def _resolution(self, line: BatchLine, day: dt.date) -> Resolution:
+    def _resolution(self, line: BatchLine, day: dt.date, reading: Reading | None = None) -> Resolution:
         return resolve(self.kb, line.facts, as_of=day, statuses=self.defaults.statuses, index=self.index,
-                       explain=self.defaults.explain)
+                       explain=self.defaults.explain, reading=reading)
 
-    def _body(self, line: BatchLine, day: dt.date, audience: str) -> str:
-        """The JSON answer without its line number, id and closing brace (they come last in it)."""
-        defaults, resolution = self.defaults, self._resolution(line, day)
+    def _body(self, line: BatchLine, day: dt.date, audience: str, case_text: str, reading: Reading | None) -> str:
+        """The JSON answer without its line number, id and closing brace (they come last in it);
+        `case_text`: the line's facts as JSON text."""
+        if self.templates is None or reading is None or reading.key is None:
+            return _ENCODE(self._data(self._resolution(line, day, reading), audience))[:-1]
+        key = (reading.key, day, audience)
+        found = self.templates.get(key)
+        if found is None:
+            resolution = self._resolution(line, day, reading)
+            shown_here = shown(self.kb, resolution, self.defaults.explain, self.defaults.show_all)
+            found = self._keep_template(key, template(self.kb, self._data(resolution, audience), shown_here))
+        return found.text(case_text, reading.facts())[:-1]
+
+    def _data(self, resolution: Resolution, audience: str) -> dict[str, Any]:
+        defaults = self.defaults
         if self.out.compact:
-            data = compact_answer(self.kb, resolution, audience, defaults.explain, defaults.show_all)
-        else:
-            data = as_data(self.kb, resolution, audience, defaults.explain, defaults.show_all, self.ready.problems)
-        return _ENCODE(data)[:-1]
+            return compact_answer(self.kb, resolution, audience, defaults.explain, defaults.show_all)
+        return as_data(self.kb, resolution, audience, defaults.explain, defaults.show_all, self.ready.problems)
+
+    def _keep_template(self, key: TemplateKey, found: Template) -> Template:
+        assert self.templates is not None
+        return self.templates.keep(key, found, len(key[0]) + found.size)
 
     def _remember(self, key: tuple[str, dt.date, str], body: bytes) -> bytes:
         assert self.memo is not None
-        self.memo[key] = body
-        self.memo_size += len(key[0]) + len(body)
-        while self.memo_size > MEMO_BYTES and self.memo:
-            oldest = next(iter(self.memo))
-            self.memo_size -= len(oldest[0]) + len(self.memo.pop(oldest))
-        return body
+        return self.memo.keep(key, body, len(key[0]) + len(body))
 
     def _plain(self, number: int, line: BatchLine, day: dt.date, audience: str) -> tuple[tuple[bytes, ...], list[str]]:
         """One line answered from its full answer data, with nothing remembered."""

@@ -4,12 +4,14 @@ cases and by the query command for the cases it is given."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from avn_kb.lang.derive import definitions, derive_values
+from avn_kb.lang.readings import Reading
 from avn_kb.model.knowledge import Vocabulary
+from avn_kb.util.memo import remembered
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,18 @@ class CaseProblem:
     message: str
 
 
-def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[CaseProblem]:
+def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any],
+                  reading: Reading | None = None) -> list[CaseProblem]:
     """Every fact that is unknown, of the wrong type or outside its domain; then, if there is none,
-    every fact given outside the cases it is defined for and every derived fact the facts disagree on."""
+    every fact given outside the cases it is defined for and every derived fact the facts disagree
+    on. `reading`: the case as a `Readings` of this vocabulary reads it, when the caller has it."""
     problems: list[CaseProblem] = []
+    plain = _plainly_valid(vocabulary)
     for name, value in facts.items():
+        allowed = plain.get(name)
+        if allowed is not None and type(value) in allowed:
+            if allowed[type(value)](value):
+                continue
         kind = vocabulary.fact_type(name)
         if kind is None:
             known = ", ".join(sorted([*vocabulary.facts, *vocabulary.derived]))
@@ -33,8 +42,13 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any]) -> list[Case
         if problem:
             problems.append(CaseProblem(name, problem[0], f"{name}: {problem[1]}"))
     if not problems:
-        derived, messages = derive_values(vocabulary, facts)  # once for both checks
-        problems += _outside_definitions(vocabulary, facts, derived)
+        # Derived once for both checks.
+        if reading is not None:
+            derived, messages = reading.derived_values()
+            problems += [CaseProblem(name, "AVN126", message) for name, message in reading.outside_definitions()]
+        else:
+            derived, messages = derive_values(vocabulary, facts)
+            problems += _outside_definitions(vocabulary, facts, derived)
         problems += _disagreements(vocabulary, facts, messages)
     return problems
 
@@ -62,6 +76,34 @@ def _disagreements(vocabulary: Vocabulary, facts: Mapping[str, Any], messages: l
     culprit = next((name for count, name in enumerate(names, start=1)
                     if disagreements(vocabulary, {n: facts[n] for n in names[:count]})), names[-1])
     return [CaseProblem(culprit, "AVN122", message) for message in messages]
+
+
+def _plainly_valid(vocabulary: Vocabulary) -> dict[str, dict[type, Callable[[Any], bool]]]:
+    """For each term fact, by the exact type of a value: a test that is true only of values
+    `_value_problem` finds nothing wrong with (a term of the fact's, a list of them, true or false;
+    or None), so that a case's usual values are passed without building a message. Anything the
+    test does not pass goes through `_value_problem`, which says what is wrong, if anything."""
+    def make() -> dict[str, dict[type, Callable[[Any], bool]]]:
+        table: dict[str, dict[type, Callable[[Any], bool]]] = {}
+        for name in vocabulary.facts:
+            kind = vocabulary.fact_type(name)
+            if kind == "enum":
+                terms = frozenset(vocabulary.fact_values(name))
+                table[name] = {str: terms.__contains__}
+            elif kind == "set":
+                table[name] = {list: _all_terms(frozenset(vocabulary.fact_values(name)))}
+            elif kind == "boolean":
+                table[name] = {bool: lambda _: True}
+            else:
+                continue
+            table[name][type(None)] = lambda _: True
+        return table
+
+    return remembered(vocabulary, "_plainly_valid", make)
+
+
+def _all_terms(terms: frozenset[str]) -> Callable[[Any], bool]:
+    return lambda items: all(type(item) is str and item in terms for item in items)
 
 
 def _shown(value: Any) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from avn_kb.lang.case_checks import case_problems
+from avn_kb.lang.readings import Reading
 from avn_kb.load.safe_yaml import YamlDocument, load_yaml
 from avn_kb.load.schemas import schema_findings
 from avn_kb.model.knowledge import Vocabulary
@@ -32,8 +33,10 @@ class CaseError:
         return f"{self.where}: {self.message}"
 
 
-def check_case(vocabulary: Vocabulary, facts: Any, where: str, locate: Any = None) -> list[CaseError]:
-    """Schema and vocabulary problems of one case; `locate(pointer)` gives (line, column)."""
+def check_case(vocabulary: Vocabulary, facts: Any, where: str, locate: Any = None,
+               reading: Reading | None = None) -> list[CaseError]:
+    """Schema and vocabulary problems of one case; `locate(pointer)` gives (line, column);
+    `reading`: the case as read by a `Readings` of this vocabulary, when the caller has it."""
     def at(pointer: tuple[Any, ...]) -> str:
         if locate is None:
             return where
@@ -44,7 +47,7 @@ def check_case(vocabulary: Vocabulary, facts: Any, where: str, locate: Any = Non
                 for f in schema_findings("case", where, facts)]
     if problems or not isinstance(facts, dict):
         return problems or [CaseError(where, "a case is a mapping of fact names to values")]
-    return [CaseError(at((p.fact,)), p.message, p.fact) for p in case_problems(vocabulary, facts)]
+    return [CaseError(at((p.fact,)), p.message, p.fact) for p in case_problems(vocabulary, facts, reading)]
 
 
 def case_from_bytes(vocabulary: Vocabulary, data: bytes, where: str) -> tuple[dict[str, Any] | None, list[CaseError]]:

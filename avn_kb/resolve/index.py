@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from avn_kb.lang.index import CandidateIndex, bitset, positions_of
+from avn_kb.lang.readings import Readings
 from avn_kb.model.conditions import Condition, tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.outcomes import Exclusion, Outcome, PendingOverride
@@ -60,6 +61,7 @@ class Index:
         # this knowledge base), which many cases share.
         self.decisions: Bounded[tuple[int, int], Decision] = Bounded(self.MEMO_LIMIT)
         self.missing: Bounded[tuple[int, frozenset[str]], tuple[str, ...]] = Bounded(self.MEMO_LIMIT)
+        self.truths: Bounded[tuple[str, int], tuple[int, int]] = Bounded(self.MEMO_LIMIT)
         self.undecided: Bounded[tuple[int, int, int, frozenset[str]], Undecided] = Bounded(4 * self.MEMO_LIMIT)
 
     def on_override_cycles(self) -> frozenset[str]:
@@ -71,6 +73,14 @@ class Index:
             graph = {rec.id: set(rec.overrides) for rec in self.recommendations if rec.overrides}
             self._on_override_cycles = frozenset(cyclic_nodes(graph) if topological_order(graph) is None else ())
         return self._on_override_cycles
+
+    @cached_property
+    def readings(self) -> Readings | None:
+        """The derived facts of the cases this index is asked about, kept by the values of the
+        facts that decide them and of those the conditions read (the truth is kept by those too)."""
+        if self.vocabulary is None:
+            return None
+        return Readings(self.vocabulary, also=frozenset(fact for read in self.reads for fact in read))
 
     @cached_property
     def overrides(self) -> OverridePlan | None:
@@ -88,10 +98,18 @@ class Index:
             found = self._eligibility[key] = _eligibility(self.recommendations, statuses, day)
         return found
 
-    def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> tuple[int, int]:
+    def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str,
+              key: str | None = None) -> tuple[int, int]:
         """Bitsets of the eligible recommendations whose condition holds on these facts, and of
-        those it leaves open."""
-        return self.filters.truth(facts, self.eligibility(statuses, day).allowed)
+        those it leaves open. `key`: the case's key in `readings`, which covers every fact a
+        condition reads, so that the truth is kept by it."""
+        allowed = self.eligibility(statuses, day).allowed
+        if key is None:
+            return self.filters.truth(facts, allowed)
+        found = self.truths.get((key, allowed))
+        if found is None:
+            found = self.truths.keep((key, allowed), self.filters.truth(facts, allowed))
+        return found
 
     def candidates(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str) -> set[int]:
         """Positions of the eligible recommendations whose condition holds or is open."""

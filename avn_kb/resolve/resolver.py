@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from avn_kb.lang.derive import NO_VALUE, undefined_here, with_derived
 from avn_kb.lang.exercise_loads import loading_exercises
+from avn_kb.lang.readings import Reading
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.decision import Decision, settle
 from avn_kb.resolve.index import Index, Undecided, reads_of
@@ -58,7 +58,7 @@ class Resolution:
             return trace_of(recs[i].when, facts) if explain else ()
 
         for i in decision.applies:
-            decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=_loads(kb, recs[i], facts),
+            decided[i] = Outcome(recs[i], "applies", trace=trace(i), load_kg=load_kg(kb, recs[i], facts),
                                  conflicts_with=decision.conflicts.get(i, ()),
                                  doses_differ_with=decision.doses_differ.get(i, ()),
                                  loading_exercises=self._loading(recs[i]))
@@ -133,6 +133,12 @@ class Resolution:
         rivals = self._decision.pending.get(i, ())
         return tuple(dict.fromkeys((*own, *(f for r in rivals for f in self._deciding_facts(index.position[r])))))
 
+    @property
+    def truth(self) -> tuple[int, int]:
+        """The bitsets of the recommendations whose own condition holds, and is open, on the case:
+        with which facts the case has, all that decides every outcome (avn_kb.output.answers.templates)."""
+        return self._decision.holds, self._decision.open_
+
     @cached_property
     def outcomes(self) -> tuple[Outcome, ...]:
         """Every recommendation's outcome, in knowledge-base order."""
@@ -189,7 +195,9 @@ def _missing(vocabulary: Vocabulary | None, reads: tuple[str, ...], facts: Mappi
     return tuple(dict.fromkeys(needed))
 
 
-def _loads(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+def load_kg(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """The recommendation's dose parameters given per kilogram of a fact of the case, in kilograms
+    for this case's value of it (those whose fact the case lacks left out)."""
     vocabulary = kb.vocabulary
     intervention = vocabulary.interventions.get(rec.action.target) if vocabulary else None
     if intervention is None:
@@ -205,28 +213,17 @@ def _loads(kb: KnowledgeBase, rec: Recommendation, facts: Mapping[str, Any]) -> 
 
 def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = None,
             statuses: tuple[str, ...] = ("approved",), index: Index | None = None,
-            explain: bool = False) -> Resolution:
-    """Resolve the knowledge base for one case (facts already checked against the vocabulary)."""
+            explain: bool = False, reading: Reading | None = None) -> Resolution:
+    """Resolve the knowledge base for one case (facts already checked against the vocabulary).
+    `reading`: the case as the index's readings read it, when the caller has it already."""
     day = (as_of or dt.date.today()).isoformat()
-    vocabulary = kb.vocabulary
-    facts = _case_facts(vocabulary, case) if vocabulary else dict(case)
     if index is None or index.kb is not kb:
         index = Index(kb)
-    holds, open_ = index.truth(facts, statuses, day)
+    if reading is None and index.readings is not None:
+        reading = index.readings.read(case)
+    facts = reading.facts() if reading is not None else dict(case)
+    holds, open_ = index.truth(facts, statuses, day, reading.key if reading is not None else None)
     decision = index.decisions.get((holds, open_))
     if decision is None:
         decision = index.decisions.keep((holds, open_), settle(index, holds, open_))
     return Resolution(kb, dict(case), facts, dt.date.fromisoformat(day), statuses, index, decision, explain)
-
-
-def _case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any]:
-    """The case plus its derived facts, with every fact the case cannot give (its `defined_for` is
-    false here: ARCO at a site other than the femoral head) decided as empty, as the validator's
-    search reads it: a test for a value of it is false, not open, and no answer asks for it.
-    Repeated until nothing more is decided (an empty fact may decide a derived one)."""
-    facts = with_derived(vocabulary, case)
-    while True:
-        empty = [name for name in undefined_here(vocabulary, facts) if name not in facts]
-        if not empty:
-            return facts
-        facts = with_derived(vocabulary, {**facts, **dict.fromkeys(empty, NO_VALUE)})

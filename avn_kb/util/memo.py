@@ -8,8 +8,9 @@ language layer (imports go one way: docs/architecture.md)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -41,3 +42,32 @@ class Bounded(dict[K, T]):
             self.clear()
         self[key] = value
         return value
+
+
+class Sized(Generic[K, T]):
+    """A memo that holds results up to a total size (what `keep` is told each costs), dropping the
+    oldest first. An OrderedDict, not a dict: a dict whose oldest entries are popped one by one
+    makes finding the next oldest slower each time (it steps over the holes they leave)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self._entries: OrderedDict[K, tuple[T, int]] = OrderedDict()
+
+    def get(self, key: K) -> T | None:
+        found = self._entries.get(key)
+        return found[0] if found is not None else None
+
+    def keep(self, key: K, value: T, size: int) -> T:
+        """`value`, remembered for `key` as costing `size`."""
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.size -= old[1]
+        self._entries[key] = (value, size)
+        self.size += size
+        while self.size > self.limit and self._entries:
+            self.size -= self._entries.popitem(last=False)[1][1]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -44,7 +44,7 @@ def case_problems(vocabulary: Vocabulary, facts: Mapping[str, Any],
     if not problems:
         # Derived once for both checks.
         if reading is not None:
-            derived, messages = reading.derived_values()
+            messages = reading.disagreements()
             problems += [CaseProblem(name, "AVN126", message) for name, message in reading.outside_definitions()]
         else:
             derived, messages = derive_values(vocabulary, facts)

@@ -81,10 +81,11 @@ class Readings:
 class Reading:
     """One case as read through its vocabulary's `Readings`."""
 
-    __slots__ = ("readings", "case", "key")
+    __slots__ = ("readings", "case", "key", "_facts")
 
     def __init__(self, readings: Readings, case: Mapping[str, Any], key: str | None) -> None:
         self.readings, self.case, self.key = readings, case, key
+        self._facts: dict[str, Any] | None = None  # a reading is of one case as it is now: made once
 
     def derived_values(self) -> tuple[dict[str, Any], list[str]]:
         """`derive_values(vocabulary, case)`: the same dictionary and problems."""
@@ -92,6 +93,12 @@ class Reading:
             return derive_values(self.readings.vocabulary, self.case)
         kept = self.readings.kept(self.key, self.case)
         return _rebuilt(self.case, kept.values), list(kept.problems)
+
+    def disagreements(self) -> list[str]:
+        """`derive_values(vocabulary, case)[1]`: the derived facts the case's facts disagree on."""
+        if self.key is None:
+            return derive_values(self.readings.vocabulary, self.case)[1]
+        return list(self.readings.kept(self.key, self.case).problems)
 
     def outside_definitions(self) -> list[tuple[str, str]]:
         """`outside_definitions(vocabulary, derived, case)` of the case's derived values."""
@@ -110,12 +117,15 @@ class Reading:
         is false here: ARCO at a site other than the femoral head) decided as empty, as the
         validator's search reads it: a test for a value of it is false, not open, and no answer
         asks for it. Repeated until nothing more is decided (an empty fact may decide a derived one)."""
-        if self.key is None:
-            return case_facts(self.readings.vocabulary, self.case)
-        kept = self.readings.kept(self.key, self.case)
-        if kept.facts is None:
-            kept.facts = _added(self.case, case_facts(self.readings.vocabulary, self.case))
-        return _rebuilt(self.case, kept.facts)
+        if self._facts is None:
+            if self.key is None:
+                self._facts = case_facts(self.readings.vocabulary, self.case)
+            else:
+                kept = self.readings.kept(self.key, self.case)
+                if kept.facts is None:
+                    kept.facts = _added(self.case, case_facts(self.readings.vocabulary, self.case))
+                self._facts = _rebuilt(self.case, kept.facts)
+        return dict(self._facts)
 
 
 def case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any]:

@@ -78,12 +78,16 @@ def avn_kb(batch: Path, out: Path, *options: str) -> list[str]:
 
 
 def write_batches(work: Path, count: int) -> dict[str, Path]:
-    """The two batches of `count` lines."""
+    """The batches of `count` lines, by kind."""
     cases = the_cases()
     kinds: dict[str, Callable[[int], dict[str, Any]]] = {
         "repeating": lambda n: cases[n % len(cases)],
         # 3,600 values 0.05 kg apart, against 479 cases: no pair repeats within 1.7 million lines.
         "distinct": lambda n: {**cases[n % len(cases)], "estimated_one_rep_max_kg": 20 + (n * 7919 % 3600) / 20},
+        # And a platelet count, 0.01 apart from 0 to 400 x10^9/L, where the case's other facts
+        # allow that count (a case without a haematological cause is in no platelet tier): lines
+        # whose presentations are the same differ in which thresholds their counts pass.
+        "varied": lambda n: _with_count(cases[n % len(cases)], 20 + (n * 7919 % 3600) / 20, n * 104729 % 40000 / 100),
     }
     paths = {}
     for kind, case in kinds.items():
@@ -91,6 +95,26 @@ def write_batches(work: Path, count: int) -> dict[str, Path]:
         path.write_text("".join(json.dumps({"id": f"c{n}", "facts": case(n)}) + "\n" for n in range(count)),
                         encoding="utf-8")
     return paths
+
+
+def _with_count(case: dict[str, Any], strength: float, count: float) -> dict[str, Any]:
+    """The case with this one-repetition maximum and, if its facts allow it, this platelet count."""
+    from avn_kb.load.cases import check_case
+
+    plain = {**case, "estimated_one_rep_max_kg": strength}
+    counted = {**plain, "platelet_count": count}
+    return plain if check_case(_vocabulary(), counted, "line") else counted
+
+
+def _vocabulary() -> Any:
+    from avn_kb.load.knowledge import load_knowledge
+
+    if not _VOCABULARY:
+        _VOCABULARY.append(load_knowledge(ROOT / "knowledge", "knowledge").kb.vocabulary)
+    return _VOCABULARY[0]
+
+
+_VOCABULARY: list[Any] = []
 
 
 def zen_graph(work: Path) -> Path:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
-from avn_kb.lang.readings import Reading
+from avn_kb.lang.readings import Reading, values_of
 from avn_kb.load.batch import BatchLine, read_line
 from avn_kb.load.cases import check_case
 from avn_kb.output import answers
@@ -34,10 +34,10 @@ MEMO_BYTES = 64 * 1024 * 1024  # the remembered answers' size at most (the oldes
 # json.dumps(value, ensure_ascii=False), with its encoder made once instead of for every call (the
 # same text: json.dumps makes this encoder for these options); a string alone, the same again.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-# What an answer's template is kept by: the case's key in the index's readings (the values of
-# every fact a condition, a derived fact or an exercise's loads reads), the day and the audience;
-# the statuses and the options are the run's.
-TemplateKey = tuple[str, dt.date, str]
+# What an answer's template is kept by (avn_kb.lang.readings): which facts the case gives and has,
+# the truth bitsets of the conditions, the values of the facts the answer shows or its exercises'
+# loads read, the day and the audience; the statuses and the options are the run's.
+TemplateKey = tuple[frozenset[str], frozenset[str], tuple[int, int], tuple[Any, ...], dt.date, str]
 
 
 @dataclass(frozen=True)
@@ -140,15 +140,21 @@ class Answers:
     def _body(self, line: BatchLine, day: dt.date, audience: str, case_text: str, reading: Reading | None) -> str:
         """The JSON answer without its line number, id and closing brace (they come last in it);
         `case_text`: the line's facts as JSON text."""
-        if self.templates is None or reading is None or reading.key is None:
+        if self.templates is None or reading is None:
             return _ENCODE(self._data(self._resolution(line, day, reading), audience))[:-1]
-        key = (reading.key, day, audience)
+        index, facts = self.index, reading.facts()
+        answer_key = index.answer_key(line.facts, facts)
+        shown_values = values_of(facts, index.shown_reads)
+        if answer_key is None or shown_values is None:
+            return _ENCODE(self._data(self._resolution(line, day, reading), audience))[:-1]
+        truth = index.truth(facts, self.defaults.statuses, day.isoformat(), answer_key)
+        key = (answer_key[0], answer_key[1], truth, shown_values, day, audience)
         found = self.templates.get(key)
         if found is None:
             resolution = self._resolution(line, day, reading)
             shown_here = shown(self.kb, resolution, self.defaults.explain, self.defaults.show_all)
             found = self._keep_template(key, template(self.kb, self._data(resolution, audience), shown_here))
-        return found.text(case_text, reading.facts())[:-1]
+        return found.text(case_text, facts)[:-1]
 
     def _data(self, resolution: Resolution, audience: str) -> dict[str, Any]:
         defaults = self.defaults
@@ -158,7 +164,8 @@ class Answers:
 
     def _keep_template(self, key: TemplateKey, found: Template) -> Template:
         assert self.templates is not None
-        return self.templates.keep(key, found, len(key[0]) + found.size)
+        # The key's size: its names, types and values, a few dozen bytes an item.
+        return self.templates.keep(key, found, found.size + 64 * (len(key[0]) + len(key[1]) + len(key[3])))
 
     def _remember(self, key: tuple[str, dt.date, str], body: bytes) -> bytes:
         assert self.memo is not None

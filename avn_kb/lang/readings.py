@@ -1,4 +1,4 @@
-"""A case's derived facts, remembered by the values of the facts that decide them.
+"""A case's derived facts, and what its answer depends on, remembered by the values that decide them.
 
 Deriving is most of what reading a case costs: every derived fact's conditions, then the facts
 the case cannot give (their `defined_for` is false), then the derived facts again. Its result
@@ -11,25 +11,31 @@ scalars or lists of strings is derived afresh every time, never looked up.
 
 What derivation adds is the same for every case with the same key: the case's own facts (those
 not None, in its order) then the derived ones, in the order derivation writes them; so a kept
-result is those additions, and a case's facts are rebuilt from its own dictionary and them. The
-answer reads the facts that say which exercises load the affected part as well, so they are part
-of the key: a key then says everything about a case that its answer reads besides the truth of
-its recommendations' conditions (avn_kb.cli.batch_answers keeps rendered answers by it)."""
+result is those additions, and a case's facts are rebuilt from its own dictionary and them.
+
+Once derived, a case's answer (besides its own facts, echoed, and its loads in kilograms) reads
+only which facts the case has, the values of the facts its recommendations' conditions read
+(through the truth of those conditions), and the values of `shown_reads`: what the exercises'
+`loads` read and the derived facts. `answer_key` is those, the conditions' facts by value: the
+resolver keeps the truth by it. A rendered answer (avn_kb.cli.batch_answers) is kept by the truth
+itself instead, so that two patients whose platelet counts differ but fall on the same side of
+every threshold share it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from avn_kb.lang.derive import NO_VALUE, definitions, derive_values, outside_definitions, undefined_here
-from avn_kb.model.conditions import facts_of
+from avn_kb.model.conditions import Condition, facts_of
 from avn_kb.model.knowledge import Vocabulary
 from avn_kb.util.memo import Bounded
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _SCALARS = (str, bool, int, float)
 Additions = tuple[tuple[str, Any], ...]
+AnswerKey = tuple[frozenset[str], frozenset[str], tuple[Any, ...]]
 
 
 class _Kept:
@@ -47,9 +53,9 @@ class _Kept:
 class Readings:
     """The derived facts of the cases one vocabulary reads, kept by `key` (at most `limit`)."""
 
-    def __init__(self, vocabulary: Vocabulary, also: frozenset[str] = frozenset(), limit: int = 4096) -> None:
+    def __init__(self, vocabulary: Vocabulary, limit: int = 4096) -> None:
         self.vocabulary = vocabulary
-        self.reads = tuple(sorted(answer_reads(vocabulary) | also))
+        self.reads = tuple(sorted(derivation_reads(vocabulary)))
         self._kept: Bounded[str, _Kept] = Bounded(limit)
 
     def read(self, case: Mapping[str, Any]) -> Reading:
@@ -123,14 +129,16 @@ class Reading:
             else:
                 kept = self.readings.kept(self.key, self.case)
                 if kept.facts is None:
-                    kept.facts = _added(self.case, case_facts(self.readings.vocabulary, self.case))
+                    derived = _rebuilt(self.case, kept.values)
+                    kept.facts = _added(self.case, case_facts(self.readings.vocabulary, self.case, derived))
                 self._facts = _rebuilt(self.case, kept.facts)
         return dict(self._facts)
 
 
-def case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any]:
-    """What `Reading.facts` says, computed afresh."""
-    facts = derive_values(vocabulary, case)[0]
+def case_facts(vocabulary: Vocabulary, case: Mapping[str, Any],
+               derived: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What `Reading.facts` says, computed afresh (`derived`: `derive_values`' facts, if known)."""
+    facts = derive_values(vocabulary, case)[0] if derived is None else derived
     while True:
         empty = [name for name in undefined_here(vocabulary, facts) if name not in facts]
         if not empty:
@@ -138,9 +146,9 @@ def case_facts(vocabulary: Vocabulary, case: Mapping[str, Any]) -> dict[str, Any
         facts = derive_values(vocabulary, {**facts, **dict.fromkeys(empty, NO_VALUE)})[0]
 
 
-def answer_reads(vocabulary: Vocabulary) -> frozenset[str]:
-    """Every fact whose value derivation or an exercise's `loads` reads, every derived fact (a
-    case may give one itself) and every fact that declares where it is defined."""
+def derivation_reads(vocabulary: Vocabulary) -> frozenset[str]:
+    """Every fact whose value derivation reads, every derived fact (a case may give one itself)
+    and every fact that declares where it is defined, with the facts that declaration reads."""
     reads: set[str] = set(vocabulary.derived)
     for derived in vocabulary.derived.values():
         for _, when in derived.cases:
@@ -148,11 +156,56 @@ def answer_reads(vocabulary: Vocabulary) -> frozenset[str]:
     for name, condition, _ in definitions(vocabulary):
         reads.add(name)
         reads |= facts_of(condition)
+    return frozenset(reads)
+
+
+def shown_reads(vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The facts whose values an answer reads besides through its recommendations' conditions:
+    those the exercises' `loads` read, the derived facts (shown), and the facts that declare where
+    they are defined (decided empty where not)."""
+    reads: set[str] = {*vocabulary.derived, *(name for name, _, _ in definitions(vocabulary))}
     for intervention in vocabulary.interventions.values():
         for exercise in intervention.exercise_details.values():
             if exercise.loads is not None:
                 reads |= facts_of(exercise.loads)
-    return frozenset(reads)
+    return tuple(sorted(reads))
+
+
+def answer_reads(vocabulary: Vocabulary, conditions: Iterable[Condition]) -> tuple[str, ...]:
+    """What `answer_key` looks at, besides which facts a case has: `shown_reads` and the facts
+    `conditions` (the recommendations') read."""
+    reads = set(shown_reads(vocabulary))
+    for condition in conditions:
+        reads |= facts_of(condition)
+    return tuple(sorted(reads))
+
+
+def answer_key(case: Mapping[str, Any], facts: Mapping[str, Any], reads: tuple[str, ...]) -> AnswerKey | None:
+    """Which facts the case gives (an answer shows as derived only those it does not), which it
+    has once derived (what it lacks is what an answer asks for), and `values_of` those in `reads`
+    (`facts`: with the derived ones). None when a value cannot be part of a key."""
+    values = values_of(facts, reads)
+    return None if values is None else (frozenset(case), frozenset(facts), values)
+
+
+def values_of(facts: Mapping[str, Any], reads: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The names, types and values of the facts in `reads` that `facts` has, as one tuple: equal
+    for two cases exactly when every test of those facts says the same on both (types are kept, so
+    that 1, 1.0 and true differ; 0.0 and -0.0 are equal, as every test finds them). None when a
+    value is not a plain scalar, a list of strings or a decided empty value."""
+    chosen: list[Any] = []
+    for name in reads:
+        if name in facts:
+            value = facts[name]
+            kind = type(value)
+            if kind is list:
+                if not all(type(item) is str for item in value):
+                    return None
+                value = tuple(value)
+            elif not (value is None or value is NO_VALUE or kind in _SCALARS):
+                return None
+            chosen += (name, kind, value)
+    return tuple(chosen)
 
 
 def _added(case: Mapping[str, Any], result: Mapping[str, Any]) -> Additions:

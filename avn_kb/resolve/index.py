@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from avn_kb.lang.index import CandidateIndex, bitset, positions_of
-from avn_kb.lang.readings import Readings
+from avn_kb.lang.readings import AnswerKey, Readings, answer_key, answer_reads, shown_reads
 from avn_kb.model.conditions import Condition, tests
 from avn_kb.model.knowledge import KnowledgeBase, Recommendation, Vocabulary
 from avn_kb.resolve.outcomes import Exclusion, Outcome, PendingOverride
@@ -61,7 +61,7 @@ class Index:
         # this knowledge base), which many cases share.
         self.decisions: Bounded[tuple[int, int], Decision] = Bounded(self.MEMO_LIMIT)
         self.missing: Bounded[tuple[int, frozenset[str]], tuple[str, ...]] = Bounded(self.MEMO_LIMIT)
-        self.truths: Bounded[tuple[str, int], tuple[int, int]] = Bounded(self.MEMO_LIMIT)
+        self.truths: Bounded[tuple[AnswerKey, int], tuple[int, int]] = Bounded(self.MEMO_LIMIT)
         self.undecided: Bounded[tuple[int, int, int, frozenset[str]], Undecided] = Bounded(4 * self.MEMO_LIMIT)
 
     def on_override_cycles(self) -> frozenset[str]:
@@ -77,10 +77,25 @@ class Index:
     @cached_property
     def readings(self) -> Readings | None:
         """The derived facts of the cases this index is asked about, kept by the values of the
-        facts that decide them and of those the conditions read (the truth is kept by those too)."""
+        facts that decide them."""
+        return Readings(self.vocabulary) if self.vocabulary is not None else None
+
+    @cached_property
+    def answer_reads(self) -> tuple[str, ...]:
+        """The facts whose values `answer_key` looks at (avn_kb.lang.readings)."""
         if self.vocabulary is None:
-            return None
-        return Readings(self.vocabulary, also=frozenset(fact for read in self.reads for fact in read))
+            return tuple(sorted({fact for read in self.reads for fact in read}))
+        return answer_reads(self.vocabulary, (rec.when for rec in self.recommendations))
+
+    @cached_property
+    def shown_reads(self) -> tuple[str, ...]:
+        """The facts an answer reads besides through the conditions (avn_kb.lang.readings)."""
+        return shown_reads(self.vocabulary) if self.vocabulary is not None else ()
+
+    def answer_key(self, case: Mapping[str, Any], facts: Mapping[str, Any]) -> AnswerKey | None:
+        """What decides a case's answer here, but for its own facts and loads (avn_kb.lang.readings);
+        `facts`: the case with its derived facts. None when it cannot be kept by it."""
+        return answer_key(case, facts, self.answer_reads)
 
     @cached_property
     def overrides(self) -> OverridePlan | None:
@@ -99,10 +114,10 @@ class Index:
         return found
 
     def truth(self, facts: Mapping[str, Any], statuses: tuple[str, ...], day: str,
-              key: str | None = None) -> tuple[int, int]:
+              key: AnswerKey | None = None) -> tuple[int, int]:
         """Bitsets of the eligible recommendations whose condition holds on these facts, and of
-        those it leaves open. `key`: the case's key in `readings`, which covers every fact a
-        condition reads, so that the truth is kept by it."""
+        those it leaves open. `key`: the facts' `answer_key`, which covers every fact a condition
+        reads, so that the truth is kept by it."""
         allowed = self.eligibility(statuses, day).allowed
         if key is None:
             return self.filters.truth(facts, allowed)

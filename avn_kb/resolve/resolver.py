@@ -222,7 +222,7 @@ def resolve(kb: KnowledgeBase, case: Mapping[str, Any], as_of: dt.date | None = 
     if reading is None and index.readings is not None:
         reading = index.readings.read(case)
     facts = reading.facts() if reading is not None else dict(case)
-    holds, open_ = index.truth(facts, statuses, day, reading.key if reading is not None else None)
+    holds, open_ = index.truth(facts, statuses, day, index.answer_key(case, facts))
     decision = index.decisions.get((holds, open_))
     if decision is None:
         decision = index.decisions.keep((holds, open_), settle(index, holds, open_))

@@ -37,9 +37,12 @@ _DIGEST = "_avn_kb_unit_digest"
 def recommendation_digest(rec: Recommendation) -> bytes:
     """A digest of what the searching checks read of `rec` (kept on it; avn_kb/validate/cache.py
     stores it with the loaded file, so an unchanged file does not compute it again)."""
-    return remembered(rec, _DIGEST, lambda: digest((
-        rec.id, rec.where, rec.when, rec.action, rec.status, rec.effective_from, rec.effective_until,
-        rec.overrides, rec.supersedes)))
+    found: bytes | None = rec.__dict__.get(_DIGEST)  # asked once per unit a recommendation is in
+    if found is None:
+        found = remembered(rec, _DIGEST, lambda: digest((
+            rec.id, rec.where, rec.when, rec.action, rec.status, rec.effective_from, rec.effective_until,
+            rec.overrides, rec.supersedes)))
+    return found
 
 
 class KeptUnits(Protocol):
@@ -97,8 +100,7 @@ class SearchRun:
             if isinstance(question, str):
                 self._questions[question] = prefix
         hasher = prefix.copy()
-        for rec in recs:
-            hasher.update(recommendation_digest(rec))
+        hasher.update(b"".join([recommendation_digest(rec) for rec in recs]))  # as one update per digest hashes them
         return hasher.digest()
 
     def changed(self) -> bool:

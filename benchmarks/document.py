@@ -267,9 +267,16 @@ METHOD = """## Method
   the resolver leaves it undecided). The table is compiled once (`ZenDecisionContent`) and served
   by the engine's loader (`engine.evaluate(key, case)`), zen's fast path. Both get the same cases:
   generated, valid against the vocabulary, with some facts left out. The answers are compared on
-  the first cases: the recommendations whose condition holds (the resolver's applies and
-  overridden; undecided counts as not applying); they must be the same. The resolver returns more
-  than the table: an outcome for every recommendation, overrides, conflicts and traces.
+  the first cases, like with like: the recommendations whose own condition holds (the table's
+  matching rows; the resolver's applies, overridden, and undecided only because an overrider is
+  undecided); they must be the same, and any difference is counted as unexplained. A table has no
+  overrides and no third value, so it cannot express the last of these: a recommendation whose
+  condition holds but that an undecided recommendation would override if it applied, which the
+  resolver leaves undecided until the overrider's facts are given (the fail-safe rule,
+  docs/format.md section 14) and the table gives as if nothing could override it. The cases with
+  one are counted apart ("undecided by overrides"), with the first shown: not comparable as
+  answers, and not disagreements about a condition. The resolver returns more than the table: an
+  outcome for every recommendation, overrides, conflicts and traces.
 - **Growth**: the same measurements at each size; a size whose predicted validation time (from the
   growth measured so far) exceeds the timeout is not run, and says so. Exponents are least-squares
   fits of log(time) against log(N) over the sizes that finished.
@@ -326,7 +333,12 @@ def _measurements(results: Results, plan: "Plan") -> list[str]:
             for name, c in results.engines.items()) + "."]
         bad = [(name, c.first_mismatch) for name, c in results.engines.items() if c.mismatches]
         for name, first in bad:
-            lines.append(f"\nFirst disagreement on {name}: {first}")
+            lines.append(f"\nFirst unexplained disagreement on {name}: {first}")
+        for name, c in results.engines.items():
+            if c.waiting:
+                lines.append(f"\nNot comparable on {name}: {c.waiting} of {c.compared} cases have a recommendation "
+                             f"whose condition holds but that the resolver leaves undecided for an undecided "
+                             f"overrider, which a decision table cannot express; the first: {c.first_waiting}")
     lines += ["", "## c. Growth", ""]
     lines += growth(results, sorted(plan.growth))
     lines += commands_section(results, plan.compare)

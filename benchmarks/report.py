@@ -123,9 +123,10 @@ def resolver_vs_zen(results: Results) -> list[str]:
                      ms(c.resolver.p50_ms), ms(c.resolver.p99_ms), f"{c.resolver.per_second:,.0f}/s",
                      ms(c.zen.p50_ms), ms(c.zen.p99_ms), f"{c.zen.per_second:,.0f}/s",
                      ratio(c.resolver.per_second, c.zen.per_second),
-                     f"{c.compared - c.mismatches}/{c.compared}"])
+                     f"{c.compared - c.mismatches}/{c.compared}", f"{c.waiting}"])
     return table(["knowledge base", "recs", "zen rows", "applying/case", "resolver p50", "p99", "throughput",
-                  "zen p50", "p99", "throughput", "throughput ratio (resolver / zen)", "same answer"], rows)
+                  "zen p50", "p99", "throughput", "throughput ratio (resolver / zen)", "same conditions held",
+                  "undecided by overrides"], rows)
 
 
 def growth(results: Results, sizes: Sequence[int]) -> list[str]:

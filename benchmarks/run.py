@@ -51,7 +51,10 @@ from benchmarks.verdicts import judge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-AS_OF = dt.date(2026, 11, 25)  # fixed, so review dates and effective periods judge the same every run
+# Fixed, so review dates and effective periods judge the same every run: the day the shipped
+# recommendations come into force (before it none is eligible, and the resolver and zen-engine
+# were compared on the shipped knowledge base with nothing to answer).
+AS_OF = dt.date(2026, 12, 1)
 SCHEMA = ROOT / "schema" / "recommendations.schema.json"
 PACKAGES = ("avn-kb", "PyYAML", "jsonschema", "referencing", "networkx", "click", "check-jsonschema",
             "ruamel.yaml", "regress", "zen-engine")

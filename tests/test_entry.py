@@ -96,8 +96,10 @@ CASES: dict[str, tuple[Callable[[Path], tuple[Path, list[str]]], list[str], dict
     "a name latin-1 cannot encode": (_named("€.yaml".encode()), ["validate"], {"PYTHONIOENCODING": "latin-1"},
                                      "click"),
     "ASCII standard output": (_named("é.yaml".encode()), ["validate"], {"PYTHONIOENCODING": "ascii"}, "click"),
-    "an ANSI escape in a finding": (_named(b"\x1b[31mred.yaml"), ["validate"], {}, "click"),
-    "a name UTF-8 cannot encode": (_named(b"\xff.yaml"), ["validate"], {"PYTHONIOENCODING": "utf-8"}, "click"),
+    # A file name with an escape, or bytes that are not UTF-8, is shown with \x escapes (AVN101,
+    # avn_kb/load/source.py): the report is plain text either writer can write.
+    "an ANSI escape in a file name": (_named(b"\x1b[31mred.yaml"), ["validate"], {}, "plain"),
+    "a name UTF-8 cannot encode": (_named(b"\xff.yaml"), ["validate"], {"PYTHONIOENCODING": "utf-8"}, "plain"),
     "no such directory": (_shipped, ["validate", "nowhere"], {}, "click"),
     "a directory without kb.yaml": (_empty, ["validate"], {}, "click"),
     "a file, not a directory": (_shipped, ["validate", "README.md"], {}, "click"),

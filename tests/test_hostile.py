@@ -39,7 +39,7 @@ import avn_kb.load.knowledge
 import avn_kb.load.source
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
 from avn_kb.model.codes import CODES
-from tests.conftest import MINI, run_cli
+from tests.conftest import MINI, ROOT, run_cli
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FILES = HOSTILE / "files"
@@ -610,6 +610,53 @@ def test_search_budget_bounds_the_sum_of_questions(tmp_path: Path) -> None:
     assert f"the search budget of this validation ({budget.total:,} partial cases in all" in messages
     assert not any(f["code"] == "AVN301" for f in json.loads(result.stdout)["findings"])
     assert "gap search" not in messages  # a small question still gets its free steps
+
+
+def test_redundancy_samples_refused_by_the_spent_budget_are_avn306_not_a_crash(tmp_path: Path) -> None:
+    """The redundancy check samples each member of a group with the same action by a search
+    (here RT-002's condition, empty only through a derived fact, needs 2**18 steps). With the
+    budget spent by the questions before, that search is refused; it once escaped the check as
+    SearchTooLarge (exit 3). It is AVN306 on the member, as any undecided question is."""
+    from avn_kb.lang.domains import SearchBudget
+
+    kb = _search_heavy_kb(tmp_path, flags=18)
+    path = kb / "recommendations" / "avoid-training.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = text[text.index("  - id: RT-002"):]
+    # A second recommendation with RT-002's action (avoid resistive-training): a redundancy group.
+    third = re.sub(r"    when: .*\n", "    when: {site: knee}\n", entry.replace("RT-002", "RT-003"))
+    path.write_text(text + third, encoding="utf-8")
+    result = run_cli("validate", str(kb), "--format", "json")
+    assert result.exit_code == 1, result.output  # RT-003 and RT-001 conflict (AVN301); never 3
+    findings = json.loads(result.stdout)["findings"]
+    budget = SearchBudget.for_size(4)
+    assert any(f["code"] == "AVN306" and f["ids"] == ["RT-002"] and f["message"] ==
+               "could not decide whether another recommendation giving the same action (avoid "
+               f"resistive-training) covers RT-002: the search budget of this validation ({budget.total:,} "
+               "partial cases in all, for this number of recommendations) is spent; simplify the conditions"
+               for f in findings), findings
+    assert not any(f["code"] == "AVN303" for f in findings)  # undecided is said, never guessed
+
+
+@pytest.mark.parametrize("which", ["shipped", "search-heavy"])
+def test_no_searching_check_dies_when_the_budget_is_spent_from_the_start(
+        which: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no budget at all, every question beyond its free steps is refused: each searching
+    check must say so (AVN306), never let SearchTooLarge out (run_cli lets exceptions through)."""
+    from avn_kb.lang.domains import SearchBudget
+
+    monkeypatch.setattr(SearchBudget, "for_size", classmethod(lambda cls, recommendations: cls(0)))
+    kb = ROOT / "knowledge" if which == "shipped" else _search_heavy_kb(tmp_path, flags=12)
+    if which == "search-heavy":  # a same-action group whose member needs a search to be sampled
+        path = kb / "recommendations" / "avoid-training.yaml"
+        text = path.read_text(encoding="utf-8")
+        third = re.sub(r"    when: .*\n", "    when: {site: knee}\n",
+                       text[text.index("  - id: RT-002"):].replace("RT-002", "RT-003"))
+        path.write_text(text + third, encoding="utf-8")
+    result = run_cli("validate", str(kb), "--no-cache", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    refused = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "AVN306"]
+    assert which == "shipped" or any("search budget" in f["message"] for f in refused)
 
 
 # ------------------------------------------------------------------------------------------------

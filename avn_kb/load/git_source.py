@@ -10,6 +10,7 @@ from pathlib import Path
 from avn_kb.load import GitError
 from avn_kb.load.knowledge import FOLDERS, REQUIRED_FILES
 from avn_kb.load.safe_yaml import MAX_FILE_BYTES
+from avn_kb.load.source import name_problem
 from avn_kb.model.findings import Finding
 
 
@@ -35,7 +36,10 @@ class GitSource:
         prefix = kb_dir.resolve().relative_to(top.resolve()).as_posix()
         self.prefix = "" if prefix == "." else prefix + "/"
         listing = _git(top, "ls-tree", "-r", "-z", "--name-only", self.commit, "--", self.prefix or ".")
-        self.present = {name[len(self.prefix):] for name in listing.decode("utf-8", "replace").split("\0") if name}
+        # Names as the working tree's are (surrogate escapes for bytes that are not UTF-8), so that a
+        # misnamed file is reported as it is there (source.name_problem), not read under another name.
+        self.present = {name[len(self.prefix):] for name in listing.decode("utf-8", "surrogateescape").split("\0")
+                        if name}
 
     def files(self) -> Iterator[tuple[str, str, bool]]:
         for name, kind in REQUIRED_FILES:
@@ -49,5 +53,8 @@ class GitSource:
     def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
         if relative not in self.present:
             return None, None
+        misnamed = name_problem(relative, shown)
+        if misnamed is not None:
+            return None, misnamed
         data = _git(self.repo, "cat-file", "blob", f"{self.commit}:{self.prefix}{relative}")
         return data[: MAX_FILE_BYTES + 1], None

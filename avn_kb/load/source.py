@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -25,6 +26,26 @@ FOLDERS = (("recommendations", "recommendations"), ("cases", "cases"))
 
 def file_finding(code: str, path: str, message: str) -> Finding:
     return Finding(code, CODES[code].severity, path, 1, 1, message)
+
+
+def shown_safely(path: str) -> str:
+    """`path` as a report can show it: the bytes of a name that are not UTF-8 (which Python keeps
+    as lone surrogates, and which no UTF-8 output can write) as `\\xff`, control characters (a
+    newline would split a `path:line:col:` line, an escape would drive the terminal) as `\\x1b`."""
+    text = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text)
+
+
+def name_problem(relative: str, shown: str) -> Finding | None:
+    """AVN101 for a file whose name a report cannot show as it is: not valid UTF-8, or holding a
+    control character. Such a file is not read: every finding in it would name a path that is not
+    the file's (and the cache keys files by name), so it is reported once, under a name shown safely."""
+    if shown_safely(relative) == relative:
+        return None
+    undecodable = any("\udc80" <= c <= "\udcff" for c in relative)
+    why = "is not valid UTF-8" if undecodable else "holds a control character"
+    return file_finding("AVN101", shown_safely(shown), f"file name {why} (shown with \\x escapes): rename the "
+                        "file with a plain UTF-8 name; until then it is not read")
 
 
 class DirectorySource:
@@ -68,6 +89,9 @@ class DirectorySource:
 
     def read(self, relative: str, shown: str) -> tuple[bytes | None, Finding | None]:
         """The file's bytes, or the finding that says why it cannot be used (None, None: absent)."""
+        misnamed = name_problem(relative, shown)
+        if misnamed is not None:
+            return None, misnamed
         path, root = self.root / relative, self.root
         try:
             info = os.lstat(path)

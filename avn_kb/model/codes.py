@@ -21,7 +21,7 @@ class Code:
 _TABLE: list[tuple[str, Severity, str]] = [
     # AVN1xx: loading, syntax and schema
     ("AVN101", "error", "file cannot be read (missing, unreadable, a directory, a link leaving the knowledge "
-                        "directory, too large)"),
+                        "directory, too large, a name that is not UTF-8)"),
     ("AVN102", "error", "YAML syntax error"),
     ("AVN103", "error", "text encoding problem (invalid UTF-8, UTF-16/32, NUL byte)"),
     ("AVN104", "error", "tag not allowed (e.g. !!python/object): nothing is ever constructed from tags"),

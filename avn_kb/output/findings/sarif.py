@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,9 @@ FINGERPRINT = "avnKbFinding/v1"
 
 def relative_uri(path: str, root: Path) -> str:
     """The finding's file as a URI reference relative to `root` (percent-encoded, forward slashes)."""
-    full = absolute(path.replace("\\", "/"))
+    # Only the system's own separator is one: on POSIX a backslash is part of a name (a misnamed
+    # file's \\xff escapes: avn_kb/load/source.py), never a folder to invent.
+    full = absolute(path.replace(os.sep, "/"))
     try:
         shown = full.relative_to(root).as_posix()
     except ValueError:

@@ -52,17 +52,29 @@ def _redundant_members(search: CaseSearch, vocabulary: Vocabulary, group: list[R
     # once which members hold on a sample, so the candidates for "a implies b" are the members
     # holding on every sample of `a`, found without looking at pairs. Only those are searched.
     axes = search.axes_for([rec.when for rec in group])
-    samples = [search.complete_cases(rec.when, axes, count=SAMPLES) for rec in group]
+    # None where finding a member's samples was itself too large a search (its own limit, or the
+    # run's budget spent): whether another member covers it is then undecided, and said so. Its
+    # bits below stay empty, so it is never taken as the narrow side; as the wide side it needs
+    # only the other member's samples and the exact search, which decide or report as for any pair.
+    samples: list[list[dict[str, Any]] | None] = []
+    for rec in group:
+        try:
+            samples.append(search.complete_cases(rec.when, axes, count=SAMPLES))
+        except SearchTooLarge as err:
+            samples.append(None)
+            yield too_large(rec, f"whether another recommendation giving the same action "
+                                 f"({actions.describe(rec.action)}) covers {rec.id}", err)
     index = CandidateIndex(group, vocabulary)
-    within = [_holding_on_all(index, cases) for cases in samples]
+    within = [_holding_on_all(index, cases or []) for cases in samples]
     pairs = sorted({(min(i, j), max(i, j)) for i, bits in enumerate(within) for j in positions_of(bits) if j != i})
     nearby = _Nearby(search.real, vocabulary, group, axes, index)
     for i, j in pairs:
         a, b = group[i], group[j]
-        if not samples[i] or not samples[j] or not windows_overlap(a, b):
+        # No samples at all (not None: undecided) means the condition never applies: AVN302's case.
+        if samples[i] == [] or samples[j] == [] or not windows_overlap(a, b):
             continue
-        a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i], i, j)
-        b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j], j, i)
+        a_maybe = bool(within[i] >> j & 1) and not nearby.refutes(samples[i] or [], i, j)
+        b_maybe = bool(within[j] >> i & 1) and not nearby.refutes(samples[j] or [], j, i)
         if not (a_maybe or b_maybe):
             continue
         try:

@@ -231,11 +231,13 @@ def section(rows: list[Row], startup: float, loads: tuple[str, str], ram: bool) 
     bound = large_one.wall / (serial + (large_one.wall - serial) / 2)
     lines += ["", "What stands in the way where a target is missed:", "",
               f"- Start-up is {startup / repeating.wall:.0%} of the one-job run of {small:,} repeating lines, and "
-              "no second job divides it; nor the first answer of each presentation, which each job renders for "
-              f"itself (the remembered answers are per process): start-up and 479 presentations are about "
-              f"{serial:.2f} s that two jobs cannot share, so that on two idle cores {large:,} repeating lines could "
-              f"go at most {bound:.2f}x faster with two jobs, and {small:,} less. Two jobs also need two cores: the "
-              "load average above and the cores busy say how much of them other work left.",
+              "no second job divides it; nor the first block of lines (256 kB, some 800 lines), which the parent "
+              "answers before the workers fork so that they inherit the answers it rendered (each worker renders "
+              "for itself a presentation first seen later): start-up and the first answers of the 479 "
+              f"presentations are about {serial:.2f} s that two jobs cannot share, so that on two idle cores "
+              f"{large:,} repeating lines could go at most {bound:.2f}x faster with two jobs, and {small:,} less. "
+              "Two jobs also need two cores: the load average above and the cores busy say how much of them other "
+              "work left.",
               f"- A distinct line costs {per_case:,.0f} us of CPU beyond start-up: reading its JSON, the case "
               "schema and each value against the vocabulary, the keys of its derived facts and of its answer "
               "(kept by them: avn_kb.lang.readings), and filling its presentation's template with its facts and "

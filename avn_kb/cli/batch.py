@@ -64,9 +64,9 @@ def run_batch(ready: Readiness, batch: str, defaults: Defaults, out: BatchOutput
 
 
 def _answered(answering: Answers, jobs: int, writer: Writer) -> Generator[Answered, None, None]:
-    """The answers, block by block in input order: here, or by `jobs` forked workers (writing
-    to the output themselves where it is a regular file, reading their blocks themselves where
-    the batch is one)."""
+    """The answers, block by block in input order: here, or (after the first) by `jobs` forked
+    workers (writing to the output themselves where it is a regular file, reading their blocks
+    themselves where the batch is one)."""
     batch = answering.batch
     stream = _opened(batch)
     try:
@@ -75,6 +75,13 @@ def _answered(answering: Answers, jobs: int, writer: Writer) -> Generator[Answer
             from avn_kb.cli.batch_jobs import can_fork, in_parallel  # multiprocessing: only for jobs
 
             if can_fork():
+                # The first block is answered here, before the workers fork, so that they inherit
+                # what it rendered (a batch's presentations mostly show early: each worker would
+                # otherwise render each of them once for itself); a batch of one block forks none.
+                first = next(blocks, None)
+                if first is None:
+                    return
+                yield answering.block(first[0], first[2])
                 readable = batch != "-" and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
                 yield from in_parallel(answering, blocks, jobs, writer.positional(),
                                        stream.fileno() if readable else None)

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,24 @@ def measure(counts: tuple[int, int], work: Path, written: Path) -> tuple[list[Ro
     return rows, startup
 
 
+def line_profiles(work: Path, count: int) -> list[tuple[str, float, list[Any]]]:
+    """cProfile of answering `count` lines of each of the distinct and varied batches in this
+    process (`--compact`, one block, after the knowledge base is loaded): where a line's time goes."""
+    from avn_kb.cli.batch_answers import Answers, BatchOutput, Defaults
+    from avn_kb.validate.readiness import load_for_answers
+    from benchmarks.measure import profile
+
+    ready = load_for_answers(ROOT / "knowledge", "knowledge")
+    defaults = Defaults(dt.date.fromisoformat(AS_OF), ("approved",), "clinician", False, False)
+    found = []
+    for kind in ("distinct", "varied"):
+        data = write_batches(work, count)[kind].read_bytes()
+        answers = Answers(ready, "batch", defaults, BatchOutput("json", True, None))
+        seconds, spots = profile(lambda: answers.block(1, data), top=12)
+        found.append((kind, seconds, spots))
+    return found
+
+
 def ram_folder() -> Path | None:
     """A RAM-backed folder to write answers into (Linux's /dev/shm), so that what is measured is
     the tool and not the disk; None where there is none."""
@@ -183,7 +201,8 @@ def ram_folder() -> Path | None:
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-def section(rows: list[Row], startup: float, loads: tuple[str, str], ram: bool) -> str:
+def section(rows: list[Row], startup: float, loads: tuple[str, str], ram: bool,
+            profiles: Sequence[tuple[str, float, list[Any]]] = ()) -> str:
     where = ("into a RAM-backed folder (/dev/shm), so that the disk is not what is measured (one row: "
              "onto the disk, for comparison)" if ram else "into the temporary folder")
     lines = [START, "", "## f. Batch answers (`avn-kb query --batch`, issue 17)", "",
@@ -253,7 +272,14 @@ def section(rows: list[Row], startup: float, loads: tuple[str, str], ram: bool) 
               "output file itself, at their offsets, so that nothing is copied through the parent; but writes into "
               "one file take turns (the file system locks it), and a line of the repeating batch costs little more "
               "than writing its 3 kB. Onto this machine's disk the fsync of the answers at the end adds what the row "
-              "on disk shows, whatever the number of jobs.", "", END, ""]
+              "on disk shows, whatever the number of jobs."]
+    from benchmarks.report import hotspot_table
+
+    for kind, seconds, spots in profiles:
+        lines += ["", f"### cProfile: {small:,} {kind} lines answered in process (`--compact`)", "",
+                  f"{seconds:.2f} s under the profiler (which slows pure-Python code about 2x).", "",
+                  *hotspot_table(spots)]
+    lines += ["", END, ""]
     return "\n".join(lines)
 
 
@@ -272,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="avn-kb-batch-") as work, \
             tempfile.TemporaryDirectory(prefix="avn-kb-batch-", dir=ram) as written:
         rows, startup = measure(counts, Path(work), Path(written) if ram else Path(work))
-    text = section(rows, startup, (at_start, load()), ram is not None)
+        at_end = load()
+        profiles = line_profiles(Path(work), counts[0])
+    text = section(rows, startup, (at_start, at_end), ram is not None, profiles)
     print(text)
     out = args.out or (None if args.quick else ROOT / "docs" / "performance.md")
     if out:

@@ -122,3 +122,21 @@ def test_a_table_of_another_shape_is_a_miss(tmp_path: Path, table: object) -> No
     units = cache_module.UnitCache(store, cache_module.units_key(tmp_path / "knowledge", "knowledge"))
     store.put(units.key, pickle.dumps(table))
     assert units.read() == {}
+
+
+def test_links_an_id_has_from_a_duplicate_in_another_group_are_part_of_what_a_conflict_is_kept_under(
+        tmp_path: Path) -> None:
+    """RT-002 (avoid resistive training) conflicts with RT-001 unless a recommendation with its id
+    overrides RT-001: here a duplicate RT-002 on another target, in another group. Editing only
+    that duplicate changes the conflicts of the group it is not in: the warm run must see it."""
+    from tests.test_checks_semantic import NWB, OF, append, of_rec, planted, precaution
+
+    duplicate = of_rec("RT-002", "{site: femoral-head, arco_stage: II}", NWB) + "    overrides: [RT-001]\n"
+    kb = planted(tmp_path, (precaution(), append(OF, duplicate)))
+    cache_dir = tmp_path / "cache"
+    conflict = "RT-001 and RT-002 both apply"
+    resolved = cached(kb, "knowledge", cache_dir)
+    assert conflict not in str(resolved) and resolved == cold(kb, "knowledge")
+    _edit(kb / OF, "    overrides: [RT-001]\n", "")
+    warm = cached(kb, "knowledge", cache_dir)
+    assert conflict in str(warm) and warm == cold(kb, "knowledge")

@@ -99,7 +99,7 @@ def test_store_keeps_the_newest_entries_within_its_bounds(tmp_path: Path) -> Non
     (store.directory / "k9").symlink_to(store.directory / "k1")
     store.prune()
     assert sorted(p.name for p in store.directory.iterdir()) == [".gitignore", "CACHEDIR.TAG", "k0", "k3", "k4"]
-    small = Store(store.directory, max_bytes=400)  # two entries of 183 bytes
+    small = Store(store.directory, max_bytes=300)  # two entries of 127 bytes
     small.prune()
     assert sorted(p.name for p in store.directory.iterdir()) == [".gitignore", "CACHEDIR.TAG", "k0", "k4"]
 

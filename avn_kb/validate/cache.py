@@ -137,25 +137,30 @@ def report_key(source: RecordedSource, shown_root: str, day: dt.date, base: str 
         elif data is None:
             digest.add(b"absent")
         else:
-            digest.add(b"bytes", data)
+            digest.add(b"sha256 of the bytes", source.digests[relative])
     return "r" + digest.hexdigest()
 
 
-def file_key(kind: str, shown: str, data: bytes) -> str:
-    """The key of one file's loading result."""
-    return "f" + _Digest(b"file").add(tool_fingerprint(), kind, shown, data).hexdigest()
+def file_key(kind: str, shown: str, data_digest: bytes) -> str:
+    """The key of one file's loading result (`data_digest`: the SHA-256 of the file's bytes)."""
+    return "f" + _Digest(b"file").add(tool_fingerprint(), kind, shown, data_digest).hexdigest()
 
 
 class FileCache:
-    """The per-file level, as the loader's FileMemo."""
+    """The per-file level, as the loader's FileMemo. `digests`: the SHA-256 of files' bytes by the
+    path they are shown under, where the caller hashed them already (a RecordedSource did)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, digests: Mapping[str, bytes] | None = None) -> None:
         self.store = store
+        self.digests = digests or {}
+
+    def _key(self, kind: str, shown: str, data: bytes) -> str:
+        return file_key(kind, shown, self.digests.get(shown) or hashlib.sha256(data).digest())
 
     def get(self, kind: str, shown: str, data: bytes) -> FileResult | None:
         from avn_kb.load.knowledge import FileResult
 
-        payload = self.store.get(file_key(kind, shown, data))
+        payload = self.store.get(self._key(kind, shown, data))
         found: FileResult | None = unpickled(payload, FileResult, decoded(data)) if payload else None
         return found
 
@@ -169,7 +174,7 @@ class FileCache:
         # The text is most of an entry and the bytes it decodes from are at hand when it is read.
         document = result.loaded.documents.get(shown)
         text = document.text if document is not None and document.text == decoded(data) else None
-        store_value(self.store, file_key(kind, shown, data), result, text)
+        store_value(self.store, self._key(kind, shown, data), result, text)
 
 
 def units_key(root: Path, shown_root: str, table: bytes = b"units") -> str:
@@ -205,7 +210,9 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
     from avn_kb.validate.runner import validate
 
     report = validate(root, shown_root, as_of=day, base=base, source=source,
-                      memo=FileCache(store) if store is not None else None, base_source=base_source,
+                      memo=FileCache(store, {os.path.join(shown_root, relative): digest
+                                             for relative, digest in source.digests.items()})
+                      if store is not None else None, base_source=base_source,
                       units=UnitCache(store, units_key(root, shown_root)) if store is not None else None,
                       kept=FindingsCache(store, units_key(root, shown_root, b"judged")) if store is not None else None,
                       places=PlacesCache(store, units_key(root, shown_root, b"located")) if store is not None else None)

@@ -1,6 +1,7 @@
 """Incremental validation, level 3: the results of the searching checks, kept per unit of work
-(one recommendation for satisfiability, the recommendations on one target for conflicts, one group
-of recommendations with the same action for redundancy) and keyed by a digest of everything that unit reads: the
+(one file's recommendations for satisfiability and for the exercises they prescribe where those
+load the affected part, the recommendations on one target for conflicts and for gaps, one group of
+recommendations with the same action for redundancy) and keyed by a digest of everything that unit reads: the
 vocabulary, the recommendations in it (their ids, where they are written, conditions, actions,
 statuses, effective periods and links) and the kind of question. After an edit of one
 recommendation only the units it is in are computed again.

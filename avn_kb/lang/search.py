@@ -14,7 +14,7 @@ from avn_kb.lang.compiled import Check, compiled
 from avn_kb.lang.derive import definitions
 from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, expanded_tests
 from avn_kb.lang.real_cases import RealCases
-from avn_kb.model.conditions import Condition, conjuncts, describe, tests
+from avn_kb.model.conditions import Condition, conjuncts, tests
 from avn_kb.model.knowledge import Vocabulary
 
 DEFAULT_LIMITS = SearchLimits()
@@ -29,7 +29,7 @@ class CaseSearch:
         self.limits = limits
         self.budget = budget
         self.real = RealCases(vocabulary)
-        self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
+        self._values_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
         # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
         # condition is false is no case; where it is false the fact is complete without a value.
         self._definitions = {name: check for name, _, check in definitions(vocabulary)}
@@ -86,7 +86,7 @@ class CaseSearch:
         for fact, values in axes:
             checks = accepts.get(fact)
             if checks:
-                values = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+                values = self._values_where(fact, values, tuple(checks), strict=False)
                 if not values:
                     return None
             narrowed.append((fact, values))
@@ -252,17 +252,24 @@ class CaseSearch:
         return case
 
     def _accepted(self, fact: str, values: list[Any], parts: list[Condition]) -> list[Any]:
-        """The values of `fact` every part accepts (parts read only this fact); remembered by the
-        parts' wording, which many conditions share."""
+        """The values of `fact` every part accepts (parts read only this fact)."""
         if not parts:
             return values
+        return self._values_where(fact, values, tuple(compiled(part) for part in parts), strict=True)
+
+    def _values_where(self, fact: str, values: list[Any], checks: tuple[Check, ...], strict: bool) -> list[Any]:
+        """The values of `fact` on which every check (each reading only this fact) holds, with
+        `strict`, or is not false; remembered by the checks, which every condition testing the fact
+        alike shares (avn_kb/lang/compiled.py), and by the list of values."""
         # The entry keeps `values` alive, so its id cannot be reused by another list meanwhile.
-        key = (fact, tuple(describe(part) for part in parts), id(values))
-        cached = self._accepted_cache.get(key)
+        key = (fact, checks, id(values), strict)
+        cached = self._values_cache.get(key)
         if cached is None:
-            checks = [compiled(part) for part in parts]
-            accepted = [v for v in values if all(c({fact: v}) is True for c in checks)]
-            cached = self._accepted_cache[key] = (values, accepted)
+            if strict:
+                kept = [v for v in values if all(check({fact: v}) is True for check in checks)]
+            else:
+                kept = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+            cached = self._values_cache[key] = (values, kept)
         return cached[1]
 
     def satisfiable(self, condition: Condition) -> bool:

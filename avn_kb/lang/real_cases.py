@@ -29,7 +29,8 @@ class RealCases:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._deciding = sorted(deciding_facts(vocabulary))
+        self.deciding = deciding_facts(vocabulary)
+        self._deciding = sorted(self.deciding)
         self._derivations: Bounded[tuple[Any, ...], Derivation] = Bounded(MAX_REMEMBERED)
 
     def __call__(self, case: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:

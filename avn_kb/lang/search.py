@@ -93,15 +93,21 @@ class CaseSearch:
         return narrowed
 
     def _walk(self, axes: Axes, depth: int, case: dict[str, Any], apply: list[Check],
-              not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:
+              not_apply: list[Check], steps: list[int], optional: frozenset[str],
+              known: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """`known`: the case's facts with the derived ones, when the step before already has
+        them (the case is real)."""
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
         if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
             raise self.budget.spent()
-        facts, real = self.real(case)
-        if not real:
-            return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
+        if known is not None:
+            facts = known
+        else:
+            facts, real = self.real(case)
+            if not real:
+                return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
         results = [check(facts) for check in apply]
         if False in results:
             return
@@ -119,15 +125,19 @@ class CaseSearch:
         definition = self._definitions.get(fact)
         if definition is not None and definition(facts) is False:
             values = []  # undefined on this case: every value would make it no case
+        # A fact that decides no derived fact and no definition leaves them as they are, and the
+        # case real: its facts are this step's and the fact's value, without deriving again.
+        deciding = fact in self.real.deciding
         for value in values:
             case[fact] = value
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional,
+                                  None if deciding else {**facts, fact: value})
             del case[fact]
         if fact in self._validity_inputs and (not not_apply or fact in optional or fact in self._definitions):
             # Giving this fact may make derived facts disagree, or the fact undefined, where leaving
             # it out does not: a witness may exist only with it missing. (A fact the conditions
             # read may be left out of a complete case only where it is undefined: see _complete.)
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional, facts)
 
     def _complete(self, axes: Axes, case: dict[str, Any], facts: dict[str, Any],
                   optional: frozenset[str]) -> bool:

@@ -94,14 +94,24 @@ class _Nearby:
         self.reads = [facts_of(rec.when) for rec in group]
         self.values = dict(axes)
         self.derived = set(vocabulary.derived)
+        # A set fact's elements, for the tries that give it none or all of them.
+        self.elements = {fact: sorted({element for value in values for element in value}, key=str)
+                         for fact, values in axes if values and isinstance(values[0], list)}
 
     def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
         narrow_check, wide_check = self.checks[narrow], self.checks[wide]
+        narrow_reads, deciding = self.reads[narrow], self.real.deciding
         for sample in samples:
             base = {fact: value for fact, value in sample.items() if fact not in self.derived}
             for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, real = self.real({**base, fact: value})
-                if real and narrow_check(facts) is True and wide_check(facts) is not True:
+                if fact in deciding:
+                    facts, real = self.real({**base, fact: value})
+                    if real and narrow_check(facts) is True and wide_check(facts) is not True:
+                        return True
+                # A fact that decides no derived fact leaves them, and the sample real; one the
+                # narrow condition does not read leaves it holding, as on the sample.
+                elif wide_check({**sample, fact: value}) is not True and (
+                        fact not in narrow_reads or narrow_check({**sample, fact: value}) is True):
                     return True
         return False
 
@@ -113,9 +123,9 @@ class _Nearby:
         yield from self._against_demands(demands, case)
         for fact in sorted(reads - demands.keys() - self.derived):
             values = self.values.get(fact, ())
-            if values and isinstance(values[0], list):
+            if fact in self.elements:
                 yield fact, []
-                yield fact, sorted({element for value in values for element in value}, key=str)
+                yield fact, self.elements[fact]
             else:
                 for value in values:
                     if value != case.get(fact):

@@ -34,6 +34,19 @@ class RealCases:
         self._derivations: Bounded[tuple[Any, ...], Derivation] = Bounded(MAX_REMEMBERED)
 
     def __call__(self, case: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        added, real = self._derivation(case)
+        # The case's own facts in its order (witnesses show it), then what its derivation adds.
+        facts = dict(case)
+        if None in facts.values():
+            facts = {fact: value for fact, value in case.items() if value is not None}
+        facts.update(added)
+        return facts, real
+
+    def is_real(self, case: Mapping[str, Any]) -> bool:
+        """`self(case)[1]`, without copying the case's facts."""
+        return self._derivation(case)[1]
+
+    def _derivation(self, case: Mapping[str, Any]) -> Derivation:
         values = [case.get(fact) for fact in self._deciding]
         # With the types: True, 1 and 1.0 are equal in a key, and a derivation compares the very
         # values. A set's list as a tuple, to be hashed.
@@ -44,12 +57,7 @@ class RealCases:
             derived, real = real_case(self.vocabulary, part)
             added = tuple((fact, value) for fact, value in derived.items() if fact not in part)
             derivation = self._derivations.keep(key, (added, real))
-        # The case's own facts in its order (witnesses show it), then what its derivation adds.
-        facts = dict(case)
-        if None in facts.values():
-            facts = {fact: value for fact, value in case.items() if value is not None}
-        facts.update(derivation[0])
-        return facts, derivation[1]
+        return derivation
 
 
 def deciding_facts(vocabulary: Vocabulary) -> frozenset[str]:

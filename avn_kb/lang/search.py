@@ -176,7 +176,7 @@ class CaseSearch:
                 # different collapse values) or a fact undefined.
                 for j in range(len(values)):
                     case[fact] = values[(k + len(fact) + j) % len(values)]
-                    if fact not in self._validity_inputs or self.real(case)[1]:
+                    if fact not in self._validity_inputs or self.real.is_real(case):
                         break
                 else:
                     del case[fact]
@@ -253,7 +253,7 @@ class CaseSearch:
             start = k * stride + len(fact)
             for j in range(len(accepted)):
                 case[fact] = accepted[(start + j) % len(accepted)]
-                if fact not in self._validity_inputs or self.real(case)[1]:
+                if fact not in self._validity_inputs or self.real.is_real(case):
                     break
             else:
                 if fact in on_fact:

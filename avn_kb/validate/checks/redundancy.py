@@ -10,7 +10,7 @@ Failing:  RT-001 consider resistive-training when {region: lower-limb};
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from avn_kb.lang import actions
@@ -170,13 +170,18 @@ class _Parts:
     other fact, so judged on the fact's value by itself)."""
 
     def __init__(self, vocabulary: Vocabulary, condition: Condition) -> None:
-        self.demands = allowed_values(vocabulary, condition)
-        self.reads = facts_of(condition)
+        self.vocabulary, self.condition = vocabulary, condition
         self.on_fact: dict[str, list[tuple[Check, bool]]] = {}
         for conjunct in conjuncts(condition):
             read = facts_of(conjunct)
             for fact in read:
                 self.on_fact.setdefault(fact, []).append((compiled(conjunct), len(read) == 1))
+        self.reads = frozenset(self.on_fact)
+
+    @cached_property
+    def demands(self) -> dict[str, Any]:
+        """Asked only of the wider member of a pair."""
+        return allowed_values(self.vocabulary, self.condition)
 
     def hold(self, case: dict[str, Any], fact: str, value: Any) -> bool:
         """Whether the condition, holding on `case`, holds on it with `fact` set to `value` (a

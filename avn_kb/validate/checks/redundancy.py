@@ -98,16 +98,16 @@ class _Nearby:
         # A set fact's elements, for the tries that give it none or all of them.
         self.elements = {fact: sorted({element for value in values for element in value}, key=str)
                          for fact, values in axes if values and isinstance(values[0], list)}
-        self._parts: dict[int, _Parts] = {}  # of the members tried so far: most never are
+        self._parts: dict[int, _Parts] = {}  # of the members tried so far
+        self._bases: dict[int, list[dict[str, Any]]] = {}
 
     def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
-        """Whether a try next to one of the samples of `narrow` (the group's position) is a case on
-        which it applies and `wide` does not. `wide` holds on every one of those samples: the
-        candidates are found so (_holding_on_all)."""
+        """Whether a try next to one of the samples of `narrow` (the group's position; `samples`:
+        its samples, the same list every time) is a case on which it applies and `wide` does not.
+        `wide` holds on every one of those samples: the candidates are found so (_holding_on_all)."""
         narrow_check, wide_check = self.checks[narrow], self.checks[wide]
         narrow_parts, wide_parts, deciding = self._parts_of(narrow), self._parts_of(wide), self.real.deciding
-        for sample in samples:
-            base = {fact: value for fact, value in sample.items() if fact not in self.derived}
+        for sample, base in zip(samples, self._bases_of(narrow, samples)):
             for fact, value in self._excluded(wide_parts.demands, wide_parts.reads, base):
                 if fact in deciding:
                     facts, real = self.real({**base, fact: value})
@@ -119,6 +119,15 @@ class _Nearby:
                 elif not wide_parts.hold(sample, fact, value) and narrow_parts.hold(sample, fact, value):
                     return True
         return False
+
+    def _bases_of(self, position: int, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The samples of a member without their derived facts, made once: a member is the narrow
+        one of many pairs."""
+        bases = self._bases.get(position)
+        if bases is None:
+            bases = self._bases[position] = [{fact: value for fact, value in sample.items()
+                                              if fact not in self.derived} for sample in samples]
+        return bases
 
     def _parts_of(self, position: int) -> _Parts:
         parts = self._parts.get(position)

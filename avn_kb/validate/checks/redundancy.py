@@ -108,7 +108,7 @@ class _Nearby:
         narrow_check, wide_check = self.checks[narrow], self.checks[wide]
         narrow_parts, wide_parts, deciding = self._parts_of(narrow), self._parts_of(wide), self.real.deciding
         for sample, base in zip(samples, self._bases_of(narrow, samples)):
-            for fact, value in self._excluded(wide_parts.demands, wide_parts.reads, base):
+            for fact, value in self._excluded(wide_parts, base):
                 if fact in deciding:
                     facts, real = self.real({**base, fact: value})
                     if real and narrow_check(facts) is True and wide_check(facts) is not True:
@@ -135,13 +135,12 @@ class _Nearby:
             parts = self._parts[position] = _Parts(self.vocabulary, self.group[position].when)
         return parts
 
-    def _excluded(self, demands: dict[str, Any], reads: frozenset[str],
-                  case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    def _excluded(self, wide: _Parts, case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         """(fact, value) changes of the case that the wide condition's top-level demands rule
         out, then other values of the base facts it reads elsewhere (under `any` or `not`): for a
         set, none and all of its elements."""
-        yield from self._against_demands(demands, case)
-        for fact in sorted(reads - demands.keys() - self.derived):
+        yield from self._against_demands(wide.demands, case)
+        for fact in wide.elsewhere:
             values = self.values.get(fact, ())
             if fact in self.elements:
                 yield fact, []
@@ -191,6 +190,11 @@ class _Parts:
     def demands(self) -> dict[str, Any]:
         """Asked only of the wider member of a pair."""
         return allowed_values(self.vocabulary, self.condition)
+
+    @cached_property
+    def elsewhere(self) -> list[str]:
+        """The base facts it reads other than in its top-level demands, in order."""
+        return sorted(self.reads - self.demands.keys() - self.vocabulary.derived.keys())
 
     def hold(self, case: dict[str, Any], fact: str, value: Any) -> bool:
         """Whether the condition, holding on `case`, holds on it with `fact` set to `value` (a

@@ -47,10 +47,12 @@ class RealCases:
         return self._derivation(case)[1]
 
     def _derivation(self, case: Mapping[str, Any]) -> Derivation:
-        values = [case.get(fact) for fact in self._deciding]
+        values = list(map(case.get, self._deciding))
         # With the types: True, 1 and 1.0 are equal in a key, and a derivation compares the very
         # values. A set's list as a tuple, to be hashed.
-        key = (*(tuple(value) if type(value) is list else value for value in values), *map(type, values))
+        types = tuple(map(type, values))
+        hashable = [tuple(value) if type(value) is list else value for value in values] if list in types else values
+        key = (*hashable, *types)
         derivation = self._derivations.get(key)
         if derivation is None:
             part = {fact: value for fact, value in zip(self._deciding, values) if value is not None}

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from avn_kb.lang.axes import Axes
 from avn_kb.lang.compiled import compiled
-from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge
-from avn_kb.lang.split_samples import part_witnesses
+from avn_kb.lang.domains import SearchLimits, SearchTooLarge
+from avn_kb.lang.split_samples import MAX_STEPS, part_witnesses
 from avn_kb.model.conditions import Condition, conjuncts, facts_of, tests
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class Samples:
     def _free_witnesses(self, parts: Sequence[Condition], count: int) -> list[dict[str, Any]]:
         """Up to `count` partial cases on which every part holds, from a search that draws nothing
         from the budget and stops early (avn_kb/lang/split_samples.py); none when it stops."""
-        search = type(self.search)(self.search.vocabulary, SearchLimits(SearchBudget.FREE_STEPS))
+        search = type(self.search)(self.search.vocabulary, SearchLimits(MAX_STEPS))
         search.real = self.search.real  # the same derivations, remembered once
         found: list[dict[str, Any]] = []
         try:

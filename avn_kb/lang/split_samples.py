@@ -10,9 +10,9 @@ real depend on that fact, and takes its values as in the direct samples; the oth
 witnesses depend only on those conjuncts, which thousands of conditions share (a few derived
 values with a few sites), so they are remembered per vocabulary.
 
-That small search draws nothing from the validation's budget: it stops at `SearchBudget.FREE_STEPS`
-partial cases (then the whole condition is searched, as before), so what a run decides never
-depends on which condition asked first. Every sample made so is still checked on the whole
+That small search draws nothing from the validation's budget: it stops at `MAX_STEPS` partial
+cases (then the whole condition is searched, as before), so what a run decides never depends on
+which condition asked first. Every sample made so is still checked on the whole
 condition by the caller."""
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from avn_kb.model.knowledge import Vocabulary
 from avn_kb.util.memo import Bounded, remembered
 
 MAX_REMEMBERED = 4_096  # distinct sets of searched conjuncts per vocabulary; then it starts again
+WITNESSES = 3  # as many as the redundancy check's samples (avn_kb/validate/checks/logic.py SAMPLES)
+# The steps one search of the searched conjuncts may take. There is at most one such search per
+# recommendation (one set of searched conjuncts each), so together they take at most what the
+# budget grants per recommendation again (SearchBudget.PER_RECOMMENDATION).
+MAX_STEPS = 400
 
 Witnesses = list[dict[str, Any]]
 
@@ -46,10 +51,14 @@ def structure(condition: Condition) -> tuple[Any, ...]:
 
 def part_witnesses(vocabulary: Vocabulary, parts: Sequence[Condition], count: int,
                    search: Callable[[Sequence[Condition], int], Witnesses]) -> Witnesses:
-    """`search(parts, count)`: up to `count` partial cases on which every part holds, remembered
-    per vocabulary by the parts' structure."""
+    """Up to `count` partial cases on which every part holds: the first of those `search(parts,
+    n)` gives, remembered per vocabulary by the parts' structure. `n` is at least `WITNESSES`, so
+    that whether a condition can apply and its samples ask one search."""
     known: Bounded[tuple[Any, ...], Witnesses] = remembered(vocabulary, "_part_witnesses",
                                                             lambda: Bounded(MAX_REMEMBERED))
-    key = (count, tuple(structure(part) for part in parts))
+    wanted = max(count, WITNESSES)
+    key = (wanted, tuple(structure(part) for part in parts))
     found = known.get(key)
-    return found if found is not None else known.keep(key, search(parts, count))
+    if found is None:
+        found = known.keep(key, search(parts, wanted))
+    return found[:count]

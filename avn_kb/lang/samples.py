@@ -13,7 +13,7 @@ from avn_kb.lang.axes import Axes
 from avn_kb.lang.compiled import compiled
 from avn_kb.lang.domains import SearchLimits, SearchTooLarge
 from avn_kb.lang.split_samples import MAX_STEPS, part_witnesses
-from avn_kb.model.conditions import Condition, conjuncts, facts_of, tests
+from avn_kb.model.conditions import Condition, Test, conjuncts, facts_of, tests
 
 if TYPE_CHECKING:
     from avn_kb.lang.search import CaseSearch
@@ -123,17 +123,17 @@ class Samples:
         cases it is defined for."""
         return sorted(axes, key=lambda axis: axis[0] in self.search.definitions)
 
-    def direct_cases(self, condition: Condition, axes: Axes,
-                      count: int) -> list[dict[str, Any]] | None:
+    def direct_cases(self, condition: Condition, axes: Axes, count: int) -> list[dict[str, Any]] | None:
         """The same samples without a search, for a conjunction whose parts each read one base
         fact (the usual condition): each fact takes, in turn, a value every part on it accepts, so
         facts are chosen independently, except that a derivation input takes a value on which the
         facts still agree. Every case is checked on the condition itself; None when the shortcut
         does not apply or does not find `count` cases (the search then decides)."""
         on_fact: dict[str, list[Condition]] = {}
+        facts_declared = self.search.vocabulary.facts
         for part in conjuncts(condition):
-            read = {t.fact for t in tests(part)}
-            if len(read) != 1 or not read <= self.search.vocabulary.facts.keys():
+            read = {part.fact} if isinstance(part, Test) else {t.fact for t in tests(part)}
+            if len(read) != 1 or not read <= facts_declared.keys():
                 return None
             on_fact.setdefault(next(iter(read)), []).append(part)
         if not on_fact.keys() <= {fact for fact, _ in axes}:
@@ -141,8 +141,10 @@ class Samples:
         choices = []
         # The facts the condition reads first: a fact it does not read then takes a value that
         # keeps the case real (or stays missing), instead of ruling out the value it needs (a
-        # stage given before the site at which the stage is undefined).
-        for fact, values in sorted(self._filling_order(axes), key=lambda axis: axis[0] not in on_fact):
+        # stage given before the site at which the stage is undefined). Among each, the filling
+        # order (one sort by both: Python's sort is stable).
+        defined = self.search.definitions
+        for fact, values in sorted(axes, key=lambda axis: (axis[0] not in on_fact, axis[0] in defined)):
             accepted = self.search.accepted(fact, values, on_fact.get(fact, []))
             if not accepted:
                 return None

@@ -264,3 +264,30 @@ def test_brute_force_finds_what_it_should() -> None:
     assert _brute_both(c({"pain_score": {"max": 3}}), c({"pain_score": {"min": 3}})) == [{"pain_score": 3}]
     assert _brute_both(c({"site": "knee"}), c({"region": "upper-limb"})) == []
     assert len(list(_every_case([c({"region": "lower-limb", "comorbidities": {"has": "osteoporosis"}})]))) == 3 * 4
+
+
+# --- samples of conditions that read derived facts (avn_kb/lang/split_samples.py) -------------------
+
+@pytest.mark.parametrize("raw", [
+    {"collapse": "post-collapse", "phase": "chronic", "pain_score": {"max": 3}},
+    {"region": "upper-limb", "comorbidities": {"has": "osteoporosis"}, "smoker": False},
+    {"any": [{"collapse": "post-collapse"}, {"site": "humeral-head"}], "not": {"phase": "acute"}},
+    {"collapse": "pre-collapse", "region": "lower-limb", "pain_score": {"min": 4, "max": 6}},
+    {"collapse": "post-collapse", "arco_stage": "II", "phase": "chronic"},
+    {"region": "upper-limb", "site": "knee", "comorbidities": {"lacks": "osteoporosis"}},
+    {"region": "upper-limb", "pain_score": {"min": 8}, "not": {"pain_score": {"min": 5}}},
+])
+def test_split_samples_agree_with_brute_force(raw: dict[str, Any]) -> None:
+    condition = c(raw)
+    search = CaseSearch(VOCABULARY)
+    exists = any(holds(condition, case) is True for case in _every_case([condition]))
+    assert search.satisfiable(condition) is exists
+    axes = search.axes_for([condition])
+    samples = search.complete_cases(condition, axes)
+    assert bool(samples) is exists
+    for facts in samples:
+        given = {fact: value for fact, value in facts.items() if fact in VOCABULARY.facts}
+        assert case_problems(VOCABULARY, given) == []
+        assert holds(condition, given) is True
+    if len(samples) == 3:  # made in two parts, not by a search of the whole condition
+        assert search.samples.split_cases(condition, axes, 3) == samples

@@ -8,13 +8,55 @@ from typing import Any
 
 from avn_kb.lang.derive import definitions
 from avn_kb.lang.domains import candidate_values, expanded_tests
-from avn_kb.model.conditions import Condition, Test, tests
+from avn_kb.model.conditions import All, AnyOf, Condition, Not, Test, tests
 from avn_kb.model.knowledge import Vocabulary
+from avn_kb.util.memo import Bounded, remembered
 
 Axes = list[tuple[str, list[Any]]]
 
+# Distinct sets of tested facts remembered per vocabulary; then it starts again, so memory stays bounded.
+MAX_REMEMBERED = 4_096
+
 
 def search_axes(vocabulary: Vocabulary, conditions: Sequence[Condition], complete: bool = True) -> Axes:
+    """`find_axes`, remembered per vocabulary by all it depends on: which facts the conditions
+    test, with the elements a set's tests name and a number's bounds (an enum's axis is all its
+    values, whichever a test names). Every recommendation's condition is asked for its axes by
+    several checks, and thousands of conditions test the same few facts. A new list each time:
+    callers may narrow it."""
+    key = (complete, _tested(vocabulary, conditions))
+    known: Bounded[tuple[Any, ...], Axes] = remembered(vocabulary, "_search_axes", lambda: Bounded(MAX_REMEMBERED))
+    axes = known.get(key)
+    if axes is None:
+        axes = known.keep(key, find_axes(vocabulary, conditions, complete))
+    return list(axes)
+
+
+def _tested(vocabulary: Vocabulary, conditions: Sequence[Condition]) -> frozenset[tuple[Any, ...]]:
+    """What `find_axes` reads of each test of the conditions (a stack, not tests(): this runs
+    for every condition)."""
+    kinds: dict[str, str] = remembered(vocabulary, "_fact_kinds",
+                                       lambda: {fact.name: fact.type for fact in vocabulary.facts.values()})
+    found: set[tuple[Any, ...]] = set()
+    pending: list[Condition] = list(conditions)
+    while pending:
+        part = pending.pop()
+        if isinstance(part, Test):
+            kind = kinds.get(part.fact)
+            if kind == "set":
+                found.add((part.fact, part.values))
+            elif kind == "number":
+                found.add((part.fact, part.low, part.high))
+            else:
+                found.add((part.fact,))
+        elif isinstance(part, Not):
+            pending.append(part.part)
+        elif isinstance(part, (All, AnyOf)):
+            pending.extend(part.parts)
+    return frozenset(found)
+
+
+def find_axes(vocabulary: Vocabulary, conditions: Sequence[Condition], complete: bool = True) -> Axes:
     """The facts to assign and the values that stand for all others. `complete`: the cases
     are to be judged complete over the facts the conditions read (a search with `not_apply`),
     so the facts a `defined_for` reads are assigned too, for they decide whether a fact read

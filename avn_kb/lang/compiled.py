@@ -32,10 +32,13 @@ def compile_condition(condition: Condition) -> Check:
     """A function of the facts giving True, False or None (unknown), as `evaluate` does; the one
     closure of every condition of its shape (`_SHARED`)."""
     if isinstance(condition, Test):
-        # The values by their reprs and a range's bounds too: 1, 1.0 and True are equal in a
-        # key, and a closure compares with the very values it was made with.
-        key: tuple[Any, ...] = ("test", condition.fact, condition.op, tuple(sorted(map(repr, condition.values))),
-                                repr(condition.low), repr(condition.high))
+        # The values by their identity (the model shares one frozenset among the tests that list
+        # the same values: avn_kb/model/conditions.py; the key keeps it alive, so the identity is
+        # not reused meanwhile) and a range's bounds with their types: 1, 1.0 and True are equal
+        # in a key, and a closure compares with the very values it was made with.
+        low, high = condition.low, condition.high
+        key: tuple[Any, ...] = ("test", condition.fact, condition.op, id(condition.values), condition.values,
+                                type(low), low, type(high), high)
         found = _SHARED.get(key)
         return found if found is not None else _SHARED.keep(key, _compile_test(condition))
     if isinstance(condition, Not):

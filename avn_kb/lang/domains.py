@@ -103,7 +103,7 @@ def _number_candidates(vocabulary: Vocabulary, fact: str, thresholds: set[float]
 def candidate_values(vocabulary: Vocabulary, fact: str, fact_tests: list[Test]) -> list[Any]:
     """The values of `fact` that stand for all others, given the tests that read it. The same
     list for the same values of the tests (kept on the vocabulary; callers never change it), so
-    what is derived from it can be remembered by its identity (search.CaseSearch._accepted)."""
+    what is derived from it can be remembered by its identity (search.CaseSearch.accepted)."""
     kind = vocabulary.fact_type(fact)
     if kind == "set":
         key: Any = frozenset(v for t in fact_tests for v in t.values if v in vocabulary.fact_values(fact))

@@ -25,13 +25,14 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-from avn_kb.lang.compiled import compiled
-from avn_kb.model.conditions import Condition, Test, conjuncts, evaluate, facts_of, tests
+from avn_kb.lang.compiled import Check, compiled
+from avn_kb.model.conditions import Condition, Test, conjuncts, facts_of, tests
 from avn_kb.model.knowledge import Recommendation, Vocabulary
+from avn_kb.util.memo import Bounded
 
 # Numeric facts with more distinct bounds than this are not indexed: the cumulative bitsets cost
 # memory proportional to bounds x recommendations, and so many bounds hardly ever occur.
@@ -72,9 +73,9 @@ class _FiniteFilter:
         self.masks: dict[Any, int] = {}
 
     def add(self, position: int, conjunct: Condition, fact: str) -> bool:
-        for value in self.domain:
-            if evaluate(conjunct, {fact: value}) is False:
-                self.ruled_out[value_key(value)].append(position)
+        for key in _ruling(("finite", compiled(conjunct), fact, self.domain), lambda check: [
+                value_key(value) for value in self.domain if check({fact: value}) is False]):
+            self.ruled_out[key].append(position)
         return True
 
     def freeze(self, size: int) -> None:
@@ -156,9 +157,9 @@ class _SetFilter:
         group = self.groups.get(named)
         if group is None:
             group = self.groups[named] = {frozenset(subset): [] for subset in _subsets(sorted(named, key=repr))}
-        for subset, ruled in group.items():
-            if evaluate(conjunct, {fact: subset}) is False:
-                ruled.append(position)
+        for ruled in _ruling(("set", compiled(conjunct), fact, named), lambda check: [
+                subset for subset in group if check({fact: subset}) is False]):
+            group[ruled].append(position)
         return True
 
     def freeze(self, size: int) -> None:
@@ -175,6 +176,20 @@ class _SetFilter:
         for named, by_subset in self.masks:
             out |= by_subset.get(named & present, 0)
         return out
+
+
+# What each filter's conjuncts rule out, by the conjunct's compiled check (one closure for every
+# conjunct of its shape: avn_kb/lang/compiled.py) and the values it is judged on: a large knowledge
+# base repeats a few dozen conjuncts in thousands of conditions, and every group of recommendations
+# the validator indexes would judge them again on every value. Emptied when it grows past any
+# knowledge base's needs.
+_RULINGS: Bounded[tuple[Any, ...], list[Any]] = Bounded(65_536)
+
+
+def _ruling(key: tuple[Any, ...], judge: Callable[[Check], list[Any]]) -> list[Any]:
+    """`judge(check)` for the check in `key` (its second item), remembered by the key."""
+    found = _RULINGS.get(key)
+    return found if found is not None else _RULINGS.keep(key, judge(key[1]))
 
 
 def _subsets(values: list[Any]) -> Iterator[tuple[Any, ...]]:

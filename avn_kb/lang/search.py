@@ -14,7 +14,8 @@ from avn_kb.lang.compiled import Check, compiled
 from avn_kb.lang.derive import definitions
 from avn_kb.lang.domains import SearchBudget, SearchLimits, SearchTooLarge, expanded_tests
 from avn_kb.lang.real_cases import RealCases
-from avn_kb.model.conditions import Condition, conjuncts, describe, tests
+from avn_kb.lang.samples import Samples
+from avn_kb.model.conditions import Condition, conjuncts, tests
 from avn_kb.model.knowledge import Vocabulary
 
 DEFAULT_LIMITS = SearchLimits()
@@ -29,17 +30,18 @@ class CaseSearch:
         self.limits = limits
         self.budget = budget
         self.real = RealCases(vocabulary)
-        self._accepted_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
+        self.samples = Samples(self)
+        self._values_cache: dict[tuple[Any, ...], tuple[list[Any], list[Any]]] = {}
         # Facts with a `defined_for`, each with its compiled condition: a case giving one where the
         # condition is false is no case; where it is false the fact is complete without a value.
-        self._definitions = {name: check for name, _, check in definitions(vocabulary)}
+        self.definitions = {name: check for name, _, check in definitions(vocabulary)}
         # Facts whose values can make a case no real case: those derived facts read (the facts may
         # disagree), facts with a `defined_for` and those it reads (the fact may be undefined).
         # Only these are ever worth leaving out to find a witness.
-        self._validity_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
+        self.validity_inputs = {t.fact for d in vocabulary.derived.values() for _, when in d.cases
                                  for t in tests(when)}
-        self._validity_inputs |= self._definitions.keys()
-        self._validity_inputs |= {t.fact for _, condition, _ in definitions(vocabulary) for t in tests(condition)}
+        self.validity_inputs |= self.definitions.keys()
+        self.validity_inputs |= {t.fact for _, condition, _ in definitions(vocabulary) for t in tests(condition)}
 
     def find(self, apply: Sequence[Condition], not_apply: Sequence[Condition] = ()) -> dict[str, Any] | None:
         """A case on which every condition of `apply` holds and none of `not_apply` does, or None
@@ -86,22 +88,28 @@ class CaseSearch:
         for fact, values in axes:
             checks = accepts.get(fact)
             if checks:
-                values = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+                values = self._values_where(fact, values, tuple(checks), strict=False)
                 if not values:
                     return None
             narrowed.append((fact, values))
         return narrowed
 
     def _walk(self, axes: Axes, depth: int, case: dict[str, Any], apply: list[Check],
-              not_apply: list[Check], steps: list[int], optional: frozenset[str]) -> Iterator[dict[str, Any]]:
+              not_apply: list[Check], steps: list[int], optional: frozenset[str],
+              known: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """`known`: the case's facts with the derived ones, when the step before already has
+        them (the case is real)."""
         steps[0] += 1
         if steps[0] > self.limits.max_steps:
             raise SearchTooLarge(f"more than {self.limits.max_steps:,} partial cases")
         if self.budget is not None and steps[0] > self.budget.left and steps[0] > SearchBudget.FREE_STEPS:
             raise self.budget.spent()
-        facts, real = self.real(case)
-        if not real:
-            return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
+        if known is not None:
+            facts = known
+        else:
+            facts, real = self.real(case)
+            if not real:
+                return  # facts that disagree (or a fact undefined here) stay so on every extension: no real case
         results = [check(facts) for check in apply]
         if False in results:
             return
@@ -116,24 +124,28 @@ class CaseSearch:
                 yield dict(case)
             return
         fact, values = axes[depth]
-        definition = self._definitions.get(fact)
+        definition = self.definitions.get(fact)
         if definition is not None and definition(facts) is False:
             values = []  # undefined on this case: every value would make it no case
+        # A fact that decides no derived fact and no definition leaves them as they are, and the
+        # case real: its facts are this step's and the fact's value, without deriving again.
+        deciding = fact in self.real.deciding
         for value in values:
             case[fact] = value
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional,
+                                  None if deciding else {**facts, fact: value})
             del case[fact]
-        if fact in self._validity_inputs and (not not_apply or fact in optional or fact in self._definitions):
+        if fact in self.validity_inputs and (not not_apply or fact in optional or fact in self.definitions):
             # Giving this fact may make derived facts disagree, or the fact undefined, where leaving
             # it out does not: a witness may exist only with it missing. (A fact the conditions
             # read may be left out of a complete case only where it is undefined: see _complete.)
-            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional)
+            yield from self._walk(axes, depth + 1, case, apply, not_apply, steps, optional, facts)
 
     def _complete(self, axes: Axes, case: dict[str, Any], facts: dict[str, Any],
                   optional: frozenset[str]) -> bool:
         """Whether the case gives every fact of the axes a value, except those no condition reads
         (`optional`) and those its other facts leave undefined (their `defined_for` is false)."""
-        definitions = self._definitions
+        definitions = self.definitions
         return all(fact in case or fact in optional or (fact in definitions and definitions[fact](facts) is False)
                    for fact, _ in axes)
 
@@ -144,131 +156,35 @@ class CaseSearch:
     def complete_cases(self, condition: Condition, axes: Axes,
                        count: int = 3) -> list[dict[str, Any]]:
         """Up to `count` cases on which `condition` applies, each giving a value to every fact of
-        `axes` (a witness filled in with different values: by monotonicity it still applies).
-        With derived facts included. Empty when the condition can never apply."""
-        direct = self._direct_cases(condition, axes, count)
-        if direct is not None:
-            return direct
-        partials = []
-        for partial in self.iter_cases([condition]):
-            partials.append(partial)
-            if len(partials) == count:
-                break
-        check = compiled(condition)
-        found: list[dict[str, Any]] = []
-        for k in range(count if partials else 0):
-            case = dict(partials[k % len(partials)])
-            for fact, values in self._filling_order(axes):
-                if fact in case or not values:
-                    continue
-                # Rotate through the values so that samples differ (consecutive k, distinct values);
-                # skip values that would make the facts disagree (two staging systems giving
-                # different collapse values) or a fact undefined.
-                for j in range(len(values)):
-                    case[fact] = values[(k + len(fact) + j) % len(values)]
-                    if fact not in self._validity_inputs or self.real(case)[1]:
-                        break
-                else:
-                    del case[fact]
-            facts, real = self.real(case)
-            if real and check(facts) is True and facts not in found:
-                found.append(facts)
-        return found
+        `axes` (avn_kb/lang/samples.py). With derived facts included. Empty when the condition can
+        never apply."""
+        return self.samples.complete_cases(condition, axes, count)
 
-    def _filling_order(self, axes: Axes) -> Axes:
-        """The axes with the facts that declare `defined_for` last: the facts their definitions
-        read then vary freely from sample to sample (the site), and a defined fact is given where
-        it is defined and left out elsewhere (the stage), rather than pinning every sample to the
-        cases it is defined for."""
-        return sorted(axes, key=lambda axis: axis[0] in self._definitions)
-
-    def _direct_cases(self, condition: Condition, axes: Axes,
-                      count: int) -> list[dict[str, Any]] | None:
-        """The same samples without a search, for a conjunction whose parts each read one base
-        fact (the usual condition): each fact takes, in turn, a value every part on it accepts, so
-        facts are chosen independently, except that a derivation input takes a value on which the
-        facts still agree. Every case is checked on the condition itself; None when the shortcut
-        does not apply or does not find `count` cases (the search then decides)."""
-        on_fact: dict[str, list[Condition]] = {}
-        for part in conjuncts(condition):
-            read = {t.fact for t in tests(part)}
-            if len(read) != 1 or not read <= self.vocabulary.facts.keys():
-                return None
-            on_fact.setdefault(next(iter(read)), []).append(part)
-        if not on_fact.keys() <= {fact for fact, _ in axes}:
-            return None
-        choices = []
-        # The facts the condition reads first: a fact it does not read then takes a value that
-        # keeps the case real (or stays missing), instead of ruling out the value it needs (a
-        # stage given before the site at which the stage is undefined).
-        for fact, values in sorted(self._filling_order(axes), key=lambda axis: axis[0] not in on_fact):
-            accepted = self._accepted(fact, values, on_fact.get(fact, []))
-            if not accepted:
-                return None
-            choices.append((fact, accepted, max(1, len(accepted) // count)))
-        check = compiled(condition)
-        found: list[dict[str, Any]] = []
-        for k in range(count):
-            # Spread the samples over each fact's accepted values (sets: from few elements to many).
-            # Usually every fact's first value makes a real case, and then each step below would
-            # have kept its first value (every part of a real case is real: monotonicity), so that
-            # case is the sample, found with one derivation instead of one per derivation input.
-            case = {fact: accepted[(k * stride + len(fact)) % len(accepted)] for fact, accepted, stride in choices}
-            facts, real = self.real(case)
-            if not real:
-                filled = self._filled(choices, k, on_fact)
-                if filled is None:
-                    return None
-                facts, real = self.real(filled)
-            if not real or check(facts) is not True:
-                return None
-            if facts not in found:
-                found.append(facts)
-        return found if len(found) == count else None
-
-    def _filled(self, choices: list[tuple[str, list[Any], int]], k: int,
-                on_fact: dict[str, list[Condition]]) -> dict[str, Any] | None:
-        """Sample `k` fact by fact: a derivation input takes the first value, in its turn, on which
-        the facts so far still make a real case (or stays missing); None when a fact the
-        condition reads has no such value."""
-        case: dict[str, Any] = {}
-        for fact, accepted, stride in choices:
-            definition = self._definitions.get(fact)
-            if definition is not None and definition(self.real(case)[0]) is False:
-                # Undefined here, and so on every extension (monotonicity): every value would
-                # make the case no case, so it stays missing without trying each.
-                if fact in on_fact:
-                    return None
-                continue
-            start = k * stride + len(fact)
-            for j in range(len(accepted)):
-                case[fact] = accepted[(start + j) % len(accepted)]
-                if fact not in self._validity_inputs or self.real(case)[1]:
-                    break
-            else:
-                if fact in on_fact:
-                    return None
-                del case[fact]
-        return case
-
-    def _accepted(self, fact: str, values: list[Any], parts: list[Condition]) -> list[Any]:
-        """The values of `fact` every part accepts (parts read only this fact); remembered by the
-        parts' wording, which many conditions share."""
+    def accepted(self, fact: str, values: list[Any], parts: list[Condition]) -> list[Any]:
+        """The values of `fact` every part accepts (parts read only this fact)."""
         if not parts:
             return values
+        return self._values_where(fact, values, tuple(compiled(part) for part in parts), strict=True)
+
+    def _values_where(self, fact: str, values: list[Any], checks: tuple[Check, ...], strict: bool) -> list[Any]:
+        """The values of `fact` on which every check (each reading only this fact) holds, with
+        `strict`, or is not false; remembered by the checks, which every condition testing the fact
+        alike shares (avn_kb/lang/compiled.py), and by the list of values."""
         # The entry keeps `values` alive, so its id cannot be reused by another list meanwhile.
-        key = (fact, tuple(describe(part) for part in parts), id(values))
-        cached = self._accepted_cache.get(key)
+        key = (fact, checks, id(values), strict)
+        cached = self._values_cache.get(key)
         if cached is None:
-            checks = [compiled(part) for part in parts]
-            accepted = [v for v in values if all(c({fact: v}) is True for c in checks)]
-            cached = self._accepted_cache[key] = (values, accepted)
+            if strict:
+                kept = [v for v in values if all(check({fact: v}) is True for check in checks)]
+            else:
+                kept = [v for v in values if all(check({fact: v}) is not False for check in checks)]
+            cached = self._values_cache[key] = (values, kept)
         return cached[1]
 
     def satisfiable(self, condition: Condition) -> bool:
         # A direct sample is a real case on which the condition holds (checked): no search needed.
         axes = search_axes(self.vocabulary, [condition], complete=False)
-        if self._direct_cases(condition, axes, 1):
+        if self.samples.direct_cases(condition, axes, 1) or self.samples.split_cases(condition, axes, 1):
             return True
         return next(self.iter_cases([condition], axes=axes), None) is not None
 

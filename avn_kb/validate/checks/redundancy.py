@@ -10,15 +10,16 @@ Failing:  RT-001 consider resistive-training when {region: lower-limb};
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from avn_kb.lang import actions
+from avn_kb.lang.compiled import Check, compiled
 from avn_kb.lang.index import CandidateIndex, positions_of
 from avn_kb.lang.pairs import allowed_values
 from avn_kb.lang.real_cases import RealCases
 from avn_kb.lang.search import CaseSearch, SearchTooLarge
-from avn_kb.model.conditions import facts_of
+from avn_kb.model.conditions import Condition, conjuncts, facts_of
 from avn_kb.model.findings import Finding, issue
 from avn_kb.model.knowledge import Recommendation, Vocabulary
 from avn_kb.validate.checks.context import CheckContext
@@ -101,33 +102,61 @@ class _Nearby:
     def __init__(self, real: RealCases, vocabulary: Vocabulary, group: list[Recommendation],
                  axes: list[tuple[str, list[Any]]], index: CandidateIndex) -> None:
         self.real = real
+        self.vocabulary = vocabulary
+        self.group = group
         self.checks = index.checks  # the group's conditions, compiled once by its index
-        self.demands = [allowed_values(vocabulary, rec.when) for rec in group]
-        self.reads = [facts_of(rec.when) for rec in group]
         self.values = dict(axes)
         self.derived = set(vocabulary.derived)
+        # A set fact's elements, for the tries that give it none or all of them.
+        self.elements = {fact: sorted({element for value in values for element in value}, key=str)
+                         for fact, values in axes if values and isinstance(values[0], list)}
+        self._parts: dict[int, _Parts] = {}  # of the members tried so far
+        self._bases: dict[int, list[dict[str, Any]]] = {}
 
     def refutes(self, samples: list[dict[str, Any]], narrow: int, wide: int) -> bool:
+        """Whether a try next to one of the samples of `narrow` (the group's position; `samples`:
+        its samples, the same list every time) is a case on which it applies and `wide` does not.
+        `wide` holds on every one of those samples: the candidates are found so (_holding_on_all)."""
         narrow_check, wide_check = self.checks[narrow], self.checks[wide]
-        for sample in samples:
-            base = {fact: value for fact, value in sample.items() if fact not in self.derived}
-            for fact, value in self._excluded(self.demands[wide], self.reads[wide], base):
-                facts, real = self.real({**base, fact: value})
-                if real and narrow_check(facts) is True and wide_check(facts) is not True:
+        narrow_parts, wide_parts, deciding = self._parts_of(narrow), self._parts_of(wide), self.real.deciding
+        for sample, base in zip(samples, self._bases_of(narrow, samples)):
+            for fact, value in self._excluded(wide_parts, base):
+                if fact in deciding:
+                    facts, real = self.real({**base, fact: value})
+                    if real and narrow_check(facts) is True and wide_check(facts) is not True:
+                        return True
+                # A fact that decides no derived fact leaves them as on the sample, and the sample
+                # real: both conditions hold there, so each holds on the try when its conjuncts
+                # reading the fact do.
+                elif not wide_parts.hold(sample, fact, value) and narrow_parts.hold(sample, fact, value):
                     return True
         return False
 
-    def _excluded(self, demands: dict[str, Any], reads: frozenset[str],
-                  case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    def _bases_of(self, position: int, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The samples of a member without their derived facts, made once: a member is the narrow
+        one of many pairs."""
+        bases = self._bases.get(position)
+        if bases is None:
+            bases = self._bases[position] = [{fact: value for fact, value in sample.items()
+                                              if fact not in self.derived} for sample in samples]
+        return bases
+
+    def _parts_of(self, position: int) -> _Parts:
+        parts = self._parts.get(position)
+        if parts is None:
+            parts = self._parts[position] = _Parts(self.vocabulary, self.group[position].when)
+        return parts
+
+    def _excluded(self, wide: _Parts, case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         """(fact, value) changes of the case that the wide condition's top-level demands rule
         out, then other values of the base facts it reads elsewhere (under `any` or `not`): for a
         set, none and all of its elements."""
-        yield from self._against_demands(demands, case)
-        for fact in sorted(reads - demands.keys() - self.derived):
+        yield from self._against_demands(wide.demands, case)
+        for fact in wide.elsewhere:
             values = self.values.get(fact, ())
-            if values and isinstance(values[0], list):
+            if fact in self.elements:
                 yield fact, []
-                yield fact, sorted({element for value in values for element in value}, key=str)
+                yield fact, self.elements[fact]
             else:
                 for value in values:
                     if value != case.get(fact):
@@ -153,6 +182,47 @@ class _Nearby:
                 for value in self.values.get(fact, ()):
                     if (low is not None and value < low) or (high is not None and value > high):
                         yield fact, value
+
+
+class _Parts:
+    """What the nearby tries read of one member's condition: its top-level demands, the facts it
+    reads, and its top-level conjuncts by the facts they read (compiled; `alone`: reading no
+    other fact, so judged on the fact's value by itself)."""
+
+    def __init__(self, vocabulary: Vocabulary, condition: Condition) -> None:
+        self.vocabulary, self.condition = vocabulary, condition
+        self.on_fact: dict[str, list[tuple[Check, bool]]] = {}
+        for conjunct in conjuncts(condition):
+            read = facts_of(conjunct)
+            for fact in read:
+                self.on_fact.setdefault(fact, []).append((compiled(conjunct), len(read) == 1))
+        self.reads = frozenset(self.on_fact)
+
+    @cached_property
+    def demands(self) -> dict[str, Any]:
+        """Asked only of the wider member of a pair."""
+        return allowed_values(self.vocabulary, self.condition)
+
+    @cached_property
+    def elsewhere(self) -> list[str]:
+        """The base facts it reads other than in its top-level demands, in order."""
+        return sorted(self.reads - self.demands.keys() - self.vocabulary.derived.keys())
+
+    def hold(self, case: dict[str, Any], fact: str, value: Any) -> bool:
+        """Whether the condition, holding on `case`, holds on it with `fact` set to `value` (a
+        fact no derived fact reads): whether each of its conjuncts reading the fact does, for the
+        others read the case as it was."""
+        changed = None
+        for check, alone in self.on_fact.get(fact, ()):
+            if alone:
+                result = check({fact: value})
+            else:
+                if changed is None:
+                    changed = {**case, fact: value}
+                result = check(changed)
+            if result is not True:
+                return False
+        return True
 
 
 def _holding_on_all(index: CandidateIndex, cases: list[dict[str, Any]]) -> int:

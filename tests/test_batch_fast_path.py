@@ -194,3 +194,40 @@ def test_patients_who_share_a_presentation_share_its_template_and_get_their_own_
     loads = [item["load_kg"] for answer in written for item in answer["recommendations"] if "load_kg" in item]
     assert len({json.dumps(load) for load in loads}) > 15  # patients' own loads, not one shared
     assert fast.templates is not None and 0 < len(fast.templates) <= len(written) // 3
+
+
+def test_derived_facts_are_listed_in_the_order_each_case_derives_them(mini_copy: Path) -> None:
+    """A derived fact may be decided on the first pass of derivation for one case and only once a
+    fact the case cannot give is decided empty for another (here `collapse`, through its
+    `otherwise` once `arco_stage`, defined only at the femoral head, is empty at the knee). Both
+    cases then derive the same facts with the same values and share every condition's truth, but
+    list their derived facts in different orders: a template rendered for one must not give the
+    other its order (the plain path writes each case's own)."""
+    vocabulary = mini_copy / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    for old, new in [
+        ("    values: [I, II, IIIA, IIIB, IV]\n",
+         "    values: [I, II, IIIA, IIIB, IV]\n    defined_for: {site: femoral-head}\n"
+         "  imaging_reviewed:\n    type: boolean\n    label: Imaging reviewed\n"),
+        ("        when: {arco_stage: {in: [I, II]}}\n",
+         "        when:\n          any:\n            - {arco_stage: {in: [I, II]}}\n"
+         "            - {imaging_reviewed: true}\n"),
+        ("        when: {arco_stage: {in: [IIIA, IIIB, IV]}}\n",
+         "        when: {arco_stage: {in: [IIIA, IIIB, IV]}}\n    otherwise: pre-collapse\n"),
+    ]:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    vocabulary.write_text(text)
+    ready = load_for_answers(mini_copy, str(mini_copy))
+    assert not ready.problems
+    data = (b'{"id": "a", "site": "knee", "imaging_reviewed": false}\n'
+            b'{"id": "b", "site": "knee", "imaging_reviewed": true}\n')
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    for compact in (True, False):
+        out = BatchOutput("json", compact, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        assert fast.errors == plain.errors == []
+        derived = [list(json.loads(line)["derived"]) for line in plain.data.decode().splitlines()]
+        assert derived == [["region", "collapse"], ["collapse", "region"]]  # the case the test is about
+        assert fast.data == plain.data

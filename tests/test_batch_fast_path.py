@@ -301,3 +301,23 @@ def test_the_fast_path_writes_what_the_plain_path_writes_on_an_adversarial_vocab
         assert fast.data == plain.data, seed
         assert fast.errors == plain.errors, seed
         assert plain.data.count(b"\n") > 100, seed  # many lines answered, not refused
+
+
+def test_a_line_with_half_a_surrogate_pair_is_refused_on_both_paths() -> None:
+    """A \\u escape of half a surrogate pair alone decodes to a string that is no text: an answer
+    echoing it cannot be written as UTF-8, and both paths stopped the whole run with an internal
+    error (UnicodeEncodeError). The line is refused, as itself, and the others answered; a whole
+    pair (an emoji) and an escaped backslash are text."""
+    ready = READY[SHIPPED]
+    data = (b'{"id": "\\ud800", "site": "knee"}\n{"site\\udc00": "knee"}\n'
+            b'{"facts": {"site": "knee", "causes": ["\\udfff"]}}\n'
+            b'{"id": "\\ud83d\\ude00", "site": "knee"}\n{"id": "\\\\ud800", "site": "knee"}\n')
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    for compact in (True, False):
+        out = BatchOutput("json", compact, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        assert fast.data == plain.data and fast.errors == plain.errors
+        assert [error.split(":")[1] for error in plain.errors] == ["1", "2", "3"]
+        assert all("half of a surrogate pair" in error for error in plain.errors)
+        assert [json.loads(line)["id"] for line in plain.data.decode().splitlines()] == ["\U0001f600", "\\ud800"]

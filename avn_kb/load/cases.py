@@ -174,16 +174,23 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _unpaired_surrogates(text: str, value: Any, where: str) -> list[CaseError]:
     """A \\u escape of half a surrogate pair, alone, reads as no character: a string holding one
-    cannot be written as UTF-8 (an answer echoing it would fail), so the line is refused. Only an
-    escape can give one (the line itself was decoded from UTF-8), so only a line with one is looked at."""
+    cannot be written as UTF-8 (an answer echoing it would fail), so the line is refused."""
+    problem = unpaired_surrogates(text, value)
+    return [CaseError(where, problem)] if problem else []
+
+
+def unpaired_surrogates(text: str, value: Any) -> str | None:
+    """What is wrong with JSON `text`, read as `value`, when a \\u escape in it gives half of a
+    surrogate pair alone (no character, and no UTF-8 can write it); else None. Only an escape can
+    give one in text decoded from UTF-8, so only text with one is looked at."""
     if "\\u" not in text:
-        return []
+        return None
     found = _SURROGATE.findall(json.dumps(value, ensure_ascii=False))
     if not found:
-        return []
+        return None
     shown = ", ".join(dict.fromkeys(f"\\u{ord(char):04x}" for char in found))
-    return [CaseError(where, f"not valid text: {shown} is half of a surrogate pair alone, which is no character; "
-                             "give the character itself or both halves of its pair")]
+    return (f"not valid text: {shown} is half of a surrogate pair alone, which is no character; "
+            "give the character itself or both halves of its pair")
 
 
 def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:

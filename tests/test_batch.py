@@ -305,3 +305,29 @@ def test_pieces_are_written_whole_however_little_each_write_takes(tmp_path: Path
     finally:
         os.close(descriptor)
     assert target.read_bytes() == b"0123456" + b"".join(pieces)
+
+
+@pytest.mark.parametrize("to_file", [False, True], ids=["stdout", "output-file"])
+def test_jobs_fork_no_workers_for_a_batch_of_one_block(tmp_path: Path, to_file: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first block is answered before the workers fork; when it is the only one there is
+    nothing left for them, and none are forked (a Pool forks its workers when it is made)."""
+    from avn_kb.cli import batch_jobs
+
+    forked: list[int] = []
+    real = batch_jobs.in_parallel
+
+    def in_parallel(*args: Any, **kwargs: Any) -> Any:
+        forked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch_jobs, "in_parallel", in_parallel)
+    (tmp_path / "cases.jsonl").write_text("\n".join(CASES) + "\n", encoding="utf-8")
+    runs = []
+    for jobs in ("1", "2"):
+        output = ["-o", str(tmp_path / f"answers-{jobs}")] if to_file else []
+        result = run_cli("query", "--kb", str(SHIPPED), "--batch", str(tmp_path / "cases.jsonl"), "--compact",
+                         "--jobs", jobs, "--as-of", "2026-12-01", *output)
+        runs.append((result.exit_code, (tmp_path / f"answers-{jobs}").read_bytes() if to_file else result.stdout_bytes))
+    assert runs[0] == runs[1] and runs[0][0] == 0 and runs[0][1].count(b"\n") == len(CASES) + 1
+    assert forked == []

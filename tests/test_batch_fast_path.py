@@ -194,3 +194,130 @@ def test_patients_who_share_a_presentation_share_its_template_and_get_their_own_
     loads = [item["load_kg"] for answer in written for item in answer["recommendations"] if "load_kg" in item]
     assert len({json.dumps(load) for load in loads}) > 15  # patients' own loads, not one shared
     assert fast.templates is not None and 0 < len(fast.templates) <= len(written) // 3
+
+
+ADVERSARIAL_EDITS = [  # (what the mini vocabulary says, what the adversarial one says instead)
+    # ARCO defined only at the femoral head: decided empty elsewhere, which may decide `collapse`.
+    ("    values: [I, II, IIIA, IIIB, IV]\n",
+     "    values: [I, II, IIIA, IIIB, IV]\n    defined_for: {site: femoral-head}\n"
+     "  imaging_reviewed:\n    type: boolean\n    label: Imaging reviewed\n"),
+    # `collapse` decided on the first pass by a fact no recommendation reads, or by its otherwise.
+    ("        when: {arco_stage: {in: [I, II]}}\n",
+     "        when:\n          any:\n            - {arco_stage: {in: [I, II]}}\n"
+     "            - {imaging_reviewed: true}\n"),
+    ("        when: {arco_stage: {in: [IIIA, IIIB, IV]}}\n",
+     "        when: {arco_stage: {in: [IIIA, IIIB, IV]}}\n    otherwise: pre-collapse\n"),
+    # A derived fact that reads derived facts, and one that reads a number (read by no recommendation).
+    ("interventions:\n",
+     "  loading_risk:\n    label: Loading risk\n    values: [high, low]\n    cases:\n"
+     "      - value: high\n        when: {collapse: post-collapse, region: lower-limb}\n"
+     "      - value: low\n        when:\n          any:\n            - {collapse: pre-collapse}\n"
+     "            - {region: upper-limb}\n"
+     "  pain_band:\n    label: Pain band\n    values: [mild, severe]\n    cases:\n"
+     "      - value: mild\n        when: {pain_score: {max: 4}}\n"
+     "      - value: severe\n        when: {pain_score: {min: 5}}\n"
+     "interventions:\n"),
+    # Exercises whose `loads` read a fact and a derived fact.
+    ("    exercises: [leg-press, bench-press]\n",
+     "    exercises:\n      - id: leg-press\n        loads: {region: lower-limb}\n"
+     "      - id: bench-press\n        loads:\n          any:\n            - {site: humeral-head}\n"
+     "            - {comorbidities: {has: osteoporosis}}\n"),
+]
+
+
+def _adversarial(root: Path) -> Readiness:
+    """The mini knowledge base at `root` (a copy) with ADVERSARIAL_EDITS made to its vocabulary."""
+    vocabulary = root / "vocabulary.yaml"
+    text = vocabulary.read_text()
+    for old, new in ADVERSARIAL_EDITS:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    vocabulary.write_text(text)
+    ready = load_for_answers(root, str(root))
+    assert not ready.problems
+    return ready
+
+
+def test_derived_facts_are_listed_in_the_order_each_case_derives_them(mini_copy: Path) -> None:
+    """A derived fact may be decided on the first pass of derivation for one case and only once a
+    fact the case cannot give is decided empty for another (here `collapse`, through its
+    `otherwise` once `arco_stage`, defined only at the femoral head, is empty at the knee). Both
+    cases then derive the same facts with the same values and share every condition's truth, but
+    list their derived facts in different orders: a template rendered for one must not give the
+    other its order (the plain path writes each case's own)."""
+    ready = _adversarial(mini_copy)
+    data = (b'{"id": "a", "site": "knee", "imaging_reviewed": false}\n'
+            b'{"id": "b", "site": "knee", "imaging_reviewed": true}\n')
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    for compact in (True, False):
+        out = BatchOutput("json", compact, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        assert fast.errors == plain.errors == []
+        derived = [list(json.loads(line)["derived"]) for line in plain.data.decode().splitlines()]
+        assert [names[:2] for names in derived] == [["region", "collapse"], ["collapse", "region"]]
+        assert fast.data == plain.data
+
+
+def _adversarial_case(vocabulary: Vocabulary, rng: random.Random) -> dict[str, Any]:
+    """A case of the adversarial kind: derived facts given (agreeing, disagreeing or None), facts
+    given as None, numbers as int, float, -0.0 or bool, sets reordered or with duplicates, unknown
+    facts, in any order."""
+    case = _case(vocabulary, rng)
+    for name, derived in vocabulary.derived.items():
+        if rng.random() < 0.1:
+            case[name] = rng.choice([*derived.values, None])
+    for name in list(case):
+        roll = rng.random()
+        value = case[name]
+        if roll < 0.08:
+            case[name] = None
+        elif roll < 0.16 and isinstance(value, (int, float)) and not isinstance(value, bool):
+            case[name] = rng.choice([-0.0, 0, 0.0, float(value), int(value), True])
+        elif roll < 0.24 and isinstance(value, list) and value:
+            case[name] = rng.sample(value, len(value)) + ([value[0]] if rng.random() < 0.5 else [])
+    if rng.random() < 0.03:
+        case["not_a_fact"] = 1
+    return dict(rng.sample(list(case.items()), len(case)))
+
+
+def test_the_fast_path_writes_what_the_plain_path_writes_on_an_adversarial_vocabulary(mini_copy: Path) -> None:
+    """Fast and plain paths byte for byte on the adversarial vocabulary (facts defined only at some
+    sites, derived facts reading derived facts and facts no recommendation reads, an otherwise,
+    exercises whose loads read facts) with adversarial cases, under every presentation option."""
+    ready = _adversarial(mini_copy)
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    for seed in range(8):
+        rng = random.Random(seed)
+        cases = [_adversarial_case(vocabulary, rng) for _ in range(80)]
+        data = ("\n".join(_line(rng.choice(cases), rng, n) for n in range(1, 401)) + "\n").encode()
+        defaults = Defaults(rng.choice([dt.date(2026, 12, 1), dt.date(2028, 3, 1)]),
+                            rng.choice([("approved",), ("approved", "draft")]), rng.choice(["clinician", "patient"]),
+                            seed % 4 == 3, seed % 2 == 1)
+        out = BatchOutput("json", seed % 3 != 0, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        assert fast.data == plain.data, seed
+        assert fast.errors == plain.errors, seed
+        assert plain.data.count(b"\n") > 100, seed  # many lines answered, not refused
+
+
+def test_a_line_with_half_a_surrogate_pair_is_refused_on_both_paths() -> None:
+    """A \\u escape of half a surrogate pair alone decodes to a string that is no text: an answer
+    echoing it cannot be written as UTF-8, and both paths stopped the whole run with an internal
+    error (UnicodeEncodeError). The line is refused, as itself, and the others answered; a whole
+    pair (an emoji) and an escaped backslash are text."""
+    ready = READY[SHIPPED]
+    data = (b'{"id": "\\ud800", "site": "knee"}\n{"site\\udc00": "knee"}\n'
+            b'{"facts": {"site": "knee", "causes": ["\\udfff"]}}\n'
+            b'{"id": "\\ud83d\\ude00", "site": "knee"}\n{"id": "\\\\ud800", "site": "knee"}\n')
+    defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
+    for compact in (True, False):
+        out = BatchOutput("json", compact, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        assert fast.data == plain.data and fast.errors == plain.errors
+        assert [error.split(":")[1] for error in plain.errors] == ["1", "2", "3"]
+        assert all("half of a surrogate pair" in error for error in plain.errors)
+        assert [json.loads(line)["id"] for line in plain.data.decode().splitlines()] == ["\U0001f600", "\\ud800"]

@@ -4,7 +4,9 @@ and differ elsewhere, in the order of their facts, or in what they leave out or 
 
 from __future__ import annotations
 
+import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +67,55 @@ def test_a_key_tells_apart_what_the_conditions_tell_apart() -> None:
     assert len(keys) == 6
     assert readings.key({"site": "knee", "not a read fact": 1}) == readings.key({"site": "knee"})
     assert readings.key({"site": ("knee",)}) is None and readings.read({"site": ("knee",)}).facts() is not None
+
+
+def _resolutions_agree(ready: Any, cases: list[dict[str, Any]]) -> None:
+    """Each case resolved through one warm index (its readings, truths and decisions kept, and
+    dropped when full) as through a fresh index: the same facts in the same order and the same
+    answer, traces included; and checked with its reading as without."""
+    from avn_kb.load.cases import check_case
+    from avn_kb.output.answers.data import as_data
+    from avn_kb.resolve.resolver import Index, resolve
+
+    kb = ready.kb
+    warm = Index(kb)
+    warm.truths.limit = warm.decisions.limit = 16
+    assert warm.readings is not None
+    warm.readings._kept.limit = 16
+    days = [dt.date(2026, 12, 1), dt.date(2029, 1, 1), dt.date(2020, 1, 1)]
+    statuses = [("approved",), ("approved", "draft")]
+    for number, case in enumerate(cases):
+        day, wanted, explain = days[number % 3], statuses[number // 3 % 2], number % 4 == 0
+        errors = [str(e) for e in check_case(kb.vocabulary, case, "x")]
+        reading = warm.readings.read(case)
+        assert [str(e) for e in check_case(kb.vocabulary, case, "x", reading=reading)] == errors, case
+        fresh = resolve(kb, case, as_of=day, statuses=wanted, index=Index(kb), explain=explain)
+        kept = resolve(kb, case, as_of=day, statuses=wanted, index=warm, explain=explain,
+                       reading=reading if number % 2 else None)
+        assert list(kept.facts.items()) == list(fresh.facts.items()), case
+        assert (as_data(kb, kept, "clinician", explain, True, ready.problems)
+                == as_data(kb, fresh, "clinician", explain, True, ready.problems)), case
+
+
+@pytest.mark.parametrize("name", sorted(VOCABULARIES))
+def test_resolving_through_kept_readings_is_resolving_afresh(name: str) -> None:
+    kb = SHIPPED if name == SHIPPED.name else MINI
+    ready = load_for_answers(kb, str(kb))
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    rng = random.Random(11)
+    names = [fact.name for fact in vocabulary.every_fact()]
+    cases = [{n: _value(vocabulary, n, rng) for n in rng.sample(names, rng.randint(0, min(9, len(names))))}
+             for _ in range(150)]
+    _resolutions_agree(ready, cases + [dict(reversed(list(c.items()))) for c in cases] + cases)
+
+
+def test_resolving_through_kept_readings_is_resolving_afresh_on_an_adversarial_vocabulary(mini_copy: Path) -> None:
+    from tests.test_batch_fast_path import _adversarial, _adversarial_case
+
+    ready = _adversarial(mini_copy)
+    vocabulary = ready.kb.vocabulary
+    assert vocabulary is not None
+    rng = random.Random(12)
+    cases = [_adversarial_case(vocabulary, rng) for _ in range(200)]
+    _resolutions_agree(ready, cases + [dict(reversed(list(c.items()))) for c in cases] + cases)

@@ -90,3 +90,16 @@ def test_a_bug_is_a_500_problem_and_logged(server: Server, caplog: pytest.LogCap
                                       "has the details"}
     assert "Traceback" not in reply.text
     assert any(r.exc_info and "a bug in an added route" in str(r.exc_info[1]) for r in caplog.records)
+
+
+@pytest.mark.parametrize("body", [b'{"facts": {"site": "knee", "causes": ["\\ud800"]}}',
+                                  b'{"cases": [{"id": "\\udc00", "facts": {"site": "knee"}}]}',
+                                  b'{"facts": {"site\\ud800": "knee"}}'])
+def test_a_body_with_half_a_surrogate_pair_is_malformed_json(body: bytes) -> None:
+    """A \\u escape of half a surrogate pair alone reads as a string no UTF-8 can write: an answer
+    or problem echoing it (a case's id, an unknown fact's name) failed to encode, a 500. It is
+    refused as malformed JSON; a whole pair is a character."""
+    with pytest.raises(Problem) as refused:
+        parse_json(body, Limits())
+    assert refused.value.status == 400 and "half of a surrogate pair" in str(refused.value)
+    assert parse_json(b'{"facts": {"site": "knee\\ud83d\\ude00"}}', Limits()) == {"facts": {"site": "knee\U0001f600"}}

@@ -4,6 +4,7 @@ skipped, and the run ends with exit 2 if any line was bad."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import stat
@@ -82,8 +83,11 @@ def _answered(answering: Answers, jobs: int, writer: Writer) -> Generator[Answer
                 if first is None:
                     return
                 yield answering.block(first[0], first[2])
+                second = next(blocks, None)  # a Pool forks its workers when made, with or without work
+                if second is None:
+                    return
                 readable = batch != "-" and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-                yield from in_parallel(answering, blocks, jobs, writer.positional(),
+                yield from in_parallel(answering, itertools.chain([second], blocks), jobs, writer.positional(),
                                        stream.fileno() if readable else None)
                 return
         yield from (answering.block(first, data) for first, _, data in blocks)

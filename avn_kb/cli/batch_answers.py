@@ -44,8 +44,12 @@ MEMO_BYTES = 64 * 1024 * 1024  # the remembered answers' size at most (the oldes
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 # What an answer's template is kept by (avn_kb.lang.readings): which facts the case gives and has,
 # the truth bitsets of the conditions, the values of the facts the answer shows or its exercises'
-# loads read, the day and the audience; the statuses and the options are the run's.
-TemplateKey = tuple[frozenset[str], frozenset[str], tuple[int, int], tuple[Any, ...], dt.date, str]
+# loads read, the order in which the case's facts hold those it did not give (the answer lists its
+# derived facts in that order, which is not the same for every case with the same values: a
+# derived fact may be decided on derivation's first pass for one case and only once a fact the case
+# cannot give is decided empty for another), the day and the audience; the statuses and the
+# options are the run's.
+TemplateKey = tuple[frozenset[str], frozenset[str], tuple[int, int], tuple[Any, ...], tuple[str, ...], dt.date, str]
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,9 @@ class Answers:
         if answer_key is None or shown_values is None:
             return _ENCODE(self._data(self._resolution(line, day, reading), audience))[:-1]
         truth = index.truth(facts, self.defaults.statuses, day.isoformat(), answer_key)
-        key = (answer_key[0], answer_key[1], truth, shown_values, day, audience)
+        case = line.facts
+        added = tuple(name for name in facts if name not in case)
+        key = (answer_key[0], answer_key[1], truth, shown_values, added, day, audience)
         found = self.templates.get(key)
         if found is None:
             resolution = self._resolution(line, day, reading)
@@ -173,7 +179,8 @@ class Answers:
     def _keep_template(self, key: TemplateKey, found: Template) -> Template:
         assert self.templates is not None
         # The key's size: its names, types and values, a few dozen bytes an item.
-        return self.templates.keep(key, found, found.size + 64 * (len(key[0]) + len(key[1]) + len(key[3])))
+        items = len(key[0]) + len(key[1]) + len(key[3]) + len(key[4])
+        return self.templates.keep(key, found, found.size + 64 * items)
 
     def _remember(self, key: tuple[str, dt.date, str], body: bytes) -> bytes:
         assert self.memo is not None

@@ -10,6 +10,7 @@ and only they know which one is meant: "site is given twice (knee, talus): give 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -150,9 +151,11 @@ def json_line(line: str, where: str) -> tuple[Any, list[CaseError]]:
     text = line.rstrip("\r\n")
     if not text.startswith("\ufeff"):  # json.loads refuses a byte-order mark: its words, below
         try:
-            return _STRICT.decode(text), []
+            value = _STRICT.decode(text)
         except (ValueError, RecursionError, _Repeated):
             pass
+        else:
+            return value, _unpaired_surrogates(text, value, where)
     repeated: list[str] = []
     try:
         value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys(repeated))
@@ -163,7 +166,31 @@ def json_line(line: str, where: str) -> tuple[Any, list[CaseError]]:
         return None, [CaseError(where, "nested too deeply to be a case: a case is a flat mapping of facts")]
     if repeated:
         return None, [CaseError(where, message) for message in repeated]
-    return value, []
+    return value, _unpaired_surrogates(text, value, where)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unpaired_surrogates(text: str, value: Any, where: str) -> list[CaseError]:
+    """A \\u escape of half a surrogate pair, alone, reads as no character: a string holding one
+    cannot be written as UTF-8 (an answer echoing it would fail), so the line is refused."""
+    problem = unpaired_surrogates(text, value)
+    return [CaseError(where, problem)] if problem else []
+
+
+def unpaired_surrogates(text: str, value: Any) -> str | None:
+    """What is wrong with JSON `text`, read as `value`, when a \\u escape in it gives half of a
+    surrogate pair alone (no character, and no UTF-8 can write it); else None. Only an escape can
+    give one in text decoded from UTF-8, so only text with one is looked at."""
+    if "\\u" not in text:
+        return None
+    found = _SURROGATE.findall(json.dumps(value, ensure_ascii=False))
+    if not found:
+        return None
+    shown = ", ".join(dict.fromkeys(f"\\u{ord(char):04x}" for char in found))
+    return (f"not valid text: {shown} is half of a surrogate pair alone, which is no character; "
+            "give the character itself or both halves of its pair")
 
 
 def _unique_keys(repeated: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from starlette.requests import ClientDisconnect, Request
 
-from avn_kb.load.cases import given_twice, shown_value
+from avn_kb.load.cases import given_twice, shown_value, unpaired_surrogates
 from avn_kb.serve.problems import Problem
 
 log = logging.getLogger("avn_kb.serve")
@@ -101,6 +101,9 @@ def parse_json(body: bytes, limits: Limits) -> Any:
         raise _too_deep(limits) from None
     if depth(value) > limits.max_depth:
         raise _too_deep(limits)
+    surrogates = unpaired_surrogates(text, value)
+    if surrogates:  # an answer or a problem echoing such a string could not be written as UTF-8
+        raise Problem(400, "malformed-json", surrogates)
     if repeated:
         key, message = repeated[0]
         raise Problem(422, "bad-case", message, field=key,

@@ -173,7 +173,7 @@ def _validation_phases(root: Path, as_of: dt.date, seconds_per_check: float) -> 
         findings.extend(produced)
     started = time.perf_counter()
     places = engine.KeptPlaces()
-    located = [engine._with_end(loaded, engine._located(loaded, f, places), places) for f in findings]
+    located = [engine._placed(loaded, f, places) for f in findings]
     phases.append(Phase("locate findings and their ends (load/positions.py)", time.perf_counter() - started, True,
                         f"{len(located)} findings in {len({f.path for f in findings if not f.line})} files"))
     return phases

@@ -11,16 +11,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from avn_kb.cli.batch_answers import Answers, BatchOutput, Defaults
 from avn_kb.load.cases import check_case
+from avn_kb.model.conditions import parse
 from avn_kb.model.knowledge import Vocabulary
 from avn_kb.validate.readiness import Readiness, load_for_answers
 from tests.conftest import MINI, SHIPPED
+from tests.strategies import (
+    DERIVED,
+    DERIVED_VALUES,
+    ENUMS,
+    NUMBER_FACT,
+    SET_FACT,
+    SET_VALUES,
+    GeneratedKB,
+    knowledge_bases,
+)
 
 COUNT = 900  # lines a batch: a few hundred distinct cases, most of them used several times
 READY = {kb: load_for_answers(kb, str(kb)) for kb in (SHIPPED, MINI)}
@@ -321,3 +335,50 @@ def test_a_line_with_half_a_surrogate_pair_is_refused_on_both_paths() -> None:
         assert [error.split(":")[1] for error in plain.errors] == ["1", "2", "3"]
         assert all("half of a surrogate pair" in error for error in plain.errors)
         assert [json.loads(line)["id"] for line in plain.data.decode().splitlines()] == ["\U0001f600", "\\ud800"]
+
+
+@given(generated=knowledge_bases(), data=st.data())
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_fast_path_writes_what_the_plain_path_writes_on_generated_knowledge_bases(
+        generated: GeneratedKB, data: st.DataObject) -> None:
+    """Generated knowledge bases (tests/strategies: overrides, supersession, statuses, a derived
+    fact with or without otherwise), where one fact may be defined only where another has a value
+    and a dose may be per kilogram of the number fact, with cases of values inside and outside
+    their domains, None, derived facts given, numbers written as int, float, -0.0 or true; each
+    case several times, reordered: the fast path writes the plain path's bytes and problems."""
+    kb = generated.kb
+    vocabulary = kb.vocabulary
+    assert vocabulary is not None
+    facts = dict(vocabulary.facts)
+    if data.draw(st.booleans(), label="e2 defined only where e1 is a"):
+        facts["e2"] = replace(facts["e2"], defined_for=parse({"e1": "a"}))
+    interventions = dict(vocabulary.interventions)
+    if data.draw(st.booleans(), label="reps per kg of n"):
+        t2 = interventions["t2"]
+        interventions["t2"] = replace(t2, dose={"reps": replace(t2.dose["reps"], per_kg_of=NUMBER_FACT)})
+    kb = replace(kb, vocabulary=replace(vocabulary, facts=facts, interventions=interventions))
+    vocabulary = kb.vocabulary
+    assert vocabulary is not None
+    values: dict[str, st.SearchStrategy[Any]] = {
+        name: st.sampled_from([*ENUMS[name], None, "z"]) for name in ENUMS if name in vocabulary.facts}
+    values[SET_FACT] = st.lists(st.sampled_from([*SET_VALUES, "z"]), max_size=3)
+    values[NUMBER_FACT] = st.sampled_from([0, 0.0, -0.0, 2, 2.0, 2.5, 5, 8, 8.0, 10, 11, True, None])
+    if vocabulary.derived:
+        values[DERIVED] = st.sampled_from([*DERIVED_VALUES, None])
+    case = st.lists(st.sampled_from(sorted(values)), unique=True, max_size=len(values)).flatmap(
+        lambda names: st.fixed_dictionaries({name: values[name] for name in names}))
+    cases = data.draw(st.lists(case, min_size=1, max_size=6), label="cases")
+    lines = [json.dumps({"id": f"p{n}", "facts": facts})
+             for n, facts in enumerate([*cases, *(dict(reversed(list(c.items()))) for c in cases), *cases])]
+    batch = ("\n".join(lines) + "\n").encode()
+    ready = Readiness(kb, ())
+    day = data.draw(st.sampled_from([dt.date(2026, 12, 1), dt.date(2040, 1, 1)]), label="day")
+    statuses = data.draw(st.sampled_from([("approved",), ("approved", "draft")]), label="statuses")
+    explain, show_all = data.draw(st.booleans(), label="explain"), data.draw(st.booleans(), label="all")
+    for compact in (True, False):
+        defaults = Defaults(day, statuses, "clinician", explain, show_all)
+        out = BatchOutput("json", compact, None)
+        fast = Answers(ready, "b.jsonl", defaults, out).block(1, batch)
+        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, batch)
+        assert fast.data == plain.data
+        assert fast.errors == plain.errors

@@ -119,3 +119,13 @@ def test_resolving_through_kept_readings_is_resolving_afresh_on_an_adversarial_v
     rng = random.Random(12)
     cases = [_adversarial_case(vocabulary, rng) for _ in range(200)]
     _resolutions_agree(ready, cases + [dict(reversed(list(c.items()))) for c in cases] + cases)
+
+
+def test_a_case_with_a_huge_value_is_read_afresh_never_kept() -> None:
+    vocabulary = VOCABULARIES[SHIPPED.name]
+    assert vocabulary is not None
+    readings = Readings(vocabulary)
+    huge = {"site": "knee" * 100_000}
+    reading = readings.read(huge)
+    assert reading.key is None and list(reading.facts().items()) == list(case_facts(vocabulary, huge).items())
+    assert readings._kept == {}

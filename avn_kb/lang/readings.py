@@ -36,6 +36,9 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 _SCALARS = (str, bool, int, float)
 Additions = tuple[tuple[str, Any], ...]
 AnswerKey = tuple[frozenset[str], frozenset[str], tuple[Any, ...]]
+# The longest key kept: the facts derivation reads are terms, numbers and lists of terms, a few
+# hundred characters; a longer key is a case that fails its checks (or one no batch repeats).
+MAX_KEY = 4096
 
 
 class _Kept:
@@ -64,7 +67,8 @@ class Readings:
 
     def key(self, case: Mapping[str, Any]) -> str | None:
         """The names and values of the facts in `reads` that the case gives, as JSON text; None
-        when one of them is not a plain value (it is then never looked up)."""
+        when one of them is not a plain value, or the text is longer than MAX_KEY (the case is
+        read before it is checked, and a kept key must not hold a megabyte a line)."""
         chosen: list[Any] = []
         for name in self.reads:
             if name in case:
@@ -74,7 +78,8 @@ class Readings:
                         or (kind is list and all(type(item) is str for item in value))):
                     return None
                 chosen += (name, value)
-        return _ENCODE(chosen)
+        text = _ENCODE(chosen)
+        return text if len(text) <= MAX_KEY else None
 
     def kept(self, key: str, case: Mapping[str, Any]) -> _Kept:
         found = self._kept.get(key)

@@ -133,12 +133,6 @@ class Resolution:
         rivals = self._decision.pending.get(i, ())
         return tuple(dict.fromkeys((*own, *(f for r in rivals for f in self._deciding_facts(index.position[r])))))
 
-    @property
-    def truth(self) -> tuple[int, int]:
-        """The bitsets of the recommendations whose own condition holds, and is open, on the case:
-        with which facts the case has, all that decides every outcome (avn_kb.output.answers.templates)."""
-        return self._decision.holds, self._decision.open_
-
     @cached_property
     def outcomes(self) -> tuple[Outcome, ...]:
         """Every recommendation's outcome, in knowledge-base order."""

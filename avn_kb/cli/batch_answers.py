@@ -15,9 +15,9 @@ is checked and derived (its derived facts kept by the values that decide them, a
 and its answer is filled into the template of its presentation (avn_kb.output.answers.templates),
 rendered once for every case with the same truth of every condition, the same derived facts (in
 the same order) and the same facts given: only its own facts and its loads in kilograms are
-encoded. Without traces only (`--explain` shows every value). Text and markdown answers, and `Answers(memo=False)`, take
-the plain path: every line resolved and rendered from its full answer data (the tests compare both
-paths byte for byte)."""
+encoded. Without traces only (`--explain` shows every value). Text and markdown answers, and
+`Answers(memo=False)`, take the plain path: every line resolved and rendered from its full answer
+data (the tests compare both paths byte for byte)."""
 
 from __future__ import annotations
 

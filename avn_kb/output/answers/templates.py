@@ -1,12 +1,13 @@
 """An answer's JSON text in pieces, so that cases that share what decides their answer share its text.
 
 Beyond the case's own facts, a JSON answer (full or compact) is a function of the truth of the
-recommendations' conditions on the case, of which facts the case has, of the values of the facts
-derivation and the exercises' `loads` read (avn_kb.lang.readings), of the day and the audience,
-and of the loads in kilograms of the applying recommendations, which scale with a fact of the
-case (the one-repetition maximum). A `Template` is that text with two kinds of hole: the case's
-facts, and each applying recommendation's loads; `text` fills them for one case. Two patients
-with the same presentation and different strength then cost one rendering, not two.
+recommendations' conditions on the case, of which facts the case gives and has, of the values
+of the derived facts (in the order derivation wrote them) and of the facts the exercises' `loads`
+read (avn_kb.lang.readings), of the day and the audience, and of the loads in kilograms of the
+applying recommendations, which scale with a fact of the case (the one-repetition maximum). A
+`Template` is that text with two kinds of hole: the case's facts, and each applying
+recommendation's loads; `text` fills them for one case. Two patients with the same presentation
+and different strength then cost one rendering, not two.
 
 The text is the standard encoder's (`json.dumps(answer, ensure_ascii=False)`), written a key at a
 time with the same separators, so that the filled template is that text to the byte (the tests

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avn_kb.cli.batch_answers import Answers, BatchOutput, Defaults
+from avn_kb.cli.batch_answers import Answered, Answers, BatchOutput, Defaults
 from avn_kb.load.cases import check_case
 from avn_kb.model.conditions import parse
 from avn_kb.model.knowledge import Vocabulary
@@ -252,6 +252,12 @@ def _adversarial(root: Path) -> Readiness:
     return ready
 
 
+def _both_paths(ready: Readiness, defaults: Defaults, out: BatchOutput, data: bytes) -> tuple[Answered, Answered]:
+    """The batch `data` answered in one block by the fast path and by the plain one."""
+    return (Answers(ready, "b.jsonl", defaults, out).block(1, data),
+            Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data))
+
+
 def test_derived_facts_are_listed_in_the_order_each_case_derives_them(mini_copy: Path) -> None:
     """A derived fact may be decided on the first pass of derivation for one case and only once a
     fact the case cannot give is decided empty for another (here `collapse`, through its
@@ -265,8 +271,7 @@ def test_derived_facts_are_listed_in_the_order_each_case_derives_them(mini_copy:
     defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
     for compact in (True, False):
         out = BatchOutput("json", compact, None)
-        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
-        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        fast, plain = _both_paths(ready, defaults, out, data)
         assert fast.errors == plain.errors == []
         derived = [list(json.loads(line)["derived"]) for line in plain.data.decode().splitlines()]
         assert [names[:2] for names in derived] == [["region", "collapse"], ["collapse", "region"]]
@@ -310,8 +315,7 @@ def test_the_fast_path_writes_what_the_plain_path_writes_on_an_adversarial_vocab
                             rng.choice([("approved",), ("approved", "draft")]), rng.choice(["clinician", "patient"]),
                             seed % 4 == 3, seed % 2 == 1)
         out = BatchOutput("json", seed % 3 != 0, None)
-        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
-        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        fast, plain = _both_paths(ready, defaults, out, data)
         assert fast.data == plain.data, seed
         assert fast.errors == plain.errors, seed
         assert plain.data.count(b"\n") > 100, seed  # many lines answered, not refused
@@ -329,8 +333,7 @@ def test_a_line_with_half_a_surrogate_pair_is_refused_on_both_paths() -> None:
     defaults = Defaults(dt.date(2026, 12, 1), ("approved",), "clinician", False, False)
     for compact in (True, False):
         out = BatchOutput("json", compact, None)
-        fast = Answers(ready, "b.jsonl", defaults, out).block(1, data)
-        plain = Answers(ready, "b.jsonl", defaults, out, memo=False).block(1, data)
+        fast, plain = _both_paths(ready, defaults, out, data)
         assert fast.data == plain.data and fast.errors == plain.errors
         assert [error.split(":")[1] for error in plain.errors] == ["1", "2", "3"]
         assert all("half of a surrogate pair" in error for error in plain.errors)

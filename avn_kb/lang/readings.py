@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from avn_kb.lang.derive import NO_VALUE, definitions, derive_values, outside_definitions, undefined_here
+from avn_kb.lang.real_cases import deciding_facts
 from avn_kb.model.conditions import Condition, facts_of
 from avn_kb.model.knowledge import Vocabulary
 from avn_kb.util.memo import Bounded
@@ -58,7 +59,7 @@ class Readings:
 
     def __init__(self, vocabulary: Vocabulary, limit: int = 4096) -> None:
         self.vocabulary = vocabulary
-        self.reads = tuple(sorted(derivation_reads(vocabulary)))
+        self.reads = tuple(sorted(deciding_facts(vocabulary)))
         self._kept: Bounded[str, _Kept] = Bounded(limit)
 
     def read(self, case: Mapping[str, Any]) -> Reading:
@@ -149,19 +150,6 @@ def case_facts(vocabulary: Vocabulary, case: Mapping[str, Any],
         if not empty:
             return facts
         facts = derive_values(vocabulary, {**facts, **dict.fromkeys(empty, NO_VALUE)})[0]
-
-
-def derivation_reads(vocabulary: Vocabulary) -> frozenset[str]:
-    """Every fact whose value derivation reads, every derived fact (a case may give one itself)
-    and every fact that declares where it is defined, with the facts that declaration reads."""
-    reads: set[str] = set(vocabulary.derived)
-    for derived in vocabulary.derived.values():
-        for _, when in derived.cases:
-            reads |= facts_of(when)
-    for name, condition, _ in definitions(vocabulary):
-        reads.add(name)
-        reads |= facts_of(condition)
-    return frozenset(reads)
 
 
 def shown_reads(vocabulary: Vocabulary) -> tuple[str, ...]:

@@ -612,6 +612,18 @@ def test_search_budget_bounds_the_sum_of_questions(tmp_path: Path) -> None:
     assert "gap search" not in messages  # a small question still gets its free steps
 
 
+def search_heavy_with_redundancy_group(root: Path) -> Path:
+    """`_search_heavy_kb` with 18 flags and a second recommendation with RT-002's action (avoid
+    resistive-training): a redundancy group whose samples the conflicts before it leave no budget for."""
+    kb = _search_heavy_kb(root, flags=18)
+    path = kb / "recommendations" / "avoid-training.yaml"
+    text = path.read_text(encoding="utf-8")
+    entry = text[text.index("  - id: RT-002"):]
+    third = re.sub(r"    when: .*\n", "    when: {site: knee}\n", entry.replace("RT-002", "RT-003"))
+    path.write_text(text + third, encoding="utf-8")
+    return kb
+
+
 def test_redundancy_samples_refused_by_the_spent_budget_are_avn306_not_a_crash(tmp_path: Path) -> None:
     """The redundancy check samples each member of a group with the same action by a search
     (here RT-002's condition, empty only through a derived fact, needs 2**18 steps). With the
@@ -619,13 +631,7 @@ def test_redundancy_samples_refused_by_the_spent_budget_are_avn306_not_a_crash(t
     SearchTooLarge (exit 3). It is AVN306 on the member, as any undecided question is."""
     from avn_kb.lang.domains import SearchBudget
 
-    kb = _search_heavy_kb(tmp_path, flags=18)
-    path = kb / "recommendations" / "avoid-training.yaml"
-    text = path.read_text(encoding="utf-8")
-    entry = text[text.index("  - id: RT-002"):]
-    # A second recommendation with RT-002's action (avoid resistive-training): a redundancy group.
-    third = re.sub(r"    when: .*\n", "    when: {site: knee}\n", entry.replace("RT-002", "RT-003"))
-    path.write_text(text + third, encoding="utf-8")
+    kb = search_heavy_with_redundancy_group(tmp_path)
     result = run_cli("validate", str(kb), "--format", "json")
     assert result.exit_code == 1, result.output  # RT-003 and RT-001 conflict (AVN301); never 3
     findings = json.loads(result.stdout)["findings"]

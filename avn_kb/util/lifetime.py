@@ -32,6 +32,11 @@ def ends_after_run() -> None:
         atexit.register(gc.freeze)
 
 
+def process_ends_after_run() -> bool:
+    """Whether `ends_after_run` was said: this process is a command that exits after one run."""
+    return _kept is not None
+
+
 def outlive(*values: object) -> None:
     """Keep `values` alive to the end of the process, when `ends_after_run` was said; else nothing."""
     if _kept is not None:

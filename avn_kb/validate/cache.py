@@ -191,9 +191,10 @@ def _bound(source: RecordedSource) -> int:
 
 
 def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
-                      location: Path | None = None) -> Report:
+                      location: Path | None = None, jobs: int | None = None) -> Report:
     """The report `avn_kb.validate.runner.validate` gives, from the cache in `location` when it
-    has it (None: `cache_location(root)`); a location that cannot be used is only slower."""
+    has it (None: `cache_location(root)`); a location that cannot be used is only slower. `jobs`:
+    as for the runner."""
     day = as_of or dt.date.today()  # fixed once: the key and the checks judge the same day
     source = RecordedSource(root, shown_root)
     base_source: KnowledgeSource | None = None
@@ -215,7 +216,8 @@ def cached_validation(root: Path, shown_root: str, as_of: dt.date | None = None,
                       if store is not None else None, base_source=base_source,
                       units=UnitCache(store, units_key(root, shown_root)) if store is not None else None,
                       kept=FindingsCache(store, units_key(root, shown_root, b"judged")) if store is not None else None,
-                      places=PlacesCache(store, units_key(root, shown_root, b"located")) if store is not None else None)
+                      places=PlacesCache(store, units_key(root, shown_root, b"located")) if store is not None else None,
+                      jobs=jobs)
     if store is not None:
         store_value(store, key, report)
         store.prune()

@@ -14,6 +14,7 @@ from avn_kb.model.knowledge import KnowledgeBase
 from avn_kb.util.canonical import digest
 from avn_kb.util.gcpause import collector_paused
 from avn_kb.util.lifetime import outlive
+from avn_kb.validate.ahead import Worker, worth_forking
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.checks.terms import WellFormed
 from avn_kb.validate.kept_findings import KeptFindingsStore, judge_each
@@ -26,12 +27,14 @@ from avn_kb.validate.units import KeptUnits, SearchRun
 def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: str | None = None,
              source: KnowledgeSource | None = None, memo: FileMemo | None = None,
              base_source: KnowledgeSource | None = None, units: KeptUnits | None = None,
-             kept: KeptFindingsStore | None = None, places: KeptPlacesStore | None = None) -> Report:
+             kept: KeptFindingsStore | None = None, places: KeptPlacesStore | None = None,
+             jobs: int | None = None) -> Report:
     """Validate the knowledge directory `root` (shown in findings as `shown_root`); with `base`, also
     check versions against the knowledge base at that git revision (GitError if it cannot be read).
     `source`: the files of `root` already read; `memo`: files loaded before (avn_kb/validate/cache.py);
     `base_source`: the revision `base` already opened; `units`, `kept` and `places`: the searching
-    and the per-recommendation checks' results and the findings' places kept between runs."""
+    and the per-recommendation checks' results and the findings' places kept between runs; `jobs`:
+    processes to use (None: as avn_kb/validate/ahead.py judges worth it)."""
     old = None
     if base:
         if base_source is None:
@@ -41,7 +44,7 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
             base_source = GitSource(root, base)
         old = load_knowledge(base_source, shown_root).kb
     loaded = load_knowledge(source or root, shown_root, memo)
-    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept, places)
+    findings = run_checks(loaded, tuple(CHECKS), as_of, old, base, units, kept, places, jobs)
     outlive(loaded, old)
     return Report(shown_root, tuple(findings), len(loaded.kb.files), len(loaded.kb.recommendations))
 
@@ -49,13 +52,14 @@ def validate(root: Path, shown_root: str, as_of: dt.date | None = None, base: st
 def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = None,
                base: KnowledgeBase | None = None, base_ref: str | None = None,
                units: KeptUnits | None = None, kept: KeptFindingsStore | None = None,
-               places: KeptPlacesStore | None = None) -> list[Finding]:
+               places: KeptPlacesStore | None = None, jobs: int | None = None) -> list[Finding]:
     """The loader's findings and those of the named checks, located, with the manifest's
     severities and the recommendations' acceptances applied, sorted, each once. `base`: the
     knowledge base at git revision `base_ref`, for the version checks; `units` and `kept`: where
     the searching and the per-recommendation checks' results are kept between runs
     (avn_kb/validate/units.py, kept_findings.py); `places`: where the findings' places are kept
-    (avn_kb/validate/places.py)."""
+    (avn_kb/validate/places.py); `jobs`: processes to use (None: as avn_kb/validate/ahead.py judges
+    worth it)."""
     ctx = CheckContext(kb=loaded.kb, as_of=as_of or dt.date.today(),
                        unbuilt_ids=frozenset(loaded.unbuilt_ids),
                        unbuilt_citations=frozenset(loaded.unbuilt_citations),
@@ -64,6 +68,27 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
     # One budget for every case search of this run: it bounds the run, not only each question.
     search = SearchRun(SearchBudget.for_size(len(loaded.kb.recommendations)), loaded.kb.vocabulary,
                        units.read() if units is not None else None)
+    worker = Worker(ctx, names) if worth_forking(ctx, names, jobs, bool(search.previous)) else None
+    try:
+        raw = _checked(loaded, ctx, names, search, kept, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+    if units is not None:
+        units.write(search)
+    outlive(search)
+    kept_places = KeptPlaces(places)
+    findings = [_placed(loaded, f, kept_places) for f in raw]
+    kept_places.write()
+    findings = _apply_configuration(loaded, findings)
+    findings.sort(key=Finding.sort_key)
+    return _unique(findings)
+
+
+def _checked(loaded: Loaded, ctx: CheckContext, names: tuple[str, ...], search: SearchRun,
+             kept: KeptFindingsStore | None, worker: Worker | None) -> list[Finding]:
+    """The loader's findings and the named checks', in order; `worker`'s units taken as its
+    checks come (avn_kb/validate/ahead.py)."""
     # The checks that judge one recommendation at a time, all in one pass over the kept table.
     shared = ctx.shared()
     judges = {name: judge_of(shared) for name in names
@@ -74,16 +99,13 @@ def run_checks(loaded: Loaded, names: tuple[str, ...], as_of: dt.date | None = N
                         WellFormed(vocabulary) if vocabulary is not None else None)
     raw: list[Finding] = list(loaded.findings)
     for name in names:
+        shared_check = worker is not None and name in worker.names
+        search.ahead = worker if shared_check else None
         raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))
-    if units is not None:
-        units.write(search)
-    outlive(search)
-    kept_places = KeptPlaces(places)
-    findings = [_placed(loaded, f, kept_places) for f in raw]
-    kept_places.write()
-    findings = _apply_configuration(loaded, findings)
-    findings.sort(key=Finding.sort_key)
-    return _unique(findings)
+        if shared_check and worker is not None:
+            worker.close()
+            search.ahead = None
+    return raw
 
 
 def _placed(loaded: Loaded, finding: Finding, places: KeptPlaces) -> Finding:

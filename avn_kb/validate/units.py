@@ -32,6 +32,16 @@ from avn_kb.util.memo import remembered
 
 T = TypeVar("T")
 Entry = tuple[object, int]  # a unit's result and the partial cases its questions visited
+# A unit named within this process (and a process forked from it: the same objects at the same
+# addresses): its question and which recommendations it is about, for the units answered ahead.
+LocalKey = tuple[str, int, int, int]
+
+
+class Ahead(Protocol):
+    """Units a worker process answered (avn_kb/validate/ahead.py)."""
+
+    def get(self, key: LocalKey) -> Entry | None:
+        """The unit's result and steps, if the worker has sent it by now (never waits)."""
 _DIGEST = "_avn_kb_unit_digest"
 
 
@@ -59,7 +69,12 @@ class KeptUnits(Protocol):
 class SearchRun:
     """What the searching checks of one run share: its search budget and the level-3 table.
     Without a stored table (`previous` None) nothing is looked up and nothing kept: `once` only
-    computes."""
+    computes.
+
+    Units may also be answered ahead by a worker process (avn_kb/validate/ahead.py): the worker's
+    run collects its units as `deferred` and computes them in its own order; this run takes what
+    the worker answered (`ahead`) under the same rule as a kept table's: only when the budget left
+    covers the steps the unit spent, which are charged again."""
 
     def __init__(self, budget: SearchBudget, vocabulary: Vocabulary | None = None,
                  previous: dict[bytes, Entry] | None = None) -> None:
@@ -68,6 +83,9 @@ class SearchRun:
         self.previous = previous or {}
         self.used: dict[bytes, Entry] = {}
         self.computed = 0
+        self.ahead: Ahead | None = None
+        self.deferred: list[tuple[LocalKey, Callable[[], object]]] | None = None  # a worker's run
+        self._ordinals: dict[str, int] = {}
         self._questions: dict[str, hashlib._Hash] = {}
         self._vocabulary = digest(vocabulary) if self.enabled and vocabulary is not None else b""
 
@@ -75,9 +93,22 @@ class SearchRun:
         """`compute()`, or its result kept from a run before for the same question about the
         same recommendations (see the module docstring for why the budget stays exact).
         `question` names the check and holds whatever else the result reads (plain data)."""
+        budget = self.budget
+        if self.deferred is not None or self.ahead is not None:
+            local = self._local_key(question, recs)
+            if self.deferred is not None:  # a worker's run: computed later, in its own order
+                if local is not None:
+                    self.deferred.append((local, compute))
+                return ()  # type: ignore[return-value]  # only checks that yield units' findings are deferred
+            ahead = self.ahead.get(local) if self.ahead is not None and local is not None else None
+            if ahead is not None and ahead[1] <= budget.left:
+                budget.left -= ahead[1]
+                if self.enabled:
+                    self.used[self._key(question, recs)] = ahead
+                found: T = ahead[0]  # type: ignore[assignment]  # answered by this same call site
+                return found
         if not self.enabled:
             return compute()
-        budget = self.budget
         key = self._key(question, recs)
         entry = self.previous.get(key)
         if entry is not None and entry[1] <= budget.left:
@@ -91,6 +122,23 @@ class SearchRun:
         if budget.refusals == refusals:
             self.used[key] = (result, left - budget.left)
         return result
+
+    def _local_key(self, question: object, recs: Sequence[Recommendation]) -> LocalKey | None:
+        """The unit's name within this process and its forks: its question's name, which of the
+        units asking it this is (the worker and this run ask them in the same order), and its first
+        recommendation and size, which must agree too."""
+        name = question if isinstance(question, str) else question[0] if isinstance(question, tuple) else None
+        if not isinstance(name, str):
+            return None
+        ordinal = self._ordinals.get(name, 0)
+        self._ordinals[name] = ordinal + 1
+        return (name, ordinal, id(recs[0]) if recs else 0, len(recs))
+
+    @property
+    def sharing(self) -> bool:
+        """Whether this run shares its units with a worker (either side): then every unit must be
+        asked through `once`."""
+        return self.deferred is not None or self.ahead is not None
 
     def _key(self, question: object, recs: Sequence[Recommendation]) -> bytes:
         # A plain name is asked once per recommendation: the hash of the vocabulary and its digest

@@ -241,7 +241,12 @@ METHOD = """## Method
   action for redundancy. Prose is cut to a sentence (about 1.4 kB per recommendation).
 - **Validation** is `avn-kb validate DIR --as-of 2026-11-25` (a fixed day, so review dates judge
   the same on every run) as a process, from start to exit: wall time, CPU time (user + system,
-  from `wait4`) and peak resident memory (the process's VmHWM, read from /proc every 5 ms). The shipped knowledge base is validated as pre-commit runs it:
+  from `wait4`, the worker's included) and peak resident memory (the process's VmHWM, read from
+  /proc every 5 ms; while it has a worker, the sum of both processes' proportional set sizes if
+  larger). From 2,000 to 30,000 recommendations on two cores `validate` shares its searching
+  checks with a forked worker (avn_kb/validate/ahead.py; `--jobs 1` does not), so the wall time
+  there is of two processes; above 30,000 it stays one (a second copy of the model would cost
+  more memory than the time is worth). The shipped knowledge base is validated as pre-commit runs it:
   `avn-kb validate knowledge`, after `python -m compileall avn_kb` (an installed package has its
   bytecode; the editable install under `PYTHONDONTWRITEBYTECODE` would otherwise recompile every
   module at every start).

@@ -36,7 +36,11 @@ def run_command(argv: list[str], timeout: float, cwd: Path | None = None, env: d
 
     Peak memory is the largest VmHWM of the process read from /proc every 5 ms: `wait4`'s
     ru_maxrss would count the memory of this (large) process, which the child holds between
-    fork and exec. CPU time comes from `wait4` (nothing is spent before exec)."""
+    fork and exec. While the process has processes of its own (a worker it forked: `validate`'s
+    shared checks, `query --batch --jobs`), it is the largest sum of all of their proportional
+    set sizes instead, if larger (PSS: a page the worker still shares with its parent counts
+    half in each, so the sum is the memory they hold together). CPU time comes from `wait4`
+    (nothing is spent before exec); it includes the workers'."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True)
@@ -53,6 +57,9 @@ def run_command(argv: list[str], timeout: float, cwd: Path | None = None, env: d
                             peak[0] = max(peak[0], int(line.split()[1]))
                 except (OSError, ValueError):
                     pass
+                family = _descendants(proc.pid)
+                if family:
+                    peak[0] = max(peak[0], sum(_pss_kb(pid) for pid in (proc.pid, *family)))
                 exited.wait(0.005)
 
         watcher = threading.Thread(target=watch, daemon=True)
@@ -80,6 +87,29 @@ def run_command(argv: list[str], timeout: float, cwd: Path | None = None, env: d
     lines = [line for line in text.splitlines() if line.strip()]
     return Run(wall, usage.ru_utime + usage.ru_stime, peak[0] / 1024, None if killed.is_set() else proc.returncode,
                killed.is_set(), lines[-1] if lines else "", text)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (Linux /proc/PID/task/TID/children)."""
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found += [int(child), *_descendants(int(child))]
+    except (OSError, ValueError):
+        pass
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    """The proportional set size of `pid` in kB, 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 class OverBudget(Exception):

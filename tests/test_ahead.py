@@ -15,7 +15,7 @@ import pytest
 
 from avn_kb.load.knowledge import Loaded, load_knowledge
 from avn_kb.model import conditions
-from avn_kb.util import lifetime
+from avn_kb.util import forked, lifetime
 from avn_kb.validate import ahead
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.runner import run_checks
@@ -54,8 +54,8 @@ def _waiting_for_the_worker(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     original = ahead.Worker.get
 
     def get(self: ahead.Worker, key: LocalKey) -> Any:
-        while key not in self._units and self._read is not None:
-            self._drain()
+        while key not in self._units and self._worker.open:
+            self._units.update(self._worker.frames())
             time.sleep(0.001)
         found = original(self, key)
         taken[0] += found is not None
@@ -93,7 +93,9 @@ def test_a_spent_budget_refuses_what_one_process_refuses(tmp_path: Path, monkeyp
 
 def test_a_worker_that_dies_leaves_the_work_to_the_parent(planted: Loaded, monkeypatch: pytest.MonkeyPatch) -> None:
     alone = run_checks(planted, tuple(CHECKS), AS_OF, jobs=1)
-    monkeypatch.setattr(ahead, "_answer", lambda ctx, names, write: os._exit(3))
+    def dying(ctx: CheckContext, names: tuple[str, ...], write: int) -> None:
+        os._exit(3)
+    monkeypatch.setattr(ahead, "_answer", dying)
     _waiting_for_the_worker(monkeypatch)
     assert run_checks(planted, tuple(CHECKS), AS_OF, jobs=2) == alone
 
@@ -102,8 +104,7 @@ def test_a_worker_that_sends_garbage_is_not_believed(planted: Loaded, monkeypatc
     alone = run_checks(planted, tuple(CHECKS), AS_OF, jobs=1)
 
     def garbage(ctx: CheckContext, names: tuple[str, ...], write: int) -> None:
-        ahead._write_all(write, ahead._FRAME.pack(5) + b"\x80\x05not")  # a frame that is no pickle
-        os._exit(0)
+        os.write(write, b"\x00\x00\x00\x05\x80\x05not")  # a frame that is no pickle
     monkeypatch.setattr(ahead, "_answer", garbage)
     _waiting_for_the_worker(monkeypatch)
     assert run_checks(planted, tuple(CHECKS), AS_OF, jobs=2) == alone
@@ -119,7 +120,7 @@ def _context(loaded: Loaded, recommendations: int) -> CheckContext:
 def test_only_a_command_on_a_mid_sized_knowledge_base_forks_by_itself(planted: Loaded,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     names = tuple(CHECKS)
-    monkeypatch.setattr(ahead, "usable_cores", lambda: 2)
+    monkeypatch.setattr(forked, "usable_cores", lambda: 2)
     mid, small, large = _context(planted, 5_000), _context(planted, 500), _context(planted, 50_000)
     monkeypatch.setattr(lifetime, "process_ends_after_run", lambda: False)
     assert not ahead.worth_forking(mid, names, None, False)  # a library caller: the service, a test
@@ -131,7 +132,7 @@ def test_only_a_command_on_a_mid_sized_knowledge_base_forks_by_itself(planted: L
     assert not ahead.worth_forking(mid, names, None, True)  # a warm run answers from the kept units
     assert not ahead.worth_forking(mid, names, 1, False)
     assert not ahead.worth_forking(mid, ("duplicate-ids",), 2, False)  # nothing to share
-    monkeypatch.setattr(ahead, "usable_cores", lambda: 1)
+    monkeypatch.setattr(forked, "usable_cores", lambda: 1)
     assert not ahead.worth_forking(mid, names, None, False)
 
 

@@ -25,18 +25,18 @@ reference count written, so copy-on-write gives it its own copy of most of the l
 100,000 recommendations the two processes' proportional set sizes summed to 1,426 MB against
 706 MB for one (for 40.1 s against 46.3 s, measured while polling them), so a knowledge base that
 large stays in one process unless `--jobs 2` asks.
+
+Loading is not shared this way. A worker parsing half the files and sending back what it built
+made the load at 100,000 recommendations 12.4 s instead of 15.7, but the checks slower by more
+than that (the whole run 51.8 s against 44.8): the objects a pickle gives back share nothing with
+this process's (the frozensets, compiled checks and strings that equal tests share, and that the
+checks' memos find by identity).
 """
 
 from __future__ import annotations
 
-import os
-import pickle
-import signal
-import struct
-import threading
-
 from avn_kb.lang.domains import SearchBudget
-from avn_kb.util import lifetime
+from avn_kb.util import forked
 from avn_kb.validate.checks import CHECKS, CheckContext
 from avn_kb.validate.units import Entry, LocalKey, SearchRun
 
@@ -48,27 +48,14 @@ MIN_RECOMMENDATIONS = 2_000
 # Above this the second copy of the model costs more memory than the time saved is worth (module
 # docstring): 30,000 recommendations peak near 250 MB in one process.
 MAX_RECOMMENDATIONS = 30_000
-_FRAME = struct.Struct(">I")  # each unit: its pickle's length, then the pickle
-_PIPE_BYTES = 1 << 20  # room for the units sent before this process reads them (Linux: F_SETPIPE_SZ)
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def worth_forking(ctx: CheckContext, names: tuple[str, ...], jobs: int | None, kept_units: bool) -> bool:
     """Whether this run shares `AHEAD` with a worker (module docstring)."""
-    if jobs == 1 or not hasattr(os, "fork") or ctx.kb.vocabulary is None:
+    if ctx.kb.vocabulary is None or not any(name in names for name in AHEAD) or not forked.may_fork(jobs):
         return False
-    if not any(name in names for name in AHEAD) or threading.active_count() != 1:
-        return False
-    if jobs is None:
-        return (lifetime.process_ends_after_run() and not kept_units and usable_cores() > 1
-                and MIN_RECOMMENDATIONS <= len(ctx.kb.recommendations) <= MAX_RECOMMENDATIONS)
-    return True
+    return jobs is not None or (not kept_units and MIN_RECOMMENDATIONS <= len(ctx.kb.recommendations)
+                                <= MAX_RECOMMENDATIONS)
 
 
 class Worker:
@@ -76,91 +63,30 @@ class Worker:
 
     def __init__(self, ctx: CheckContext, names: tuple[str, ...]) -> None:
         self.names = tuple(name for name in AHEAD if name in names)
-        read, write = os.pipe()
-        try:
-            import fcntl
-
-            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        except (ImportError, AttributeError, OSError):  # pragma: no cover - a smaller pipe only waits more
-            pass
-        self.pid = os.fork()
-        if self.pid == 0:  # the worker: never returns
-            os.close(read)
-            _answer(ctx, self.names, write)
-        os.close(write)
-        os.set_blocking(read, False)
-        self._read: int | None = read
-        self._pending = bytearray()
         self._units: dict[LocalKey, Entry] = {}
+        self._worker = forked.Worker(lambda write: _answer(ctx, self.names, write))
 
     def get(self, key: LocalKey) -> Entry | None:
         """The unit, if the worker has sent it by now: never waits."""
-        if key not in self._units:
-            self._drain()
+        if key not in self._units and self._worker.open:
+            self._units.update(self._worker.frames())
         return self._units.get(key)
-
-    def _drain(self) -> None:
-        while self._read is not None:
-            try:
-                chunk = os.read(self._read, _PIPE_BYTES)
-            except BlockingIOError:
-                break
-            except OSError:
-                chunk = b""
-            if not chunk:  # the worker is done, or gone: what it sent whole stays usable
-                self.close()
-                break
-            self._pending += chunk
-        while len(self._pending) >= _FRAME.size:
-            (size,) = _FRAME.unpack_from(self._pending)
-            if len(self._pending) < _FRAME.size + size:
-                break
-            try:
-                key, entry = pickle.loads(self._pending[_FRAME.size:_FRAME.size + size])
-            except Exception:  # noqa: BLE001 - never from this program's worker; then nothing more is taken
-                self.close()
-                self._pending.clear()
-                break
-            del self._pending[:_FRAME.size + size]
-            self._units[key] = entry
 
     def close(self) -> None:
         """Stop the worker (whatever it is still answering, this process has answered)."""
-        if self._read is not None:
-            os.close(self._read)
-            self._read = None
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):  # pragma: no cover - already reaped
-                pass
+        self._worker.close()
 
 
 def _answer(ctx: CheckContext, names: tuple[str, ...], write: int) -> None:
-    """In the worker: list the checks' units, answer them from the last and send each, then exit
-    without running anything of the parent's (no atexit handler, no buffered output written twice)."""
-    code = 1
-    try:
-        budget = SearchBudget.for_size(len(ctx.kb.recommendations))
-        run = SearchRun(budget, ctx.kb.vocabulary)
-        run.deferred = []
-        for name in names:
-            for _finding in CHECKS[name].run(ctx, run):
-                pass
-        for key, compute in reversed(run.deferred):
-            left, refusals = budget.left, budget.refusals
-            result = compute()
-            if budget.refusals == refusals:
-                frame = pickle.dumps((key, (result, left - budget.left)), protocol=pickle.HIGHEST_PROTOCOL)
-                _write_all(write, _FRAME.pack(len(frame)) + frame)
-        code = 0
-    except BaseException:  # noqa: BLE001, S110 - whatever happens, the parent computes what it did not get
-        pass
-    finally:
-        os._exit(code)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    """In the worker: list the checks' units, answer them from the last and send each."""
+    budget = SearchBudget.for_size(len(ctx.kb.recommendations))
+    run = SearchRun(budget, ctx.kb.vocabulary)
+    run.deferred = []
+    for name in names:
+        for _finding in CHECKS[name].run(ctx, run):
+            pass
+    for key, compute in reversed(run.deferred):
+        left, refusals = budget.left, budget.refusals
+        result = compute()
+        if budget.refusals == refusals:
+            forked.write_frame(write, (key, (result, left - budget.left)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -134,6 +135,20 @@ def test_only_a_command_on_a_mid_sized_knowledge_base_forks_by_itself(planted: L
     assert not ahead.worth_forking(mid, ("duplicate-ids",), 2, False)  # nothing to share
     monkeypatch.setattr(forked, "usable_cores", lambda: 1)
     assert not ahead.worth_forking(mid, names, None, False)
+
+
+def test_a_process_with_another_thread_never_forks() -> None:
+    """A fork copies only the calling thread: a lock another thread held would stay held in the
+    worker forever."""
+    assert forked.may_fork(2)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not forked.may_fork(2) and not forked.may_fork(None)
+    finally:
+        release.set()
+        other.join()
 
 
 def test_the_command_gives_the_same_report_with_one_or_two_jobs(tmp_path: Path) -> None:

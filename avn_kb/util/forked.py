@@ -6,8 +6,8 @@ in the child), and worth it only with a second core. Only a command that exits a
 forks by itself (avn_kb/util/lifetime.py): the service and library callers never do unless
 they ask (`jobs` 2 or more). Each frame is a pickle (the worker is this same program, forked:
 what it sends is what this process would have built) preceded by its length. The reader never
-blocks until asked to wait, so this process can do its own share meanwhile; a worker that dies,
-or sends what does not unpickle, has sent what it sent whole and nothing more.
+blocks, so this process does its own share meanwhile; a worker that dies, or sends what does not
+unpickle, has sent what it sent whole and nothing more.
 """
 
 from __future__ import annotations
@@ -73,11 +73,8 @@ class Worker:
         """Whether more frames may come."""
         return self._read is not None
 
-    def frames(self, wait: bool = False) -> list[Any]:
-        """The frames sent whole since the last call; with `wait`, every frame until the worker
-        is done (or gone)."""
-        if self._read is not None and wait:
-            os.set_blocking(self._read, True)
+    def frames(self) -> list[Any]:
+        """The frames sent whole since the last call (never waits)."""
         while self._read is not None:
             try:
                 chunk = os.read(self._read, PIPE_BYTES)

@@ -74,6 +74,30 @@ def test_the_worker_answers_units_and_the_findings_are_one_process_s(planted: Lo
     assert taken[0] > 10  # the parent took the worker's units (a mutation dropping them fails here)
 
 
+def test_the_worker_serves_every_shared_check_before_it_is_stopped(planted: Loaded,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """It answers the last check's units first: stopped after the first shared check, it would
+    have helped with little but that one."""
+    ran: list[str] = []
+    for name in ahead.AHEAD:
+        registered = CHECKS[name]
+        assert registered.check is not None
+
+        def spy(ctx: CheckContext, run: Any, name: str = name, check: Any = registered.check) -> Any:
+            ran.append(name)
+            yield from check(ctx, run)
+        monkeypatch.setitem(CHECKS, name, replace(registered, check=spy))
+    stopped_after: list[tuple[str, ...]] = []
+    close = ahead.Worker.close
+
+    def spied_close(self: ahead.Worker) -> None:
+        stopped_after.append(tuple(ran))
+        close(self)
+    monkeypatch.setattr(ahead.Worker, "close", spied_close)
+    run_checks(planted, tuple(CHECKS), AS_OF, jobs=2)
+    assert stopped_after and stopped_after[0] == ahead.AHEAD
+
+
 def test_without_waiting_the_findings_are_the_same(planted: Loaded) -> None:
     assert run_checks(planted, tuple(CHECKS), AS_OF, jobs=2) == run_checks(planted, tuple(CHECKS), AS_OF, jobs=1)
 

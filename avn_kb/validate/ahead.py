@@ -79,14 +79,10 @@ class Worker:
 
 def _answer(ctx: CheckContext, names: tuple[str, ...], write: int) -> None:
     """In the worker: list the checks' units, answer them from the last and send each."""
-    budget = SearchBudget.for_size(len(ctx.kb.recommendations))
-    run = SearchRun(budget, ctx.kb.vocabulary)
+    run = SearchRun(SearchBudget.for_size(len(ctx.kb.recommendations)), ctx.kb.vocabulary)
     run.deferred = []
     for name in names:
         for _finding in CHECKS[name].run(ctx, run):
             pass
-    for key, compute in reversed(run.deferred):
-        left, refusals = budget.left, budget.refusals
-        result = compute()
-        if budget.refusals == refusals:
-            forked.write_frame(write, (key, (result, left - budget.left)))
+    for unit in run.answered_deferred():
+        forked.write_frame(write, unit)

@@ -98,13 +98,14 @@ def _checked(loaded: Loaded, ctx: CheckContext, names: tuple[str, ...], search: 
     judged = judge_each(loaded.kb.recommendations, judges, kept, digest(shared) if kept is not None else b"",
                         WellFormed(vocabulary) if vocabulary is not None else None)
     raw: list[Finding] = list(loaded.findings)
+    to_share = set(worker.names) if worker is not None else set()
     for name in names:
-        shared_check = worker is not None and name in worker.names
-        search.ahead = worker if shared_check else None
+        search.ahead = worker if name in to_share else None
         raw.extend(CHECKS[name].run(ctx, search, judged.get(name)))
-        if shared_check and worker is not None:
-            worker.close()
-            search.ahead = None
+        to_share.discard(name)
+        if worker is not None and not to_share:
+            worker.close()  # every check it shares has run: its core is free for the rest
+    search.ahead = None
     return raw
 
 

@@ -22,7 +22,7 @@ results: whichever rename wins, every entry in it is still right for its key."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 from avn_kb.lang.domains import SearchBudget
@@ -32,6 +32,7 @@ from avn_kb.util.memo import remembered
 
 T = TypeVar("T")
 Entry = tuple[object, int]  # a unit's result and the partial cases its questions visited
+_DIGEST = "_avn_kb_unit_digest"
 # A unit named within this process (and a process forked from it: the same objects at the same
 # addresses): its question and which recommendations it is about, for the units answered ahead.
 LocalKey = tuple[str, int, int, int]
@@ -42,7 +43,6 @@ class Ahead(Protocol):
 
     def get(self, key: LocalKey) -> Entry | None:
         """The unit's result and steps, if the worker has sent it by now (never waits)."""
-_DIGEST = "_avn_kb_unit_digest"
 
 
 def recommendation_digest(rec: Recommendation) -> bytes:
@@ -94,7 +94,7 @@ class SearchRun:
         same recommendations (see the module docstring for why the budget stays exact).
         `question` names the check and holds whatever else the result reads (plain data)."""
         budget = self.budget
-        if self.deferred is not None or self.ahead is not None:
+        if self.sharing:
             local = self._local_key(question, recs)
             if self.deferred is not None:  # a worker's run: computed later, in its own order
                 if local is not None:
@@ -116,12 +116,27 @@ class SearchRun:
             self.used[key] = entry
             result: T = entry[0]  # type: ignore[assignment]  # stored by this same call site
             return result
+        result, kept = self._charged(compute)
+        self.computed += 1
+        if kept is not None:
+            self.used[key] = kept
+        return result
+
+    def _charged(self, compute: Callable[[], T]) -> tuple[T, Entry | None]:
+        """`compute()`, and what to keep of it: its result and the steps it spent, or None when the
+        budget refused one of its questions (then an unbounded search might answer otherwise)."""
+        budget = self.budget
         left, refusals = budget.left, budget.refusals
         result = compute()
-        self.computed += 1
-        if budget.refusals == refusals:
-            self.used[key] = (result, left - budget.left)
-        return result
+        return result, ((result, left - budget.left) if budget.refusals == refusals else None)
+
+    def answered_deferred(self) -> Iterator[tuple[LocalKey, Entry]]:
+        """A worker's run: its deferred units computed from the last, each that its budget refused
+        nothing with what to keep of it."""
+        for key, compute in reversed(self.deferred or ()):
+            kept = self._charged(compute)[1]
+            if kept is not None:
+                yield key, kept
 
     def _local_key(self, question: object, recs: Sequence[Recommendation]) -> LocalKey | None:
         """The unit's name within this process and its forks: its question's name, which of the
